@@ -1,0 +1,1 @@
+"""Britizen: bot."""

@@ -1,0 +1,44 @@
+"""Application factory: the PTB Application wired to our services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+import handlers
+from bot.settings import Settings
+from bot.updates import PerUserUpdateProcessor
+from handlers.context import BotContext, BotData
+from services.container import Services
+
+BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
+
+
+def file_url_for(api_url: str) -> str:
+    """PTB's base_file_url from its base_url: '.../bot' -> '.../file/bot'."""
+    root, _, last = api_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{last}"
+
+
+def build_application(settings: Settings, services: Services, *, with_updater: bool) -> BotApplication:
+    builder = (
+        Application.builder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url_for(settings.telegram_api_url))
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .concurrent_updates(PerUserUpdateProcessor())
+        # Replies to a person's own message go straight out under this overall cap; messages the
+        # bot starts itself go through the notifications outbox and its dispatcher.
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
+        .connection_pool_size(64)
+    )
+    if not with_updater:
+        builder = builder.updater(None)
+    app: BotApplication = builder.build()
+    app.bot_data.services = services
+    app.bot_data.timezone = settings.tz
+    app.bot_data.admin_ids = frozenset(settings.admin_ids)
+    handlers.register(app)
+    return app

@@ -1,0 +1,17 @@
+"""Logging set-up. Libraries that would log URLs with the bot token or message bodies are quietened."""
+
+from __future__ import annotations
+
+import logging
+
+# httpx logs every request URL at INFO, and the Bot API URL contains the bot token.
+NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler.executors.default", "aiosqlite", "asyncio")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,61 @@
+"""The aiohttp server: health, the Telegram webhook, and (mounted by other packages) the HTTP API."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from telegram import Update
+
+if TYPE_CHECKING:
+    from bot.service import BritizenService
+
+logger = logging.getLogger(__name__)
+
+SERVICE_KEY = web.AppKey("service", "BritizenService")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram updates are small; anything bigger than this is not from Telegram.
+MAX_WEBHOOK_BODY = 1024 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    service = request.app[SERVICE_KEY]
+    database_ok = await service.services.db.ping()
+    body = {
+        "status": "ok" if database_ok else "degraded",
+        "database": database_ok,
+        "mode": "webhook" if service.settings.webhook_url else "polling",
+    }
+    return web.json_response(body, status=200 if database_ok else 503)
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    service = request.app[SERVICE_KEY]
+    expected = service.settings.webhook_secret
+    if expected is not None:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.json_response({"error": "bad secret token"}, status=403)
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return web.json_response({"error": "body must be a JSON update"}, status=400)
+    if not isinstance(payload, dict) or "update_id" not in payload:
+        return web.json_response({"error": "update_id is required"}, status=400)
+    app = service.application
+    update = Update.de_json(payload, app.bot)
+    # Handle before answering: if we die mid-update Telegram redelivers it, and the update
+    # ledger makes the redelivery harmless.
+    await app.update_processor.process_update(update, app.process_update(update))
+    return web.json_response({"ok": True})
+
+
+def build_web_app(service: BritizenService) -> web.Application:
+    web_app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
+    web_app[SERVICE_KEY] = service
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_post("/telegram/webhook", telegram_webhook)
+    return web_app

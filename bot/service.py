@@ -1,0 +1,102 @@
+"""The service's life cycle: database, bot, HTTP server and scheduler in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from telegram import Update
+
+from bot.app import BotApplication, build_application
+from bot.server import build_web_app
+from bot.settings import Settings
+from handlers.commands import bot_commands
+from services.clock import Clock, system_clock
+from services.container import Services
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 10
+
+
+class BritizenService:
+    """Start and stop everything in order; tests drive the same object the CLI runs."""
+
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.services = Services.build(self.db, settings.resolved_secret_key(), clock)
+        self.webhook_mode = settings.webhook_url is not None
+        self.application: BotApplication = build_application(
+            settings, self.services, with_updater=not self.webhook_mode
+        )
+        self._runner: web.AppRunner | None = None
+        self.http_port: int | None = None
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()  # calls getMe: fails fast on a wrong token or unreachable API
+        await app.bot.set_my_commands(bot_commands())
+        await app.start()
+        await self._start_http()
+        if self.webhook_mode:
+            assert self.settings.webhook_url is not None
+            await app.bot.set_webhook(
+                self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.bot.delete_webhook()
+            assert app.updater is not None
+            await app.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, timeout=POLL_TIMEOUT_SECONDS, poll_interval=0
+            )
+        logger.info(
+            "Britizen is running as @%s (%s), HTTP on %s:%s",
+            app.bot.username,
+            "webhook" if self.webhook_mode else "long polling",
+            self.settings.http_host,
+            self.http_port,
+        )
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            # Stopping the updater confirms the last offset, so nothing is fetched twice.
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.db.close()
+        logger.info("Britizen stopped cleanly")
+
+    async def _start_http(self) -> None:
+        self._runner = web.AppRunner(build_web_app(self), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound port only here (port 0 in tests)
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then shut down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    service = BritizenService(settings)
+    await service.start()
+    try:
+        await stop.wait()
+        logger.info("shutdown requested")
+    finally:
+        await service.stop()

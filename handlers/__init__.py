@@ -1,0 +1,51 @@
+"""Telegram edge: one module per feature; `register` adds every handler in one ordered list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import common, registration, score, texts
+from handlers.context import BotContext
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Plain text belongs to whatever conversation the person is in, else gets a hint."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    dialog = await context.services.dialogs.get(user.id)
+    if dialog is not None and dialog.flow == "registration":
+        await registration.on_registration_text(update, context, dialog)
+    elif await context.services.registration.is_registered(user.id):
+        await message.reply_text(texts.UNKNOWN_TEXT)
+    else:
+        await message.reply_text(texts.NOT_REGISTERED)
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # Order matters: within a group the first matching handler wins, so specific before general.
+    app.add_handler(TypeHandler(Update, common.drop_redelivered_update), group=-1)
+    private = filters.ChatType.PRIVATE
+    app.add_handlers(
+        [
+            CommandHandler("start", registration.start, filters=private),
+            CommandHandler("help", common.show_help),
+            CommandHandler("cancel", common.cancel),
+            CommandHandler("score", score.show_score),
+            CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
+            CallbackQueryHandler(registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
+            MessageHandler(filters.COMMAND, common.unknown_command),
+            CallbackQueryHandler(common.stale_button),
+        ]
+    )
+    app.add_error_handler(common.on_error)

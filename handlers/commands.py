@@ -1,0 +1,24 @@
+"""The bot's command menu: shown by /help and registered with Telegram via setMyCommands."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+
+# Order is the order people see in Telegram's menu and in /help.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Join Britizen, or see the welcome again"),
+    ("score", "Your score, band and when it was computed"),
+    ("help", "What I can do"),
+    ("cancel", "Stop what you're doing"),
+)
+
+
+def bot_commands() -> list[BotCommand]:
+    return [BotCommand(name, description) for name, description in COMMANDS]
+
+
+def help_text() -> str:
+    lines = ["Here's what I can do:", ""]
+    lines += [f"/{name} — {description}" for name, description in COMMANDS]
+    lines += ["", "Buttons under my messages do the same as typing."]
+    return "\n".join(lines)

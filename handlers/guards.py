@@ -1,0 +1,35 @@
+"""Decorators that keep feature handlers thin."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from handlers import texts
+from handlers.context import BotContext
+
+Handler = Callable[[Update, BotContext], Awaitable[None]]
+
+
+def registered_only(handler: Handler) -> Handler:
+    """Guide anyone without an account to registration (or back to their current step)."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        if await context.services.registration.is_registered(user.id):
+            await handler(update, context)
+            return
+        dialog = await context.services.dialogs.get(user.id)
+        if dialog is not None and dialog.flow == "registration":
+            from handlers.registration import remind_step
+
+            await remind_step(message, dialog)
+        else:
+            await message.reply_text(texts.NOT_REGISTERED)
+
+    return guarded

@@ -1,0 +1,179 @@
+"""/start and the registration conversation (consent, NI number, date of birth, postcode)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+
+from handlers import texts
+from handlers.context import BotContext
+from services import registration as reg
+from services.dialogs import Dialog
+from services.registration import AlreadyRegistered, RegistrationError
+from services.validation import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+CONSENT_YES = "reg:consent:yes"
+CONSENT_NO = "reg:consent:no"
+SKIP_POSTCODE = "reg:postcode:skip"
+
+WELCOME = (
+    "Welcome to Britizen 👋\n"
+    "Britizen gives you a score from 350 to 950 that you can see, understand and improve.\n\n"
+    "To set you up we keep:\n"
+    "• your National Insurance number — only as a one-way code plus a masked form "
+    "(like AB •• •• •• C), so one number means one account;\n"
+    "• your date of birth — to confirm you're 15 or older;\n"
+    "• your postcode district if you choose to give it (like SO17) — for local offers and "
+    "anonymous area statistics.\n\n"
+    "Your score comes only from paying bills and loans, your account, community activity and, "
+    "capped, your friends — never from your age, where you live or what you say. "
+    "You can download or delete your data at any time.\n\n"
+    "Do you agree to Britizen keeping this?"
+)
+ASK_NI = (
+    "Please send your National Insurance number. It looks like QQ 12 34 56 C — it's on your "
+    "payslip, P60 or in the HMRC app.\n/cancel stops at any time."
+)
+ASK_DOB = "Now your date of birth, for example 14/03/1990 or 14 March 1990."
+ASK_POSTCODE = (
+    "Last step, and optional: your postcode district — the first half of your postcode, like "
+    "SO17. It lets sponsors offer local deals and feeds anonymous area statistics. "
+    "Or tap Skip."
+)
+DECLINED = (
+    "No problem — nothing has been stored. If you change your mind, send /start."
+)
+
+CONSENT_KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("✅ I agree", callback_data=CONSENT_YES),
+      InlineKeyboardButton("No thanks", callback_data=CONSENT_NO)]]
+)
+SKIP_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data=SKIP_POSTCODE)]])
+
+STEP_PROMPTS = {
+    reg.STEP_CONSENT: "Please answer with the buttons above: do you agree to Britizen keeping this?",
+    reg.STEP_NI: ASK_NI,
+    reg.STEP_DOB: ASK_DOB,
+    reg.STEP_POSTCODE: ASK_POSTCODE,
+}
+
+
+async def start(update: Update, context: BotContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    payload = context.args[0] if context.args else None
+    try:
+        await context.services.registration.begin(user.id, invite_payload=payload)
+    except AlreadyRegistered:
+        await message.reply_text(
+            f"Welcome back, {user.first_name}! Send /score to see your score or /help for more."
+        )
+        return
+    await message.reply_text(WELCOME, reply_markup=CONSENT_KEYBOARD)
+
+
+async def consent(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        if query.data == CONSENT_YES:
+            await context.services.registration.give_consent(user.id)
+        else:
+            await context.services.registration.decline(user.id)
+    except RegistrationError:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    if query.data == CONSENT_YES:
+        await query.edit_message_text(WELCOME + "\n\n✅ You agreed.")
+        await context.bot.send_message(user.id, ASK_NI)
+    else:
+        await query.edit_message_text(DECLINED)
+
+
+async def skip_postcode(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None and query.message is not None
+    dialog = await context.services.dialogs.get(user.id)
+    if dialog is None or dialog.flow != reg.FLOW or dialog.step != reg.STEP_POSTCODE:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await _complete(update, context, None)
+
+
+async def on_registration_text(update: Update, context: BotContext, dialog: Dialog) -> None:
+    """Typed text while registering: the answer to whichever step the person is on."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and message.text is not None
+    service = context.services.registration
+    try:
+        if dialog.step == reg.STEP_NI:
+            masked = await service.submit_ni_number(user.id, message.text)
+            await _delete_quietly(message)
+            await message.reply_text(
+                f"Thanks — saved as {masked}. I've removed your message so the full number "
+                f"isn't left in this chat.\n\n{ASK_DOB}"
+            )
+        elif dialog.step == reg.STEP_DOB:
+            await service.submit_date_of_birth(user.id, message.text)
+            await message.reply_text(ASK_POSTCODE, reply_markup=SKIP_KEYBOARD)
+        elif dialog.step == reg.STEP_POSTCODE:
+            await _complete(update, context, message.text)
+        else:
+            await message.reply_text(STEP_PROMPTS[dialog.step], reply_markup=CONSENT_KEYBOARD)
+    except InvalidInput as refusal:
+        await message.reply_text(f"{refusal}\n\nPlease try again, or /cancel to stop.")
+    except RegistrationError as refusal:
+        await message.reply_text(str(refusal))
+
+
+async def remind_step(message: Message, dialog: Dialog) -> None:
+    """Someone mid-registration sent a command we can't serve yet: say where they are."""
+    prompt = STEP_PROMPTS.get(dialog.step, ASK_NI)
+    markup = CONSENT_KEYBOARD if dialog.step == reg.STEP_CONSENT else None
+    if dialog.step == reg.STEP_POSTCODE:
+        markup = SKIP_KEYBOARD
+    await message.reply_text(
+        "You're in the middle of registering — let's finish that first (or /cancel).\n\n" + prompt,
+        reply_markup=markup,
+    )
+
+
+async def _complete(update: Update, context: BotContext, postcode: str | None) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    try:
+        done = await context.services.registration.complete(
+            user.id, chat.id, user.first_name, postcode
+        )
+    except InvalidInput as refusal:
+        await context.bot.send_message(
+            chat.id, f"{refusal}\n\nPlease try again, or tap Skip.", reply_markup=SKIP_KEYBOARD
+        )
+        return
+    except RegistrationError as refusal:
+        await context.bot.send_message(chat.id, str(refusal))
+        return
+    area = f" in {done.postcode_district}" if done.postcode_district else ""
+    await context.bot.send_message(
+        chat.id,
+        f"🎉 You're registered{area}, {user.first_name}!\n"
+        f"NI number: {done.ni_masked}\n"
+        f"Your starting score is {done.starting_score} ({done.band}). It's recalculated every "
+        "night from your payment history and activity.\n\n"
+        "Try /score, or /help to see everything.",
+    )
+
+
+async def _delete_quietly(message: Message) -> None:
+    # Best effort: the number is safe in our database either way; this only tidies the chat.
+    try:
+        await message.delete()
+    except TelegramError:
+        logger.debug("could not delete the NI-number message")

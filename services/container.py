@@ -1,0 +1,34 @@
+"""The use cases, wired once at start-up and handed to handlers, the API and the scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.clock import Clock, system_clock
+from services.dialogs import DialogService
+from services.registration import RegistrationService
+from services.scores import ScoreService
+from services.updates import UpdateLedger
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    db: Database
+    clock: Clock
+    dialogs: DialogService
+    registration: RegistrationService
+    scores: ScoreService
+    updates: UpdateLedger
+
+    @classmethod
+    def build(cls, db: Database, secret_key: bytes, clock: Clock = system_clock) -> Services:
+        dialogs = DialogService(db)
+        return cls(
+            db=db,
+            clock=clock,
+            dialogs=dialogs,
+            registration=RegistrationService(db, dialogs, secret_key, clock),
+            scores=ScoreService(db),
+            updates=UpdateLedger(db, clock),
+        )

@@ -1,0 +1,164 @@
+"""Registration: consent, NI number, date of birth, optional postcode district, then an account.
+
+Each step is validated by the pure functions in services.validation and remembered in the
+dialog table, so the conversation survives restarts. Nothing about a person is stored before
+they agree; declining or cancelling deletes the half-finished conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.clock import Clock
+from services.dialogs import Dialog, DialogService
+from services.scores import record_starting_score
+from services.secrets import ni_number_hash
+from services.validation import (
+    mask_ni_number,
+    normalise_ni_number,
+    normalise_postcode_district,
+    parse_date_of_birth,
+)
+from storage.db import Database
+from storage.models import Citizen
+
+FLOW = "registration"
+STEP_CONSENT = "consent"
+STEP_NI = "ni_number"
+STEP_DOB = "date_of_birth"
+STEP_POSTCODE = "postcode"
+
+
+class RegistrationError(Exception):
+    """A refusal the citizen should read; the message is plain English."""
+
+
+class NINumberTaken(RegistrationError):
+    def __init__(self) -> None:
+        # Deliberately vague: saying who holds the number, or even that it is "registered to
+        # @someone", would leak a link between an NI number and a Telegram account.
+        super().__init__(
+            "That NI number is already linked to a Britizen account, so it can't be used again. "
+            "If you think someone else has used your number, contact support and we'll look into it."
+        )
+
+
+class AlreadyRegistered(RegistrationError):
+    def __init__(self) -> None:
+        super().__init__("You're already registered. Send /score to see your score.")
+
+
+class NotInRegistration(RegistrationError):
+    def __init__(self) -> None:
+        super().__init__("That registration step is no longer open. Send /start to begin again.")
+
+
+@dataclass(frozen=True)
+class RegisteredCitizen:
+    citizen_id: int
+    ni_masked: str
+    postcode_district: str | None
+    starting_score: int
+    band: str
+    invite_payload: str | None
+
+
+class RegistrationService:
+    def __init__(
+        self, db: Database, dialogs: DialogService, secret_key: bytes, clock: Clock
+    ) -> None:
+        self._db = db
+        self._dialogs = dialogs
+        self._key = secret_key
+        self._clock = clock
+
+    async def is_registered(self, telegram_id: int) -> bool:
+        async with self._db.transaction() as session:
+            found = await session.scalar(
+                select(Citizen.id).where(Citizen.telegram_id == telegram_id)
+            )
+            return found is not None
+
+    async def begin(self, telegram_id: int, invite_payload: str | None = None) -> None:
+        if await self.is_registered(telegram_id):
+            raise AlreadyRegistered()
+        data = {"invite": invite_payload} if invite_payload else {}
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_CONSENT, data))
+
+    async def decline(self, telegram_id: int) -> None:
+        await self._dialogs.clear(telegram_id)
+
+    async def give_consent(self, telegram_id: int) -> None:
+        dialog = await self._current(telegram_id, STEP_CONSENT)
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_NI, dialog.data))
+
+    async def submit_ni_number(self, telegram_id: int, raw: str) -> str:
+        """Validate and remember the number (hashed); returns the masked form to show back."""
+        dialog = await self._current(telegram_id, STEP_NI)
+        canonical = normalise_ni_number(raw)
+        ni_hash = ni_number_hash(self._key, canonical)
+        async with self._db.transaction() as session:
+            taken = await session.scalar(select(Citizen.id).where(Citizen.ni_hash == ni_hash))
+        if taken is not None:
+            raise NINumberTaken()
+        masked = mask_ni_number(canonical)
+        data = {**dialog.data, "ni_hash": ni_hash, "ni_masked": masked}
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_DOB, data))
+        return masked
+
+    async def submit_date_of_birth(self, telegram_id: int, raw: str) -> date:
+        dialog = await self._current(telegram_id, STEP_DOB)
+        today = self._clock().date()
+        born = parse_date_of_birth(raw, today)
+        data = {**dialog.data, "date_of_birth": born.isoformat()}
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_POSTCODE, data))
+        return born
+
+    async def complete(
+        self, telegram_id: int, chat_id: int, display_name: str, postcode_raw: str | None
+    ) -> RegisteredCitizen:
+        """Finish with a postcode district (or None when skipped) and create the account."""
+        dialog = await self._current(telegram_id, STEP_POSTCODE)
+        district = normalise_postcode_district(postcode_raw) if postcode_raw is not None else None
+        now = self._clock()
+        try:
+            async with self._db.transaction() as session:
+                citizen = Citizen(
+                    telegram_id=telegram_id,
+                    chat_id=chat_id,
+                    display_name=display_name[:64] or "Citizen",
+                    ni_hash=dialog.data["ni_hash"],
+                    ni_masked=dialog.data["ni_masked"],
+                    date_of_birth=date.fromisoformat(dialog.data["date_of_birth"]),
+                    postcode_district=district,
+                    registered_at=now,
+                )
+                session.add(citizen)
+                await session.flush()
+                starting = await record_starting_score(session, citizen.id, now)
+        except IntegrityError:
+            # Someone completed with the same number between our check and this insert (or the
+            # same person double-tapped): the unique constraints are the real guard.
+            if await self.is_registered(telegram_id):
+                raise AlreadyRegistered() from None
+            await self._dialogs.clear(telegram_id)
+            raise NINumberTaken() from None
+        await self._dialogs.clear(telegram_id)
+        return RegisteredCitizen(
+            citizen_id=citizen.id,
+            ni_masked=citizen.ni_masked,
+            postcode_district=district,
+            starting_score=starting.score,
+            band=starting.band,
+            invite_payload=dialog.data.get("invite"),
+        )
+
+    async def _current(self, telegram_id: int, step: str) -> Dialog:
+        dialog = await self._dialogs.get(telegram_id)
+        if dialog is None or dialog.flow != FLOW or dialog.step != step:
+            raise NotInRegistration()
+        return dialog

@@ -1,0 +1,109 @@
+"""SQLAlchemy 2 models. Every durable piece of state lives here; nothing that matters is only in memory.
+
+Personal data is kept to what the product needs: the NI number only as a keyed HMAC (for "one
+number, one account") and a masked form for display; the postcode only as its district.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of the canonical NI number keyed by BRITIZEN_SECRET_KEY (hex).
+    ni_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ni_masked: Mapped[str] = mapped_column(String(20))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    postcode_district: Mapped[str | None] = mapped_column(String(4))
+    registered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set when Telegram answers 403 (blocked/deactivated): we stop messaging them.
+    unreachable_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Score(Base):
+    """The current score of each citizen, with its explanation."""
+
+    __tablename__ = "scores"
+
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    band: Mapped[str] = mapped_column(String(16))
+    previous_score: Mapped[int | None] = mapped_column(Integer, default=None)
+    breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column()
+
+
+class ScoreHistory(Base):
+    """Append-only: one row per citizen per scoring pass (and the starting score)."""
+
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_citizen_time", "citizen_id", "computed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    band: Mapped[str] = mapped_column(String(16))
+    computed_at: Mapped[datetime] = mapped_column()
+
+
+class DialogState(Base):
+    """Where a person is in a multi-step conversation, so a restart (or another instance) can
+    carry on. Holds no NI number in clear: only its hash and masked form once validated."""
+
+    __tablename__ = "dialog_states"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled: a redelivered update (restart before the offset was
+    confirmed, webhook retry) is recognised and ignored."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
