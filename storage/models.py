@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,3 +108,43 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class Friendship(Base):
+    """One row per pair of people, stored with the smaller citizen id first so a pair can exist
+    only once whoever asked. Only `accepted` rows count as friends (and for the score)."""
+
+    __tablename__ = "friendships"
+    __table_args__ = (
+        UniqueConstraint("low_id", "high_id", name="uq_friendships_pair"),
+        Index("ix_friendships_status_pair", "status", "low_id", "high_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    low_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    high_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending, accepted, declined, removed, blocked
+    created_at: Mapped[datetime] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PaymentEvent(Base):
+    """A payment outcome that feeds the payment-history dimension: a loan instalment or a bill
+    reported by a partner. Disputed events are kept but excluded from scoring until reviewed."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_payment_events_source_external"),
+        Index("ix_payment_events_citizen", "citizen_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))  # "loan" or "partner:<id>"
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))  # bill, loan_instalment
+    outcome: Mapped[str] = mapped_column(String(16))  # on_time, late, missed
+    occurred_on: Mapped[date] = mapped_column(Date)
+    disputed: Mapped[bool] = mapped_column(default=False)
+    recorded_at: Mapped[datetime] = mapped_column()

@@ -98,3 +98,17 @@ async def test_dialog_state_survives_a_new_database_object(db_url: str) -> None:
 def test_clock_advances() -> None:
     clock = ManualClock(NOW)
     assert clock.advance(hours=1) - NOW == timedelta(hours=1)
+
+
+async def test_migrations_match_the_models(db: Database) -> None:
+    """A model change without a migration (or the reverse) fails here, on both backends."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def diff(sync_conn: object) -> list[object]:
+        context = MigrationContext.configure(sync_conn)  # type: ignore[arg-type]
+        return list(compare_metadata(context, Base.metadata))
+
+    async with db.engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []

@@ -1,0 +1,95 @@
+"""PNG charts for the bot, drawn with matplotlib's headless Agg backend.
+
+Pure rendering: data in, PNG bytes out. Figures are created through the object API (not pyplot),
+so nothing global is kept between calls and concurrent renders cannot interfere.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+# Band boundaries and colours, lowest first: (name, lower, upper, colour).
+BAND_SHADES: tuple[tuple[str, int, int, str], ...] = (
+    ("Poor", 350, 549, "#f8d7da"),
+    ("Fair", 550, 599, "#fde9c9"),
+    ("Good", 600, 649, "#fff8c5"),
+    ("Very good", 650, 699, "#dff3d8"),
+    ("Excellent", 700, 950, "#cfe8fc"),
+)
+PNG_DPI = 110
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
+
+
+def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your score") -> bytes:
+    """Score over time with the bands shaded behind the line."""
+    if not points:
+        raise ValueError("a history chart needs at least one point")
+    figure = Figure(figsize=(7, 3.6), dpi=PNG_DPI)
+    axes = figure.add_subplot()
+    times = [moment for moment, _ in points]
+    scores = [score for _, score in points]
+    low = max(350, min(scores) - 60)
+    high = min(950, max(scores) + 60)
+    for name, lower, upper, colour in BAND_SHADES:
+        if upper < low or lower > high:
+            continue
+        axes.axhspan(max(lower, low), min(upper + 1, high), color=colour, zorder=0)
+        middle = (max(lower, low) + min(upper + 1, high)) / 2
+        axes.text(1.01, middle, name, transform=axes.get_yaxis_transform(), va="center", fontsize=8)
+    axes.plot(times, scores, marker="o", color="#1f4e79", linewidth=2, zorder=2)  # type: ignore[arg-type]
+    axes.set_ylim(low, high)
+    axes.set_title(title)
+    axes.set_ylabel("Score")
+    locator = AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def comparison_png(
+    left_name: str,
+    right_name: str,
+    dimensions: Sequence[tuple[str, float, float, float]],
+) -> bytes:
+    """Side-by-side bars per dimension: (dimension name, left points, right points, max points).
+
+    Points are shown as a share of each dimension's maximum so dimensions of different sizes
+    read on one scale.
+    """
+    figure = Figure(figsize=(7, 3.8), dpi=PNG_DPI)
+    axes = figure.add_subplot()
+    names = [name for name, *_ in dimensions]
+    positions = range(len(names))
+    width = 0.38
+
+    def share(points: float, maximum: float) -> float:
+        return 100.0 * points / maximum if maximum else 0.0
+
+    left = [share(points, maximum) for _, points, _, maximum in dimensions]
+    right = [share(points, maximum) for _, _, points, maximum in dimensions]
+    axes.barh([p - width / 2 for p in positions], left, height=width, label=left_name, color="#1f4e79")
+    axes.barh([p + width / 2 for p in positions], right, height=width, label=right_name, color="#f28e2b")
+    axes.set_yticks(list(positions), names)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("% of the points available in each part of the score")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    return _png(figure)
