@@ -34,6 +34,7 @@ class BritizenService:
             settings, self.services, with_updater=not self.webhook_mode
         )
         self._runner: web.AppRunner | None = None
+        self._stopped = False
         self.http_port: int | None = None
 
     async def start(self) -> None:
@@ -64,6 +65,10 @@ class BritizenService:
         )
 
     async def stop(self) -> None:
+        """Stop in reverse order; safe to call twice and after a half-finished start."""
+        if self._stopped:
+            return
+        self._stopped = True
         app = self.application
         if app.updater is not None and app.updater.running:
             # Stopping the updater confirms the last offset, so nothing is fetched twice.
@@ -94,8 +99,8 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     service = BritizenService(settings)
-    await service.start()
     try:
+        await service.start()
         await stop.wait()
         logger.info("shutdown requested")
     finally:

@@ -89,8 +89,8 @@ async def consent(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     if query.data == CONSENT_YES:
-        await query.edit_message_text(WELCOME + "\n\n✅ You agreed.")
-        await context.bot.send_message(user.id, ASK_NI)
+        await query.edit_message_reply_markup(None)
+        await context.bot.send_message(user.id, "✅ Thanks for agreeing.\n\n" + ASK_NI)
     else:
         await query.edit_message_text(DECLINED)
 
