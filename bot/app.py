@@ -21,7 +21,9 @@ def file_url_for(api_url: str) -> str:
     return f"{root}/file/{last}"
 
 
-def build_application(settings: Settings, services: Services, *, with_updater: bool) -> BotApplication:
+def build_application(
+    settings: Settings, services: Services, *, with_updater: bool
+) -> BotApplication:
     builder = (
         Application.builder()
         .token(settings.require_token())

@@ -1,4 +1,4 @@
-"""Logging set-up. Libraries that would log URLs with the bot token or message bodies are quietened."""
+"""Logging set-up: libraries that would log the bot token or message bodies are quietened."""
 
 from __future__ import annotations
 

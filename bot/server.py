@@ -1,4 +1,4 @@
-"""The aiohttp server: health, the Telegram webhook, and (mounted by other packages) the HTTP API."""
+"""The aiohttp server: health, the Telegram webhook, and the HTTP API mounted beside them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SERVICE_KEY = web.AppKey("service", "BritizenService")
+SERVICE_KEY: web.AppKey[BritizenService] = web.AppKey("service")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram updates are small; anything bigger than this is not from Telegram.
 MAX_WEBHOOK_BODY = 1024 * 1024

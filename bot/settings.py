@@ -70,7 +70,8 @@ class Settings(BaseSettings):
             raise ValueError(f"not a database URL ({exc})") from None
         if url.drivername not in SUPPORTED_DRIVERS:
             raise ValueError(
-                f"driver {url.drivername!r} is not supported; use one of {', '.join(SUPPORTED_DRIVERS)}"
+                f"driver {url.drivername!r} is not supported; "
+                f"use one of {', '.join(SUPPORTED_DRIVERS)}"
             )
         return value
 
@@ -117,7 +118,8 @@ class Settings(BaseSettings):
             if not self.secret_key:
                 raise ValueError(
                     "BRITIZEN_SECRET_KEY is required in production "
-                    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                    "(generate one with: "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
             if self.webhook_url and not self.webhook_secret:
                 raise ValueError("BRITIZEN_WEBHOOK_SECRET is required with a webhook in production")

@@ -42,7 +42,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("cancel", common.cancel),
             CommandHandler("score", score.show_score),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
-            CallbackQueryHandler(registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"),
+            CallbackQueryHandler(
+                registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"
+            ),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
             MessageHandler(filters.COMMAND, common.unknown_command),
             CallbackQueryHandler(common.stale_button),

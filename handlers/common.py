@@ -35,10 +35,13 @@ async def cancel(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     stopped = await context.services.dialogs.clear(update.effective_user.id)
     if stopped is None:
-        await update.effective_message.reply_text("There's nothing to cancel. /help lists what I can do.")
+        await update.effective_message.reply_text(
+            "There's nothing to cancel. /help lists what I can do."
+        )
     elif stopped.flow == "registration":
         await update.effective_message.reply_text(
-            "Registration cancelled and nothing from it was kept. Send /start whenever you want to join."
+            "Registration cancelled and nothing from it was kept. "
+            "Send /start whenever you want to join."
         )
     else:
         await update.effective_message.reply_text("Cancelled.")

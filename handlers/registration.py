@@ -44,18 +44,20 @@ ASK_POSTCODE = (
     "SO17. It lets sponsors offer local deals and feeds anonymous area statistics. "
     "Or tap Skip."
 )
-DECLINED = (
-    "No problem — nothing has been stored. If you change your mind, send /start."
-)
+DECLINED = "No problem — nothing has been stored. If you change your mind, send /start."
 
 CONSENT_KEYBOARD = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("✅ I agree", callback_data=CONSENT_YES),
-      InlineKeyboardButton("No thanks", callback_data=CONSENT_NO)]]
+    [
+        [
+            InlineKeyboardButton("✅ I agree", callback_data=CONSENT_YES),
+            InlineKeyboardButton("No thanks", callback_data=CONSENT_NO),
+        ]
+    ]
 )
 SKIP_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data=SKIP_POSTCODE)]])
 
 STEP_PROMPTS = {
-    reg.STEP_CONSENT: "Please answer with the buttons above: do you agree to Britizen keeping this?",
+    reg.STEP_CONSENT: "Please answer with the buttons: do you agree to Britizen keeping this?",
     reg.STEP_NI: ASK_NI,
     reg.STEP_DOB: ASK_DOB,
     reg.STEP_POSTCODE: ASK_POSTCODE,

@@ -14,9 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
 
 # Band boundaries and colours, lowest first: (name, lower, upper, colour).
 BAND_SHADES: tuple[tuple[str, int, int, str], ...] = (
@@ -84,8 +84,12 @@ def comparison_png(
 
     left = [share(points, maximum) for _, points, _, maximum in dimensions]
     right = [share(points, maximum) for _, _, points, maximum in dimensions]
-    axes.barh([p - width / 2 for p in positions], left, height=width, label=left_name, color="#1f4e79")
-    axes.barh([p + width / 2 for p in positions], right, height=width, label=right_name, color="#f28e2b")
+    axes.barh(
+        [p - width / 2 for p in positions], left, height=width, label=left_name, color="#1f4e79"
+    )
+    axes.barh(
+        [p + width / 2 for p in positions], right, height=width, label=right_name, color="#f28e2b"
+    )
     axes.set_yticks(list(positions), names)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)

@@ -43,7 +43,8 @@ class NINumberTaken(RegistrationError):
         # @someone", would leak a link between an NI number and a Telegram account.
         super().__init__(
             "That NI number is already linked to a Britizen account, so it can't be used again. "
-            "If you think someone else has used your number, contact support and we'll look into it."
+            "If you think someone else has used your number, contact support and we'll look "
+            "into it."
         )
 
 

@@ -44,7 +44,9 @@ async def record_starting_score(session: AsyncSession, citizen_id: int, now: dat
             computed_at=now,
         )
     )
-    session.add(ScoreHistory(citizen_id=citizen_id, score=STARTING_SCORE, band=band, computed_at=now))
+    session.add(
+        ScoreHistory(citizen_id=citizen_id, score=STARTING_SCORE, band=band, computed_at=now)
+    )
     return ScoreView(STARTING_SCORE, band, None, now, breakdown)
 
 

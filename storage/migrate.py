@@ -24,4 +24,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Apply migrations. Synchronous: call it before the event loop starts or in a thread."""
     ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), revision)
-

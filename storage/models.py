@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models. Every durable piece of state lives here; nothing that matters is only in memory.
+"""SQLAlchemy 2 models. Every durable piece of state lives here, none only in memory.
 
 Personal data is kept to what the product needs: the NI number only as a keyed HMAC (for "one
 number, one account") and a masked form for display; the postcode only as its district.
@@ -7,7 +7,7 @@ number, one account") and a masked form for display; the postcode only as its di
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -36,7 +36,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
     }

@@ -60,7 +60,7 @@ def postgres_database() -> Iterator[str]:
     name = f"britizen_test_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_pg_execute(admin, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - any failure means unreachable
+    except (TimeoutError, OSError, Exception) as exc:
         reason = f"PostgreSQL is not reachable at {make_url(admin).render_as_string()}: {exc!r}"
         if postgres_required():
             pytest.fail(f"{reason} (required: BRITIZEN_TEST_POSTGRES_REQUIRED is set)")

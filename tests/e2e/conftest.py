@@ -81,7 +81,9 @@ def citizen(standin: BotApiStandIn) -> Callable[..., Citizen]:
     return make
 
 
-async def register(person: Citizen, ni_number: str, dob: str = "14/03/1990", postcode: str | None = None) -> None:
+async def register(
+    person: Citizen, ni_number: str, dob: str = "14/03/1990", postcode: str | None = None
+) -> None:
     """The whole registration conversation, asserting on each answer."""
     await person.send("/start")
     await person.expect("Welcome to Britizen")

@@ -24,7 +24,9 @@ async def count(service: BritizenService, model: type) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_commands_are_registered_with_telegram(service: BritizenService, standin: BotApiStandIn) -> None:
+async def test_commands_are_registered_with_telegram(
+    service: BritizenService, standin: BotApiStandIn
+) -> None:
     names = [command["command"] for command in standin.commands()]
     assert {"start", "help", "score", "cancel"} <= set(names)
 
@@ -129,7 +131,9 @@ async def test_restart_mid_registration_continues_where_it_left_off(
     await carol.expect("You're registered, Carol")
 
 
-async def test_cancel_leaves_any_step(service: BritizenService, citizen: Callable[..., Citizen]) -> None:
+async def test_cancel_leaves_any_step(
+    service: BritizenService, citizen: Callable[..., Citizen]
+) -> None:
     dave = citizen(104, "Dave")
     await dave.send("/start")
     await dave.expect("Welcome")

@@ -37,9 +37,13 @@ async def test_webhook_refuses_a_wrong_secret_and_bad_bodies(start_service: Serv
     )
     url = f"http://127.0.0.1:{service.http_port}/telegram/webhook"
     async with aiohttp.ClientSession() as http:
-        async with http.post(url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}) as r:
+        async with http.post(
+            url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+        ) as r:
             assert r.status == 403
-        async with http.post(url, data="not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+        async with http.post(
+            url, data="not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        ) as r:
             assert r.status == 400
             assert "update" in (await r.json())["error"]
 
@@ -77,9 +81,9 @@ async def test_a_redelivered_update_has_no_second_effect(
 
 
 async def test_healthz_reports_the_database(service: BritizenService) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{service.http_port}/healthz") as response:
-            assert response.status == 200
-            body = await response.json()
+    url = f"http://127.0.0.1:{service.http_port}/healthz"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        body = await response.json()
     assert body["database"] is True
     assert body["mode"] == "polling"
