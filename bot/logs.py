@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 
 # httpx logs every request URL at INFO, and the Bot API URL contains the bot token.
-NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler.executors.default", "aiosqlite", "asyncio")
+NOISY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "apscheduler.executors.default",
+    "aiosqlite",
+    "asyncio",
+    "alembic.runtime.plugins",
+)
 # python-telegram-bot logs whole updates and request parameters (message texts, so possibly an NI
 # number someone typed) at DEBUG: never below INFO, whatever BRITIZEN_LOG_LEVEL says.
 CONTENT_LOGGERS = ("telegram",)
