@@ -29,12 +29,80 @@ def _cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_score(settings: Settings, _args: argparse.Namespace) -> int:
+    from services.clock import system_clock
+    from services.scoring_pass import PassAlreadyRunning, ScoringPass
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def one_pass() -> int:
+        db = Database(settings.database_url)
+        try:
+            summary = await ScoringPass(db, system_clock, settings.tz).run(progress=print)
+        except PassAlreadyRunning:
+            print("britizen: a scoring pass is already running; try again when it finishes")
+            return 1
+        finally:
+            await db.close()
+        print(f"scored {summary.users} users in {summary.seconds:.1f} s")
+        return 0
+
+    return asyncio.run(one_pass())
+
+
+def _cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from services.clock import system_clock
+    from services.demo_data import generate_demo_population
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    if args.users < 1 or args.avg_friends < 0:
+        print(
+            "britizen: --users must be at least 1 and --avg-friends not negative", file=sys.stderr
+        )
+        return 2
+    upgrade(settings.database_url)
+
+    async def generate() -> None:
+        db = Database(settings.database_url)
+        try:
+            summary = await generate_demo_population(
+                db,
+                settings.resolved_secret_key(),
+                system_clock,
+                users=args.users,
+                avg_friends=args.avg_friends,
+                seed=args.seed,
+                progress=print,
+            )
+        finally:
+            await db.close()
+        print(
+            f"created {summary.citizens} citizens, {summary.friendships} friendships and "
+            f"{summary.payment_events} payment events in {summary.seconds:.1f} s"
+        )
+
+    asyncio.run(generate())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="britizen", description="Britizen citizen-score service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the bot, HTTP server and scheduler (migrates first)")
     run.set_defaults(handler=_cmd_run)
+
+    score = commands.add_parser("score", help="run one scoring pass now")
+    score.set_defaults(handler=_cmd_score)
+
+    demo = commands.add_parser("demo-data", help="create a synthetic population")
+    demo.add_argument("--users", type=int, default=1000)
+    demo.add_argument("--avg-friends", type=float, default=20)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(handler=_cmd_demo_data)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -7,14 +7,18 @@ import logging
 import signal
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from telegram import Update
 
 from bot.app import BotApplication, build_application
 from bot.server import build_web_app
 from bot.settings import Settings
 from handlers.commands import bot_commands
+from notifications.outbox import Dispatcher
 from services.clock import Clock, system_clock
 from services.container import Services
+from services.scoring_pass import PassAlreadyRunning
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -28,13 +32,17 @@ class BritizenService:
     def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.services = Services.build(self.db, settings.resolved_secret_key(), clock)
+        self.services = Services.build(self.db, settings.resolved_secret_key(), clock, settings.tz)
         self.webhook_mode = settings.webhook_url is not None
         self.application: BotApplication = build_application(
             settings, self.services, with_updater=not self.webhook_mode
         )
         self._runner: web.AppRunner | None = None
         self._stopped = False
+        self.dispatcher = Dispatcher(self.db, self.application.bot, clock, settings.send_rate)
+        self.scheduler = AsyncIOScheduler(timezone=settings.tz)
+        self._stop_background = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
         self.http_port: int | None = None
 
     async def start(self) -> None:
@@ -43,6 +51,7 @@ class BritizenService:
         await app.bot.set_my_commands(bot_commands())
         await app.start()
         await self._start_http()
+        self._start_background()
         if self.webhook_mode:
             assert self.settings.webhook_url is not None
             await app.bot.set_webhook(
@@ -70,6 +79,11 @@ class BritizenService:
             return
         self._stopped = True
         app = self.application
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._stop_background.set()
+        for task in self._background:
+            await task
         if app.updater is not None and app.updater.running:
             # Stopping the updater confirms the last offset, so nothing is fetched twice.
             await app.updater.stop()
@@ -81,6 +95,29 @@ class BritizenService:
             self._runner = None
         await self.db.close()
         logger.info("Britizen stopped cleanly")
+
+    def _start_background(self) -> None:
+        self._background.append(
+            asyncio.create_task(self.dispatcher.run(self._stop_background), name="outbox")
+        )
+        self.scheduler.add_job(
+            self.run_scoring_pass,
+            CronTrigger.from_crontab(self.settings.scoring_cron, timezone=self.settings.tz),
+            id="scoring",
+            max_instances=1,
+            coalesce=True,
+            # APScheduler's default grace is 1 s: a pass due while we were down would be dropped.
+            misfire_grace_time=6 * 3600,
+        )
+        self.scheduler.start()
+
+    async def run_scoring_pass(self) -> None:
+        try:
+            await self.services.scoring.run()
+        except PassAlreadyRunning:
+            logger.info("scoring pass skipped: another pass is running")
+        except Exception:
+            logger.exception("scoring pass failed; the previous scores stay in place")
 
     async def _start_http(self) -> None:
         self._runner = web.AppRunner(build_web_app(self), access_log=None)

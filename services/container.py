@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
 from services.dialogs import DialogService
 from services.registration import RegistrationService
 from services.scores import ScoreService
+from services.scoring_pass import ScoringPass
 from services.updates import UpdateLedger
 from storage.db import Database
+
+UK_TIME = ZoneInfo("Europe/London")
 
 
 @dataclass
@@ -20,9 +24,16 @@ class Services:
     registration: RegistrationService
     scores: ScoreService
     updates: UpdateLedger
+    scoring: ScoringPass
 
     @classmethod
-    def build(cls, db: Database, secret_key: bytes, clock: Clock = system_clock) -> Services:
+    def build(
+        cls,
+        db: Database,
+        secret_key: bytes,
+        clock: Clock = system_clock,
+        timezone: ZoneInfo = UK_TIME,
+    ) -> Services:
         dialogs = DialogService(db)
         return cls(
             db=db,
@@ -31,4 +42,5 @@ class Services:
             registration=RegistrationService(db, dialogs, secret_key, clock),
             scores=ScoreService(db),
             updates=UpdateLedger(db, clock),
+            scoring=ScoringPass(db, clock, timezone),
         )

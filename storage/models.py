@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -72,6 +73,20 @@ class Score(Base):
     previous_score: Mapped[int | None] = mapped_column(Integer, default=None)
     breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
     computed_at: Mapped[datetime] = mapped_column()
+    # Filled by a scoring pass (NULL for a starting score): each dimension's points and the graph
+    # features used, as plain columns so a million rows are written without building JSON, and
+    # so /why can rebuild the same explanation on demand.
+    as_of: Mapped[date | None] = mapped_column(Date, default=None)
+    model_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    payment_history: Mapped[int | None] = mapped_column(Integer, default=None)
+    commitments: Mapped[int | None] = mapped_column(Integer, default=None)
+    account_standing: Mapped[int | None] = mapped_column(Integer, default=None)
+    community: Mapped[int | None] = mapped_column(Integer, default=None)
+    connections: Mapped[int | None] = mapped_column(Integer, default=None)
+    friend_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    friends_mean_score: Mapped[float | None] = mapped_column(Float, default=None)
+    pagerank: Mapped[float | None] = mapped_column(Float, default=None)
+    effective_size: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class ScoreHistory(Base):
@@ -148,3 +163,35 @@ class PaymentEvent(Base):
     occurred_on: Mapped[date] = mapped_column(Date)
     disputed: Mapped[bool] = mapped_column(default=False)
     recorded_at: Mapped[datetime] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """A message the bot starts (score alert, reminder, promotion), kept until it is delivered.
+
+    The dispatcher claims rows in priority order and marks each with what happened. A row left
+    `sending` by a crash is marked `uncertain` at the next start rather than sent again: at most
+    the messages in flight at a crash are in doubt, and nobody gets one twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
+        Index("ix_outbox_chat", "chat_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer)  # lower goes first
+    text: Mapped[str] = mapped_column(String(4096))
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # pending, sending, sent, failed, unreachable, cancelled, uncertain
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -1,0 +1,322 @@
+"""The population-wide scoring pass: read everyone in bulk, compute graph features, score, write.
+
+Reads and writes go through storage.bulk (numpy arrays in, one transaction out), so a pass over
+a million citizens and ten million friendships takes seconds, not hours. Everything the pass
+writes — new scores, one history row per citizen, and a band-change message per citizen whose
+band moved — commits in one transaction: a pass interrupted half-way leaves the previous scores
+(and no messages) in place, and rerunning it is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from scoring.graph import compute_graph_features
+from scoring.model import (
+    BANDS,
+    DIMENSIONS,
+    MODEL_VERSION,
+    OUTCOME_CODES,
+    Outcome,
+    PopulationInputs,
+    aggregate_payment_events,
+    score_population,
+)
+from services.clock import Clock
+from storage.bulk import fetch_ints, write_via_staging
+from storage.db import Database
+from storage.locks import job_lock
+
+logger = logging.getLogger(__name__)
+
+SECONDS_PER_DAY = 86_400
+DIMENSION_COLUMNS = tuple(d.key for d in DIMENSIONS)
+SCORE_ALERT_KIND = "score_alert"
+SCORE_ALERT_PRIORITY = 10  # ahead of promotions (100), behind loan reminders (0)
+
+# Dialect differences are confined to turning timestamps and dates into epoch seconds.
+_EPOCH = {
+    "sqlite": "CAST(strftime('%s', {col}) AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM {col}) AS BIGINT)",
+}
+
+
+class PassAlreadyRunning(Exception):
+    """Another scoring pass holds the lock; only one runs at a time."""
+
+
+@dataclass(frozen=True)
+class PassSummary:
+    users: int
+    friendships: int
+    band_changes: int
+    seconds: float
+    computed_at: datetime
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _band_names(indices: npt.NDArray[np.int8]) -> list[str]:
+    names = [band.name for band in BANDS]
+    return [names[i] for i in indices.tolist()]
+
+
+def band_change_text(old_band: str, new_band: str, old_score: int, new_score: int) -> str:
+    up = new_score > old_score
+    headline = "🎉 Your band went up" if up else "Your band changed"
+    return (
+        f"{headline}: {old_band} → {new_band}.\n"
+        f"Your score is now {new_score} (was {old_score}).\n"
+        "Send /why to see what changed and how to improve."
+    )
+
+
+class ScoringPass:
+    def __init__(self, db: Database, clock: Clock, timezone: ZoneInfo) -> None:
+        self._db = db
+        self._clock = clock
+        self._tz = timezone
+
+    async def run(self, progress: Callable[[str], None] | None = None) -> PassSummary:
+        say = progress or (lambda line: logger.info("%s", line))
+        async with job_lock(self._db, "scoring") as acquired:
+            if not acquired:
+                raise PassAlreadyRunning()
+            return await self._run(say)
+
+    async def _run(self, say: Callable[[str], None]) -> PassSummary:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        mark = started
+
+        def lap(name: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            timings[name] = round(now - mark, 3)
+            mark = now
+
+        computed_at = self._clock().astimezone(UTC)
+        as_of = computed_at.astimezone(self._tz).date()
+        epoch = self._epoch_sql()
+
+        citizens = await fetch_ints(
+            self._db,
+            f"SELECT id, {epoch.format(col='registered_at')} FROM citizens ORDER BY id",
+            columns=2,
+        )
+        ids = citizens[:, 0]
+        n = len(ids)
+        say(f"scoring pass: {n:,} citizens to score as of {as_of.isoformat()}")
+        inputs = PopulationInputs.blank(n)
+        as_of_epoch = int(datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp())
+        inputs.account_age_days[:] = (as_of_epoch - citizens[:, 1]) // SECONDS_PER_DAY
+        # Finishing registration is identity verification (NI number checked, age confirmed).
+        inputs.verified[:] = True
+        await self._add_payments(inputs, ids, as_of_epoch, epoch)
+        friendships = await fetch_ints(
+            self._db, "SELECT low_id, high_id FROM friendships WHERE status = 'accepted'", columns=2
+        )
+        previous = await fetch_ints(self._db, "SELECT citizen_id, score FROM scores", columns=2)
+        lap("read")
+        say(f"scoring pass: read {n:,} citizens and {len(friendships):,} friendships")
+
+        src, dst = _index_pairs(ids, friendships)
+        previous_scores = np.full(n, np.nan)
+        known, positions = _positions(ids, previous[:, 0])
+        previous_scores[positions] = previous[known, 1]
+        graph = compute_graph_features(n, src, dst, previous_scores)
+        lap("graph")
+        say(f"scoring pass: graph features for {graph.n_edges:,} friendships")
+
+        result = score_population(inputs.with_graph(graph))
+        lap("score")
+
+        new_bands = _band_names(result.band_index)
+        had_score = ~np.isnan(previous_scores)
+        old_scores = np.where(had_score, previous_scores, 0).astype(np.int64)
+        old_band_index = (
+            np.searchsorted(np.array([band.lower for band in BANDS]), old_scores, side="right") - 1
+        )
+        changed = had_score & (old_band_index != result.band_index)
+        alerts: dict[int, str] = {}
+        band_names = [band.name for band in BANDS]
+        for i in np.flatnonzero(changed).tolist():
+            alerts[i] = band_change_text(
+                band_names[int(old_band_index[i])],
+                new_bands[i],
+                int(old_scores[i]),
+                int(result.score[i]),
+            )
+
+        rows = _score_rows(ids, result.score, new_bands, result.points, graph, alerts)
+        await self._write(rows, computed_at, as_of)
+        lap("write")
+        seconds = round(time.perf_counter() - started, 3)
+        summary = PassSummary(
+            users=n,
+            friendships=graph.n_edges,
+            band_changes=len(alerts),
+            seconds=seconds,
+            computed_at=computed_at,
+            timings=timings,
+        )
+        say(
+            f"scoring pass done: {n:,} users, {graph.n_edges:,} friendships, "
+            f"{len(alerts):,} band changes in {seconds:.1f} s ({timings})"
+        )
+        return summary
+
+    def _epoch_sql(self) -> str:
+        return _EPOCH[self._db.engine.dialect.name]
+
+    async def _add_payments(
+        self, inputs: PopulationInputs, ids: npt.NDArray[np.int64], as_of_epoch: int, epoch: str
+    ) -> None:
+        cases = " ".join(
+            f"WHEN '{outcome.value}' THEN {code}" for outcome, code in OUTCOME_CODES.items()
+        )
+        events = await fetch_ints(
+            self._db,
+            f"SELECT citizen_id, {epoch.format(col='occurred_on')}, "
+            f"CASE outcome {cases} ELSE {OUTCOME_CODES[Outcome.MISSED]} END "
+            "FROM payment_events WHERE disputed = :no",
+            {"no": False},
+            columns=3,
+        )
+        known, positions = _positions(ids, events[:, 0])
+        age = (as_of_epoch - events[known, 1]) // SECONDS_PER_DAY
+        weights = aggregate_payment_events(len(ids), positions, age, events[known, 2])
+        inputs.on_time_weight[:] = weights.on_time
+        inputs.late_weight[:] = weights.late
+        inputs.missed_weight[:] = weights.missed
+
+    async def _write(
+        self, rows: Iterator[tuple[Any, ...]], computed_at: datetime, as_of: date
+    ) -> None:
+        sqlite = self._db.is_sqlite
+        params: dict[str, Any] = {
+            # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so
+            # the ORM reads the pass's rows like any other.
+            "computed_at": (
+                computed_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+                if sqlite
+                else computed_at
+            ),
+            "as_of": as_of.isoformat() if sqlite else as_of,
+            "model_version": MODEL_VERSION,
+            "kind": SCORE_ALERT_KIND,
+            "priority": SCORE_ALERT_PRIORITY,
+            "pending": "pending",
+        }
+        dims = ", ".join(DIMENSION_COLUMNS)
+        staged_dims = ", ".join(f"s.{c}" for c in DIMENSION_COLUMNS)
+        updates = ", ".join(
+            f"{c} = excluded.{c}"
+            for c in (
+                "score",
+                "band",
+                "breakdown",
+                "computed_at",
+                "as_of",
+                "model_version",
+                *DIMENSION_COLUMNS,
+                "friend_count",
+                "friends_mean_score",
+                "pagerank",
+                "effective_size",
+            )
+        )
+        statements = [
+            f"""INSERT INTO scores (citizen_id, score, band, previous_score, breakdown, computed_at,
+                    as_of, model_version, {dims}, friend_count, friends_mean_score, pagerank,
+                    effective_size)
+                SELECT s.citizen_id, s.score, s.band, NULL, CAST('{{}}' AS JSON), :computed_at,
+                    :as_of, :model_version, {staged_dims}, s.friend_count, s.friends_mean_score,
+                    s.pagerank, s.effective_size
+                FROM staging s JOIN citizens c ON c.id = s.citizen_id
+                WHERE 1 = 1
+                ON CONFLICT (citizen_id) DO UPDATE SET previous_score = scores.score, {updates}""",
+            """INSERT INTO score_history (citizen_id, score, band, computed_at)
+                SELECT s.citizen_id, s.score, s.band, :computed_at
+                FROM staging s JOIN citizens c ON c.id = s.citizen_id""",
+            """INSERT INTO outbox (chat_id, citizen_id, kind, priority, text, status, attempts,
+                    next_attempt_at, created_at)
+                SELECT c.chat_id, c.id, :kind, :priority, s.alert, :pending, 0, :computed_at,
+                    :computed_at
+                FROM staging s JOIN citizens c ON c.id = s.citizen_id
+                WHERE s.alert IS NOT NULL AND c.unreachable_at IS NULL""",
+        ]
+        await write_via_staging(
+            self._db,
+            staging_columns=[
+                ("citizen_id", "BIGINT"),
+                ("score", "INTEGER"),
+                ("band", "TEXT"),
+                *[(c, "INTEGER") for c in DIMENSION_COLUMNS],
+                ("friend_count", "INTEGER"),
+                ("friends_mean_score", "DOUBLE PRECISION"),
+                ("pagerank", "DOUBLE PRECISION"),
+                ("effective_size", "DOUBLE PRECISION"),
+                ("alert", "TEXT"),
+            ],
+            rows=rows,
+            statements=statements,
+            params=params,
+        )
+
+
+def _positions(
+    ids: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Row positions of `wanted` ids in the sorted `ids`, skipping ids not (or no longer) there."""
+    if len(ids) == 0 or len(wanted) == 0:
+        return np.zeros(len(wanted), dtype=bool), np.zeros(0, dtype=np.int64)
+    positions = np.searchsorted(ids, wanted)
+    positions = np.minimum(positions, len(ids) - 1)
+    known = ids[positions] == wanted
+    return known, positions[known]
+
+
+def _index_pairs(
+    ids: npt.NDArray[np.int64], pairs: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    known_a, a = _positions(ids, pairs[:, 0])
+    known_b, b = _positions(ids, pairs[:, 1])
+    if len(a) != len(pairs) or len(b) != len(pairs):
+        both = known_a & known_b
+        _, a = _positions(ids, pairs[both, 0])
+        _, b = _positions(ids, pairs[both, 1])
+    return a, b
+
+
+def _score_rows(
+    ids: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.int64],
+    bands: list[str],
+    points: npt.NDArray[np.int64],
+    graph: Any,
+    alerts: dict[int, str],
+) -> Iterator[tuple[Any, ...]]:
+    """Rows for the staging table, from columns converted to Python lists once (fast)."""
+    mean = graph.friends_mean_score
+    columns: list[list[Any]] = [
+        ids.tolist(),
+        scores.tolist(),
+        bands,
+        *[points[:, j].tolist() for j in range(points.shape[1])],
+        graph.degree.tolist(),
+        [None if math.isnan(m) else m for m in mean.tolist()],
+        graph.pagerank.tolist(),
+        graph.effective_size.tolist(),
+        [alerts.get(i) for i in range(len(ids))] if alerts else [None] * len(ids),
+    ]
+    return zip(*columns, strict=True)

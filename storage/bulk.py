@@ -1,0 +1,203 @@
+"""Bulk reads and writes for population-wide jobs, straight through the database drivers.
+
+The ORM builds a Python object per row, which is fine for a conversation and hopeless for ten
+million friendships. These helpers move integer columns into numpy arrays and rows back out:
+
+- SQLite: a plain `sqlite3` connection to the same file in a worker thread, streaming the cursor
+  into `np.fromiter` (no list of tuples is ever held), and `executemany` into a temp table.
+- PostgreSQL: asyncpg's binary COPY in both directions; the binary rows of a COPY of int8
+  columns have a fixed layout, so numpy reads them without a Python loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.engine import make_url
+
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
+
+IntMatrix = npt.NDArray[np.int64]
+FloatMatrix = npt.NDArray[np.float64]
+PG_COPY_HEADER_SIZE = 19  # signature (11) + flags (4) + header extension length (4)
+
+
+def sqlite_path(db: Database) -> str:
+    path = make_url(db.url).database
+    if not path:
+        raise ValueError("bulk operations need a file-backed SQLite database")
+    return path
+
+
+def _sqlite_connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _sqlite_fetch_numbers(
+    path: str, sql: str, params: Mapping[str, Any], columns: int, dtype: type[np.generic]
+) -> npt.NDArray[Any]:
+    conn = _sqlite_connect(path)
+    try:
+        cursor = conn.execute(sql, dict(params))
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=dtype)
+    finally:
+        conn.close()
+    return flat.reshape(-1, columns)
+
+
+async def fetch_ints(
+    db: Database, sql: str, params: Mapping[str, Any] | None = None, *, columns: int
+) -> IntMatrix:
+    """Run a query whose every column is an integer; an (n, columns) int64 array.
+
+    Write the SQL with `:name` parameters; on PostgreSQL they become `$1..$n` in the order the
+    names first appear. Every selected column must be castable to int8 (bigint).
+    """
+    params = dict(params or {})
+    if db.is_sqlite:
+        return await asyncio.to_thread(
+            _sqlite_fetch_numbers, sqlite_path(db), sql, params, columns, np.int64
+        )
+    raw = await _pg_copy_out(db, sql, params)
+    return _parse_pg_binary(raw, columns, ">i8").astype(np.int64)
+
+
+async def fetch_floats(
+    db: Database, sql: str, params: Mapping[str, Any] | None = None, *, columns: int
+) -> FloatMatrix:
+    """Like fetch_ints for float8 columns (NULLs are not allowed: COALESCE them to NaN)."""
+    params = dict(params or {})
+    if db.is_sqlite:
+        return await asyncio.to_thread(
+            _sqlite_fetch_numbers, sqlite_path(db), sql, params, columns, np.float64
+        )
+    raw = await _pg_copy_out(db, sql, params)
+    return _parse_pg_binary(raw, columns, ">f8").astype(np.float64)
+
+
+def _pg_positional(sql: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """':name' placeholders to asyncpg's '$n' (names sorted longest first so ':as_of' is not
+    mistaken for ':as')."""
+    order: list[str] = []
+    for name in sorted(params, key=len, reverse=True):
+        if f":{name}" in sql:
+            order.append(name)
+            sql = sql.replace(f":{name}", f"${len(order)}")
+    return sql, [params[name] for name in order]
+
+
+async def _pg_copy_out(db: Database, sql: str, params: Mapping[str, Any]) -> bytes:
+    query, args = _pg_positional(sql, params)
+    buffer = io.BytesIO()
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.copy_from_query(query, *args, output=buffer, format="binary")
+    return buffer.getvalue()
+
+
+def _parse_pg_binary(raw: bytes, columns: int, field: str) -> npt.NDArray[Any]:
+    """Rows of a binary COPY of `columns` 8-byte non-null fields (see the PostgreSQL docs,
+    "COPY ... Binary Format"): int16 field count, then per field int32 length + 8 bytes."""
+    body = memoryview(raw)[PG_COPY_HEADER_SIZE : len(raw) - 2]  # minus the int16 -1 trailer
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for i in range(columns):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", field)]
+    rows = np.frombuffer(body, dtype=np.dtype(fields))
+    if rows.size and (rows["len0"] != 8).any():
+        raise ValueError("bulk reads need non-null 8-byte columns (cast to int8/float8)")
+    return (
+        np.stack([rows[f"v{i}"] for i in range(columns)], axis=1)
+        if rows.size
+        else np.empty((0, columns))
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Writing
+
+
+async def write_via_staging(
+    db: Database,
+    *,
+    staging_columns: Sequence[tuple[str, str]],
+    rows: Iterable[tuple[Any, ...]],
+    statements: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """Load rows into a temporary table `staging` and run set-based statements from it, all in
+    one transaction: either every statement takes effect or none does.
+
+    `staging_columns` are (name, SQL type) pairs valid on both backends (INTEGER, BIGINT,
+    DOUBLE PRECISION, TEXT, DATE, TIMESTAMP). Statements refer to the table as `staging` and to
+    parameters as `:name`.
+    """
+    params = dict(params or {})
+    if db.is_sqlite:
+        await asyncio.to_thread(
+            _sqlite_write, sqlite_path(db), staging_columns, rows, statements, params
+        )
+    else:
+        await _pg_write(db, staging_columns, rows, statements, params)
+
+
+def _sqlite_write(
+    path: str,
+    staging_columns: Sequence[tuple[str, str]],
+    rows: Iterable[tuple[Any, ...]],
+    statements: Sequence[str],
+    params: Mapping[str, Any],
+) -> None:
+    conn = _sqlite_connect(path)
+    try:
+        conn.execute("PRAGMA temp_store=MEMORY")
+        columns = ", ".join(f"{name} {kind}" for name, kind in staging_columns)
+        conn.execute("DROP TABLE IF EXISTS temp.staging")
+        conn.execute(f"CREATE TEMP TABLE staging ({columns})")
+        marks = ", ".join("?" for _ in staging_columns)
+        # IMMEDIATE takes the write lock up front, so we wait (busy timeout) rather than fail
+        # half-way when the service is writing too.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(f"INSERT INTO temp.staging VALUES ({marks})", rows)
+            for statement in statements:
+                conn.execute(statement, dict(params))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+
+
+async def _pg_write(
+    db: Database,
+    staging_columns: Sequence[tuple[str, str]],
+    rows: Iterable[tuple[Any, ...]],
+    statements: Sequence[str],
+    params: Mapping[str, Any],
+) -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in staging_columns)
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        async with driver.transaction():
+            await driver.execute(f"CREATE TEMP TABLE staging ({columns}) ON COMMIT DROP")
+            await driver.copy_records_to_table(
+                "staging", records=rows, columns=[name for name, _ in staging_columns]
+            )
+            for statement in statements:
+                query, args = _pg_positional(statement, params)
+                await driver.execute(query, *args)
