@@ -61,7 +61,7 @@ async def fetch_ints(
     """Run a query whose every column is an integer; an (n, columns) int64 array.
 
     Write the SQL with `:name` parameters; on PostgreSQL they become `$1..$n` in the order the
-    names first appear. Every selected column must be castable to int8 (bigint).
+    names first appear. Every selected column must be a non-null integer.
     """
     params = dict(params or {})
     if db.is_sqlite:
@@ -69,7 +69,7 @@ async def fetch_ints(
             _sqlite_fetch_numbers, sqlite_path(db), sql, params, columns, np.int64
         )
     raw = await _pg_copy_out(db, sql, params)
-    return _parse_pg_binary(raw, columns, ">i8").astype(np.int64)
+    return _parse_pg_binary(raw, columns, "i").astype(np.int64)
 
 
 async def fetch_floats(
@@ -82,7 +82,7 @@ async def fetch_floats(
             _sqlite_fetch_numbers, sqlite_path(db), sql, params, columns, np.float64
         )
     raw = await _pg_copy_out(db, sql, params)
-    return _parse_pg_binary(raw, columns, ">f8").astype(np.float64)
+    return _parse_pg_binary(raw, columns, "f").astype(np.float64)
 
 
 def _pg_positional(sql: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
@@ -107,21 +107,30 @@ async def _pg_copy_out(db: Database, sql: str, params: Mapping[str, Any]) -> byt
     return buffer.getvalue()
 
 
-def _parse_pg_binary(raw: bytes, columns: int, field: str) -> npt.NDArray[Any]:
-    """Rows of a binary COPY of `columns` 8-byte non-null fields (see the PostgreSQL docs,
-    "COPY ... Binary Format"): int16 field count, then per field int32 length + 8 bytes."""
+def _parse_pg_binary(raw: bytes, columns: int, kind: str) -> npt.NDArray[Any]:
+    """Rows of a binary COPY of `columns` non-null fixed-width numbers (see the PostgreSQL docs,
+    "COPY ... Binary Format"): int16 field count, then per field int32 length + big-endian value.
+    Widths are read from the first row, so int2/int4/int8 (or float4/float8) all work; `kind` is
+    "i" or "f"."""
     body = memoryview(raw)[PG_COPY_HEADER_SIZE : len(raw) - 2]  # minus the int16 -1 trailer
+    if len(body) == 0:
+        return np.empty((0, columns))
+    widths: list[int] = []
+    offset = 2
+    for _ in range(columns):
+        width = int.from_bytes(body[offset : offset + 4], "big", signed=True)
+        if width not in (2, 4, 8):
+            raise ValueError("bulk reads need non-null fixed-width numeric columns")
+        widths.append(width)
+        offset += 4 + width
     fields: list[tuple[str, str]] = [("count", ">i2")]
-    for i in range(columns):
-        fields += [(f"len{i}", ">i4"), (f"v{i}", field)]
+    for i, width in enumerate(widths):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", f">{kind}{width}")]
     rows = np.frombuffer(body, dtype=np.dtype(fields))
-    if rows.size and (rows["len0"] != 8).any():
-        raise ValueError("bulk reads need non-null 8-byte columns (cast to int8/float8)")
-    return (
-        np.stack([rows[f"v{i}"] for i in range(columns)], axis=1)
-        if rows.size
-        else np.empty((0, columns))
-    )
+    for i, width in enumerate(widths):
+        if (rows[f"len{i}"] != width).any():
+            raise ValueError("bulk reads need non-null columns (use COALESCE)")
+    return np.stack([rows[f"v{i}"] for i in range(columns)], axis=1)
 
 
 # ------------------------------------------------------------------------------------------------
