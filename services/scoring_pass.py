@@ -9,6 +9,7 @@ band moved — commits in one transaction: a pass interrupted half-way leaves th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -108,11 +109,22 @@ class ScoringPass:
         as_of = computed_at.astimezone(self._tz).date()
         epoch = self._epoch_sql()
 
-        citizens = await fetch_ints(
-            self._db,
-            f"SELECT id, {epoch.format(col='registered_at')} FROM citizens ORDER BY id",
-            columns=2,
+        # Independent reads run concurrently: on SQLite each is one C-level call in its own
+        # thread, on PostgreSQL each is a COPY on its own connection.
+        citizens, friendships, previous = await asyncio.gather(
+            fetch_ints(
+                self._db,
+                f"SELECT id, {epoch.format(col='registered_at')} FROM citizens",
+                columns=2,
+            ),
+            fetch_ints(
+                self._db,
+                "SELECT low_id, high_id FROM friendships WHERE status = 'accepted'",
+                columns=2,
+            ),
+            fetch_ints(self._db, "SELECT citizen_id, score FROM scores", columns=2),
         )
+        citizens = citizens[np.argsort(citizens[:, 0], kind="stable")]
         ids = citizens[:, 0]
         n = len(ids)
         say(f"scoring pass: {n:,} citizens to score as of {as_of.isoformat()}")
@@ -122,10 +134,6 @@ class ScoringPass:
         # Finishing registration is identity verification (NI number checked, age confirmed).
         inputs.verified[:] = True
         await self._add_payments(inputs, ids, as_of_epoch, epoch)
-        friendships = await fetch_ints(
-            self._db, "SELECT low_id, high_id FROM friendships WHERE status = 'accepted'", columns=2
-        )
-        previous = await fetch_ints(self._db, "SELECT citizen_id, score FROM scores", columns=2)
         lap("read")
         say(f"scoring pass: read {n:,} citizens and {len(friendships):,} friendships")
 

@@ -43,13 +43,34 @@ def _sqlite_connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def _sqlite_fetch_numbers(
-    path: str, sql: str, params: Mapping[str, Any], columns: int, dtype: type[np.generic]
-) -> npt.NDArray[Any]:
+def _sqlite_fetch_ints(path: str, sql: str, params: Mapping[str, Any], columns: int) -> IntMatrix:
+    """All rows in one SQLite call: the query is wrapped in an aggregate that prints each value
+    as 16 hex digits (two's complement, so negatives survive) and concatenates them. SQLite does
+    that in C while the GIL is released, so there is no Python object per row and two such reads
+    really run in parallel; numpy then decodes the bytes in one go."""
+    hex_columns = ", ".join(f"c{i}" for i in range(columns))
+    fmt = "%016x" * columns
+    wrapped = (
+        f"WITH q({hex_columns}) AS ({sql}) "
+        f"SELECT group_concat(printf('{fmt}', {hex_columns}), '') FROM q"
+    )
+    conn = _sqlite_connect(path)
+    try:
+        (text,) = conn.execute(wrapped, dict(params)).fetchone()
+    finally:
+        conn.close()
+    if not text:
+        return np.empty((0, columns), dtype=np.int64)
+    return np.frombuffer(bytes.fromhex(text), dtype=">i8").astype(np.int64).reshape(-1, columns)
+
+
+def _sqlite_fetch_floats(
+    path: str, sql: str, params: Mapping[str, Any], columns: int
+) -> FloatMatrix:
     conn = _sqlite_connect(path)
     try:
         cursor = conn.execute(sql, dict(params))
-        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=dtype)
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
     finally:
         conn.close()
     return flat.reshape(-1, columns)
@@ -61,13 +82,12 @@ async def fetch_ints(
     """Run a query whose every column is an integer; an (n, columns) int64 array.
 
     Write the SQL with `:name` parameters; on PostgreSQL they become `$1..$n` in the order the
-    names first appear. Every selected column must be a non-null integer.
+    names first appear. Every selected column must be a non-null integer. Row order is not
+    guaranteed (sort the result if it matters).
     """
     params = dict(params or {})
     if db.is_sqlite:
-        return await asyncio.to_thread(
-            _sqlite_fetch_numbers, sqlite_path(db), sql, params, columns, np.int64
-        )
+        return await asyncio.to_thread(_sqlite_fetch_ints, sqlite_path(db), sql, params, columns)
     raw = await _pg_copy_out(db, sql, params)
     return _parse_pg_binary(raw, columns, "i").astype(np.int64)
 
@@ -79,7 +99,7 @@ async def fetch_floats(
     params = dict(params or {})
     if db.is_sqlite:
         return await asyncio.to_thread(
-            _sqlite_fetch_numbers, sqlite_path(db), sql, params, columns, np.float64
+            _sqlite_fetch_floats, sqlite_path(db), sql, params, columns
         )
     raw = await _pg_copy_out(db, sql, params)
     return _parse_pg_binary(raw, columns, "f").astype(np.float64)
