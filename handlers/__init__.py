@@ -41,10 +41,14 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("help", common.show_help),
             CommandHandler("cancel", common.cancel),
             CommandHandler("score", score.show_score),
+            CommandHandler("why", score.show_why),
+            CommandHandler("history", score.show_history),
+            CommandHandler("benefits", score.show_benefits),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
                 registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"
             ),
+            CallbackQueryHandler(score.on_button, pattern=score.BUTTON_PATTERN),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
             MessageHandler(filters.COMMAND, common.unknown_command),
             CallbackQueryHandler(common.stale_button),

@@ -8,6 +8,9 @@ from telegram import BotCommand
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Join Britizen, or see the welcome again"),
     ("score", "Your score, band and when it was computed"),
+    ("why", "What makes up your score and how to raise it"),
+    ("history", "A chart of your score over time"),
+    ("benefits", "What your tier unlocks and what's next"),
     ("help", "What I can do"),
     ("cancel", "Stop what you're doing"),
 )

@@ -51,7 +51,9 @@ def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your
         axes.axhspan(max(lower, low), min(upper + 1, high), color=colour, zorder=0)
         middle = (max(lower, low) + min(upper + 1, high)) / 2
         axes.text(1.01, middle, name, transform=axes.get_yaxis_transform(), va="center", fontsize=8)
-    axes.plot(times, scores, marker="o", color="#1f4e79", linewidth=2, zorder=2)  # type: ignore[arg-type]
+    # Dots mark each calculation while there are few; a year of nightly dots would be a smear.
+    marker = "o" if len(points) <= 60 else None
+    axes.plot(times, scores, marker=marker, color="#1f4e79", linewidth=2, zorder=2)  # type: ignore[arg-type]
     axes.set_ylim(low, high)
     axes.set_title(title)
     axes.set_ylabel("Score")

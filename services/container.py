@@ -40,7 +40,7 @@ class Services:
             clock=clock,
             dialogs=dialogs,
             registration=RegistrationService(db, dialogs, secret_key, clock),
-            scores=ScoreService(db),
+            scores=ScoreService(db, timezone),
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
         )

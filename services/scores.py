@@ -1,17 +1,45 @@
-"""Reading and recording scores for the bot."""
+"""Reading and recording scores for the bot: the current score, its explanation, its history and
+the benefits it unlocks.
+
+Wording stays in the handlers; everything here returns plain data.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.model import STARTING_SCORE, band_for
+from scoring.model import (
+    BASE_SCORE,
+    DIMENSIONS,
+    FRIEND_INFLUENCE_CAP,
+    NO_FRIENDS,
+    STARTING_SCORE,
+    CitizenInputs,
+    GraphFeatures,
+    Outcome,
+    PaymentEvent,
+    PaymentKind,
+    ScoreResult,
+    band_for,
+    score,
+)
+from scoring.tiers import Tier, Tiers, default_tiers
+from services.charts import score_history_png
 from services.clock import as_aware_utc
 from storage.db import Database
 from storage.models import Citizen, Score, ScoreHistory
+from storage.models import PaymentEvent as PaymentEventRow
+
+DEFAULT_TIMEZONE = ZoneInfo("Europe/London")
+HISTORY_LIMIT = 365
+"""At most this many history points are read and charted: a year of nightly passes."""
+
 
 
 @dataclass(frozen=True)
@@ -21,10 +49,80 @@ class ScoreView:
     previous_score: int | None
     computed_at: datetime
     breakdown: dict[str, object]
+    as_of: date | None = None
+    """The day a scoring pass computed this score as of; None for the starting score."""
 
     @property
     def change(self) -> int | None:
         return None if self.previous_score is None else self.score - self.previous_score
+
+    @property
+    def starting(self) -> bool:
+        """The score every new citizen gets, before their first scoring pass."""
+        return self.as_of is None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a person has their score: the stored score plus the model's explanation, rebuilt
+    from what the database holds now."""
+
+    score: int
+    """The stored score: what partners and the person see until the next pass."""
+    band: str
+    computed_at: datetime
+    starting: bool
+    """No scoring pass has run for this person yet."""
+    result: ScoreResult
+    """The model's breakdown of today's data as of the stored score's date."""
+    pending_change: bool
+    """Activity arrived since the stored score was computed, so ``result`` no longer matches
+    it; the stored score catches up at the next pass."""
+    base_score: int = BASE_SCORE
+    friend_influence_cap: int = FRIEND_INFLUENCE_CAP
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    computed_at: datetime
+    """Aware, UTC."""
+    score: int
+    band: str
+
+
+@dataclass(frozen=True)
+class History:
+    points: tuple[HistoryPoint, ...]
+    """Oldest first; at most HISTORY_LIMIT."""
+    truncated: bool
+    """Older points exist beyond the ones returned."""
+
+    @property
+    def latest(self) -> HistoryPoint | None:
+        return self.points[-1] if self.points else None
+
+    @property
+    def chartable(self) -> bool:
+        # One point draws a lone dot, which says nothing a sentence can't.
+        return len(self.points) >= 2
+
+
+@dataclass(frozen=True)
+class BenefitsView:
+    score: int
+    tier: Tier
+    next_tier: Tier | None
+    """None at the top tier."""
+    points_to_next: int | None
+
+    @property
+    def next_adds(self) -> tuple[str, ...]:
+        """The next tier's benefit lines the current tier doesn't already have (a bigger loan
+        limit reads as a new line, which it is)."""
+        if self.next_tier is None:
+            return ()
+        have = set(self.tier.benefits)
+        return tuple(line for line in self.next_tier.benefits if line not in have)
 
 
 class NotRegistered(Exception):
@@ -50,25 +148,172 @@ async def record_starting_score(session: AsyncSession, citizen_id: int, now: dat
     return ScoreView(STARTING_SCORE, band, None, now, breakdown)
 
 
+def account_age_days(registered_at: datetime, as_of: date) -> int:
+    """Membership in calendar days, as the model documents it and the scoring pass counts it:
+    ``as_of`` minus the (UTC) date of registration. Counting the same way as the pass keeps
+    /why's recomputation equal to the stored score."""
+    return (as_of - as_aware_utc(registered_at).date()).days
+
+
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+_KINDS = {kind.value: kind for kind in PaymentKind}
+
+
+def _payment_event(row: PaymentEventRow) -> PaymentEvent:
+    return PaymentEvent(
+        due_on=row.occurred_on,
+        # An unknown outcome counts as missed, as in the scoring pass's SQL, so both agree.
+        outcome=_OUTCOMES.get(row.outcome, Outcome.MISSED),
+        # Kinds weigh the same and only word the explanation; an unknown one reads as a bill.
+        kind=_KINDS.get(row.kind, PaymentKind.BILL),
+    )
+
+
+def _graph_features(row: Score) -> GraphFeatures:
+    if not row.friend_count:
+        return NO_FRIENDS
+    return GraphFeatures(
+        friend_count=row.friend_count,
+        friends_mean_score=row.friends_mean_score,
+        pagerank=1.0 if row.pagerank is None else row.pagerank,
+        effective_size=0.0 if row.effective_size is None else row.effective_size,
+    )
+
+
+def _stored_points(row: Score) -> dict[str, int] | None:
+    points = {d.key: getattr(row, d.key) for d in DIMENSIONS}
+    if any(value is None for value in points.values()):
+        return None
+    return {key: int(value) for key, value in points.items()}
+
+
 class ScoreService:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+        tiers: Tiers | None = None,
+    ) -> None:
         self._db = db
+        # The service's time zone decides which day a starting score is "as of" and the dates
+        # on the history chart; it should be the one the scoring pass uses.
+        self._tz = timezone
+        self._tiers = tiers or default_tiers()
+
+    async def _row_for(self, session: AsyncSession, telegram_id: int) -> tuple[Citizen, Score]:
+        found = (
+            await session.execute(
+                select(Citizen, Score)
+                .join(Score, Score.citizen_id == Citizen.id)
+                .where(Citizen.telegram_id == telegram_id)
+            )
+        ).one_or_none()
+        if found is None:
+            raise NotRegistered()
+        citizen, row = found
+        return citizen, row
 
     async def current_for_telegram_user(self, telegram_id: int) -> ScoreView:
         async with self._db.transaction() as session:
-            row = (
-                await session.execute(
-                    select(Score)
-                    .join(Citizen, Citizen.id == Score.citizen_id)
-                    .where(Citizen.telegram_id == telegram_id)
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                raise NotRegistered()
+            _, row = await self._row_for(session, telegram_id)
             return ScoreView(
                 row.score,
                 row.band,
                 row.previous_score,
                 as_aware_utc(row.computed_at),
-                dict(row.breakdown),
+                # The pass keeps its breakdown in columns and leaves this JSON empty (on SQLite
+                # its CAST('{}' AS JSON) even reads back as 0), so only a dict is taken as one.
+                dict(row.breakdown) if isinstance(row.breakdown, dict) else {},
+                row.as_of,
             )
+
+    async def explain(self, telegram_id: int) -> Explanation:
+        """Rebuild the person's model inputs from the database and explain them as of the
+        stored score's date.
+
+        Inputs the database doesn't hold yet (loans, disputes, vouchers, referrals) are 0;
+        the graph features are the ones the pass stored, because friends' scores and the
+        network's shape as they were at the pass are what the stored score used.
+        """
+        async with self._db.transaction() as session:
+            citizen, row = await self._row_for(session, telegram_id)
+            events = (
+                await session.scalars(
+                    select(PaymentEventRow)
+                    .where(
+                        PaymentEventRow.citizen_id == citizen.id,
+                        PaymentEventRow.disputed.is_(False),
+                    )
+                    .order_by(PaymentEventRow.occurred_on, PaymentEventRow.id)
+                )
+            ).all()
+        computed_at = as_aware_utc(row.computed_at)
+        starting = row.as_of is None
+        as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
+        # A negative age (registered after midnight UTC of as_of) scores as 0 either way.
+        age = max(0, account_age_days(citizen.registered_at, as_of))
+        inputs = CitizenInputs(
+            # Finishing registration is identity verification (NI number checked, age confirmed).
+            verified=True,
+            registered_on=as_of - timedelta(days=age),
+            payments=tuple(_payment_event(event) for event in events),
+            graph=_graph_features(row),
+        )
+        result = score(inputs, as_of=as_of)
+        stored = _stored_points(row)
+        recomputed = {d.key: d.points for d in result.dimensions}
+        pending = result.score != row.score or (stored is not None and stored != recomputed)
+        return Explanation(
+            score=row.score,
+            band=row.band,
+            computed_at=computed_at,
+            starting=starting,
+            result=result,
+            pending_change=pending,
+        )
+
+    async def history(self, telegram_id: int, limit: int = HISTORY_LIMIT) -> History:
+        """The newest ``limit`` history points, oldest first."""
+        async with self._db.transaction() as session:
+            citizen_id = await session.scalar(
+                select(Citizen.id).where(Citizen.telegram_id == telegram_id)
+            )
+            if citizen_id is None:
+                raise NotRegistered()
+            # One more than wanted tells whether older points were left out.
+            rows = (
+                await session.execute(
+                    select(ScoreHistory.computed_at, ScoreHistory.score, ScoreHistory.band)
+                    .where(ScoreHistory.citizen_id == citizen_id)
+                    .order_by(ScoreHistory.computed_at.desc(), ScoreHistory.id.desc())
+                    .limit(limit + 1)
+                )
+            ).all()
+        points = tuple(
+            HistoryPoint(as_aware_utc(moment), int(value), band)
+            for moment, value, band in reversed(rows[:limit])
+        )
+        return History(points=points, truncated=len(rows) > limit)
+
+    async def history_chart(self, history: History) -> bytes:
+        """The history as a PNG, dated in the service's time zone.
+
+        matplotlib is CPU-bound (tens of milliseconds a chart), so it runs in a worker thread
+        and the event loop keeps serving everyone else meanwhile.
+        """
+        # Naive local times: matplotlib would otherwise label the axis in UTC.
+        points = [
+            (p.computed_at.astimezone(self._tz).replace(tzinfo=None), p.score)
+            for p in history.points
+        ]
+        return await asyncio.to_thread(score_history_png, points)
+
+    async def benefits(self, telegram_id: int) -> BenefitsView:
+        current = await self.current_for_telegram_user(telegram_id)
+        tiers = self._tiers
+        return BenefitsView(
+            score=current.score,
+            tier=tiers.tier_for(current.score),
+            next_tier=tiers.next_tier(current.score),
+            points_to_next=tiers.points_to_next_tier(current.score),
+        )

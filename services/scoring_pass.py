@@ -130,7 +130,10 @@ class ScoringPass:
         say(f"scoring pass: {n:,} citizens to score as of {as_of.isoformat()}")
         inputs = PopulationInputs.blank(n)
         as_of_epoch = int(datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp())
-        inputs.account_age_days[:] = (as_of_epoch - citizens[:, 1]) // SECONDS_PER_DAY
+        # Calendar days between the UTC registration date and as_of, as the model defines it.
+        inputs.account_age_days[:] = (
+            as_of_epoch // SECONDS_PER_DAY - citizens[:, 1] // SECONDS_PER_DAY
+        )
         # Finishing registration is identity verification (NI number checked, age confirmed).
         inputs.verified[:] = True
         await self._add_payments(inputs, ids, as_of_epoch, epoch)
@@ -225,6 +228,8 @@ class ScoringPass:
             "priority": SCORE_ALERT_PRIORITY,
             "pending": "pending",
         }
+        # SQLite stores JSON as text (a CAST would turn '{}' into the number 0).
+        empty_json = "'{}'" if sqlite else "CAST('{}' AS JSON)"
         dims = ", ".join(DIMENSION_COLUMNS)
         staged_dims = ", ".join(f"s.{c}" for c in DIMENSION_COLUMNS)
         updates = ", ".join(
@@ -247,7 +252,7 @@ class ScoringPass:
             f"""INSERT INTO scores (citizen_id, score, band, previous_score, breakdown, computed_at,
                     as_of, model_version, {dims}, friend_count, friends_mean_score, pagerank,
                     effective_size)
-                SELECT s.citizen_id, s.score, s.band, NULL, CAST('{{}}' AS JSON), :computed_at,
+                SELECT s.citizen_id, s.score, s.band, NULL, {empty_json}, :computed_at,
                     :as_of, :model_version, {staged_dims}, s.friend_count, s.friends_mean_score,
                     s.pagerank, s.effective_size
                 FROM staging s JOIN citizens c ON c.id = s.citizen_id

@@ -98,9 +98,7 @@ async def fetch_floats(
     """Like fetch_ints for float8 columns (NULLs are not allowed: COALESCE them to NaN)."""
     params = dict(params or {})
     if db.is_sqlite:
-        return await asyncio.to_thread(
-            _sqlite_fetch_floats, sqlite_path(db), sql, params, columns
-        )
+        return await asyncio.to_thread(_sqlite_fetch_floats, sqlite_path(db), sql, params, columns)
     raw = await _pg_copy_out(db, sql, params)
     return _parse_pg_binary(raw, columns, "f").astype(np.float64)
 
