@@ -41,7 +41,6 @@ HISTORY_LIMIT = 365
 """At most this many history points are read and charted: a year of nightly passes."""
 
 
-
 @dataclass(frozen=True)
 class ScoreView:
     score: int
