@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
 
 IntMatrix = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.int64]
 FloatMatrix = npt.NDArray[np.float64]
 PG_COPY_HEADER_SIZE = 19  # signature (11) + flags (4) + header extension length (4)
 
@@ -43,25 +44,40 @@ def _sqlite_connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def _sqlite_fetch_ints(path: str, sql: str, params: Mapping[str, Any], columns: int) -> IntMatrix:
-    """All rows in one SQLite call: the query is wrapped in an aggregate that prints each value
-    as 16 hex digits (two's complement, so negatives survive) and concatenates them. SQLite does
-    that in C while the GIL is released, so there is no Python object per row and two such reads
-    really run in parallel; numpy then decodes the bytes in one go."""
-    hex_columns = ", ".join(f"c{i}" for i in range(columns))
-    fmt = "%016x" * columns
-    wrapped = (
-        f"WITH q({hex_columns}) AS ({sql}) "
-        f"SELECT group_concat(printf('{fmt}', {hex_columns}), '') FROM q"
+def _days_from_yyyymmdd(values: IntArray) -> IntArray:
+    """20261121 -> days since 1970-01-01, vectorised."""
+    years = (values // 10_000 - 1970).astype("datetime64[Y]")
+    months = years.astype("datetime64[M]") + (values // 100 % 100 - 1).astype("timedelta64[M]")
+    days = months.astype("datetime64[D]") + (values % 100 - 1).astype("timedelta64[D]")
+    return days.astype(np.int64)
+
+
+def _sqlite_fetch_columns(
+    path: str, sql: str, params: Mapping[str, Any], kinds: Sequence[str]
+) -> list[IntArray]:
+    """All rows in one SQLite call: the query is wrapped in an aggregate that joins every value
+    into one comma-separated string (dates as YYYYMMDD digits). SQLite does that in C with the
+    GIL released, so there is no Python object per row and two such reads really run in
+    parallel; numpy then parses the string in one go. (printf-formatted fixed-width records
+    measured 2.5x slower, and julianday() per row 2x slower, than this.)"""
+    names = [f"c{i}" for i in range(len(kinds))]
+    values = " || ',' || ".join(
+        name if kind == "int" else f"replace(substr({name}, 1, 10), '-', '')"
+        for name, kind in zip(names, kinds, strict=True)
     )
+    wrapped = f"WITH q({', '.join(names)}) AS ({sql}) SELECT group_concat({values}, ',') FROM q"
     conn = _sqlite_connect(path)
     try:
         (text,) = conn.execute(wrapped, dict(params)).fetchone()
     finally:
         conn.close()
     if not text:
-        return np.empty((0, columns), dtype=np.int64)
-    return np.frombuffer(bytes.fromhex(text), dtype=">i8").astype(np.int64).reshape(-1, columns)
+        return [np.empty(0, dtype=np.int64) for _ in kinds]
+    matrix = np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, len(kinds))
+    return [
+        np.ascontiguousarray(matrix[:, i]) if kind == "int" else _days_from_yyyymmdd(matrix[:, i])
+        for i, kind in enumerate(kinds)
+    ]
 
 
 def _sqlite_fetch_floats(
@@ -79,17 +95,34 @@ def _sqlite_fetch_floats(
 async def fetch_ints(
     db: Database, sql: str, params: Mapping[str, Any] | None = None, *, columns: int
 ) -> IntMatrix:
-    """Run a query whose every column is an integer; an (n, columns) int64 array.
+    """Run a query whose every column is a non-null integer; an (n, columns) int64 array.
 
-    Write the SQL with `:name` parameters; on PostgreSQL they become `$1..$n` in the order the
-    names first appear. Every selected column must be a non-null integer. Row order is not
+    Write the SQL with `:name` parameters; on PostgreSQL they become `$1..$n`. Row order is not
     guaranteed (sort the result if it matters).
     """
+    parts = await fetch_columns(db, sql, params, kinds=("int",) * columns)
+    return np.stack(parts, axis=1) if parts else np.empty((0, columns), dtype=np.int64)
+
+
+async def fetch_columns(
+    db: Database, sql: str, params: Mapping[str, Any] | None = None, *, kinds: Sequence[str]
+) -> list[IntArray]:
+    """Columns of a query as int64 arrays, one per entry of `kinds`: "int" for a non-null
+    integer, "day" for a non-null date (returned as days since 1970-01-01; on SQLite the
+    column may be any text starting with an ISO date, such as a stored timestamp)."""
     params = dict(params or {})
     if db.is_sqlite:
-        return await asyncio.to_thread(_sqlite_fetch_ints, sqlite_path(db), sql, params, columns)
-    raw = await _pg_copy_out(db, sql, params)
-    return _parse_pg_binary(raw, columns, "i").astype(np.int64)
+        return await asyncio.to_thread(_sqlite_fetch_columns, sqlite_path(db), sql, params, kinds)
+    names = [f"c{i}" for i in range(len(kinds))]
+    selected = ", ".join(
+        f"CAST({name} AS BIGINT)"
+        if kind == "int"
+        else f"CAST({name} - DATE '1970-01-01' AS BIGINT)"
+        for name, kind in zip(names, kinds, strict=True)
+    )
+    raw = await _pg_copy_out(db, f"SELECT {selected} FROM ({sql}) AS q({', '.join(names)})", params)
+    matrix = _parse_pg_binary(raw, len(kinds), "i").astype(np.int64)
+    return [np.ascontiguousarray(matrix[:, i]) for i in range(len(kinds))]
 
 
 async def fetch_floats(
