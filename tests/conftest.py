@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from standin import BotApiStandIn
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
@@ -74,6 +75,17 @@ def postgres_database() -> Iterator[str]:
 async def _truncate_all(url: str) -> None:
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     await _pg_execute(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    """A loopback Bot API stand-in, fresh for each test."""
+    server = BotApiStandIn()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

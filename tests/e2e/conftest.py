@@ -33,16 +33,6 @@ def make_settings(standin: BotApiStandIn, db_url: str, **overrides: Any) -> Sett
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
 

@@ -21,16 +21,6 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def bot(standin: BotApiStandIn) -> AsyncIterator[Bot]:
     async with Bot(TEST_TOKEN, base_url=standin.base_url) as telegram_bot:
         yield telegram_bot

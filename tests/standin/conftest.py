@@ -13,16 +13,6 @@ from tests.standin.echo_bot import WEBHOOK_SECRET, EchoBot, WebhookReceiver, bui
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    server = BotApiStandIn()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def polling_bot(standin: BotApiStandIn) -> AsyncIterator[EchoBot]:
     bot = build_echo_bot(standin)
     async with bot.app:
