@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, registration, score, texts
+from handlers import common, friends, privacy, registration, score, texts
 from handlers.context import BotContext
 
 
@@ -44,11 +44,25 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("why", score.show_why),
             CommandHandler("history", score.show_history),
             CommandHandler("benefits", score.show_benefits),
+            CommandHandler("invite", friends.show_invite),
+            CommandHandler("friends", friends.show_friends),
+            CommandHandler("compare", friends.show_compare),
+            CommandHandler("leaderboard", friends.show_leaderboard),
+            CommandHandler("settings", privacy.show_settings),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
                 registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"
             ),
             CallbackQueryHandler(score.on_button, pattern=score.BUTTON_PATTERN),
+            CallbackQueryHandler(friends.on_request_button, pattern=friends.REQUEST_PATTERN),
+            CallbackQueryHandler(friends.on_list_button, pattern=friends.LIST_PATTERN),
+            CallbackQueryHandler(friends.on_pick_button, pattern=friends.PICK_PATTERN),
+            CallbackQueryHandler(friends.on_compare_button, pattern=friends.COMPARE_PATTERN),
+            CallbackQueryHandler(friends.on_invite_button, pattern=friends.INVITE_PATTERN),
+            CallbackQueryHandler(privacy.on_button, pattern=privacy.BUTTON_PATTERN),
+            MessageHandler(filters.StatusUpdate.USERS_SHARED & private, friends.on_users_shared),
+            # The friend picker's "Not now" key, before general text (which it would otherwise be).
+            MessageHandler(filters.Text([friends.NOT_NOW]) & private, friends.close_picker),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
             MessageHandler(filters.COMMAND, common.unknown_command),
             CallbackQueryHandler(common.stale_button),

@@ -11,6 +11,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("why", "What makes up your score and how to raise it"),
     ("history", "A chart of your score over time"),
     ("benefits", "What your tier unlocks and what's next"),
+    ("invite", "Your invite link and QR code"),
+    ("friends", "Your friends; add or remove friends"),
+    ("compare", "Compare your score with a friend's"),
+    ("leaderboard", "Where you rank among your friends"),
+    ("settings", "Privacy: who sees your score, leaderboards, requests"),
     ("help", "What I can do"),
     ("cancel", "Stop what you're doing"),
 )

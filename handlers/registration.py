@@ -7,10 +7,12 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from handlers import texts
+from handlers import friends, texts
 from handlers.context import BotContext
 from services import registration as reg
 from services.dialogs import Dialog
+from services.friends import RequestResult
+from services.invites import InviteRedemption, is_invite_payload
 from services.registration import AlreadyRegistered, RegistrationError
 from services.validation import InvalidInput
 
@@ -71,6 +73,10 @@ async def start(update: Update, context: BotContext) -> None:
     try:
         await context.services.registration.begin(user.id, invite_payload=payload)
     except AlreadyRegistered:
+        if is_invite_payload(payload):
+            assert payload is not None
+            await friends.open_invite_link(update, context, payload)
+            return
         await message.reply_text(
             f"Welcome back, {user.first_name}! Send /score to see your score or /help for more."
         )
@@ -169,8 +175,20 @@ async def _complete(update: Update, context: BotContext, postcode: str | None) -
         f"NI number: {done.ni_masked}\n"
         f"Your starting score is {done.starting_score} ({done.band}). It's recalculated every "
         "night from your payment history and activity.\n\n"
-        "Try /score, or /help to see everything.",
+        "Try /score, or /help to see everything." + _invite_note(done.invite),
     )
+
+
+def _invite_note(invite: InviteRedemption | None) -> str:
+    if invite is None:
+        return ""
+    name = invite.inviter_name
+    if invite.request is RequestResult.SENT:
+        return (
+            f"\n\nYou joined with {name}'s invite, so I've asked {name} to be your friend. "
+            "You'll hear when they accept."
+        )
+    return f"\n\nYou joined with {name}'s invite."
 
 
 async def _delete_quietly(message: Message) -> None:

@@ -94,7 +94,11 @@ def comparison_png(
     )
     axes.set_yticks(list(positions), names)
     axes.invert_yaxis()
-    axes.set_xlim(0, 100)
+    # A dimension can be negative (missed payments, defaults): then the axis reaches below 0.
+    lowest = min([0.0, *left, *right])
+    axes.set_xlim(-100 if lowest < 0 else 0, 100)
+    if lowest < 0:
+        axes.axvline(0, color="#555555", linewidth=0.8)
     axes.set_xlabel("% of the points available in each part of the score")
     axes.legend(loc="lower right")
     figure.tight_layout()

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
 from services.dialogs import DialogService
+from services.friends import FriendsService
+from services.invites import InviteService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
@@ -23,6 +25,8 @@ class Services:
     dialogs: DialogService
     registration: RegistrationService
     scores: ScoreService
+    friends: FriendsService
+    invites: InviteService
     updates: UpdateLedger
     scoring: ScoringPass
 
@@ -35,12 +39,15 @@ class Services:
         timezone: ZoneInfo = UK_TIME,
     ) -> Services:
         dialogs = DialogService(db)
+        invites = InviteService(db, secret_key, clock)
         return cls(
             db=db,
             clock=clock,
             dialogs=dialogs,
-            registration=RegistrationService(db, dialogs, secret_key, clock),
+            registration=RegistrationService(db, dialogs, secret_key, clock, invites),
             scores=ScoreService(db, timezone),
+            friends=FriendsService(db, clock, timezone),
+            invites=invites,
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
         )

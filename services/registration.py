@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock
 from services.dialogs import Dialog, DialogService
+from services.invites import InviteRedemption, InviteService
 from services.scores import record_starting_score
 from services.secrets import ni_number_hash
 from services.validation import (
@@ -66,16 +67,24 @@ class RegisteredCitizen:
     starting_score: int
     band: str
     invite_payload: str | None
+    invite: InviteRedemption | None = None
+    """What the invite link the person registered through did, if it was a live one."""
 
 
 class RegistrationService:
     def __init__(
-        self, db: Database, dialogs: DialogService, secret_key: bytes, clock: Clock
+        self,
+        db: Database,
+        dialogs: DialogService,
+        secret_key: bytes,
+        clock: Clock,
+        invites: InviteService | None = None,
     ) -> None:
         self._db = db
         self._dialogs = dialogs
         self._key = secret_key
         self._clock = clock
+        self._invites = invites
 
     async def is_registered(self, telegram_id: int) -> bool:
         async with self._db.transaction() as session:
@@ -126,6 +135,8 @@ class RegistrationService:
         dialog = await self._current(telegram_id, STEP_POSTCODE)
         district = normalise_postcode_district(postcode_raw) if postcode_raw is not None else None
         now = self._clock()
+        payload: str | None = dialog.data.get("invite")
+        redemption: InviteRedemption | None = None
         try:
             async with self._db.transaction() as session:
                 citizen = Citizen(
@@ -141,6 +152,10 @@ class RegistrationService:
                 session.add(citizen)
                 await session.flush()
                 starting = await record_starting_score(session, citizen.id, now)
+                if payload and self._invites is not None:
+                    # In the same transaction as the account: the referral is credited exactly
+                    # when registration completes, never for a half-finished one.
+                    redemption = await self._invites.redeem(session, citizen, payload, now)
         except IntegrityError:
             # Someone completed with the same number between our check and this insert (or the
             # same person double-tapped): the unique constraints are the real guard.
@@ -155,7 +170,8 @@ class RegistrationService:
             postcode_district=district,
             starting_score=starting.score,
             band=starting.band,
-            invite_payload=dialog.data.get("invite"),
+            invite_payload=payload,
+            invite=redemption,
         )
 
     async def _current(self, telegram_id: int, step: str) -> Dialog:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.model import (
@@ -33,7 +33,7 @@ from scoring.tiers import Tier, Tiers, default_tiers
 from services.charts import score_history_png
 from services.clock import as_aware_utc
 from storage.db import Database
-from storage.models import Citizen, Score, ScoreHistory
+from storage.models import Citizen, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/London")
@@ -246,6 +246,9 @@ class ScoreService:
                     .order_by(PaymentEventRow.occurred_on, PaymentEventRow.id)
                 )
             ).all()
+            referrals = await session.scalar(
+                select(func.count()).select_from(Referral).where(Referral.inviter_id == citizen.id)
+            )
         computed_at = as_aware_utc(row.computed_at)
         starting = row.as_of is None
         as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
@@ -256,6 +259,7 @@ class ScoreService:
             verified=True,
             registered_on=as_of - timedelta(days=age),
             payments=tuple(_payment_event(event) for event in events),
+            verified_referrals=int(referrals or 0),
             graph=_graph_features(row),
         )
         result = score(inputs, as_of=as_of)

@@ -121,6 +121,11 @@ class ScoringPass:
         )[:, 0]
         previous = await fetch_ints(self._db, "SELECT citizen_id, score FROM scores", columns=2)
         events = await self._read_payments()
+        # A referral row exists only once the newcomer completed registration (verification),
+        # and goes with either person's account, so every row is a verified referral.
+        referrals = await fetch_ints(
+            self._db, "SELECT inviter_id, COUNT(*) FROM referrals GROUP BY inviter_id", columns=2
+        )
         index = _IdIndex(ids)
         inputs = PopulationInputs.blank(n)
         as_of_day = (as_of - date(1970, 1, 1)).days
@@ -129,6 +134,8 @@ class ScoringPass:
         # Finishing registration is identity verification (NI number checked, age confirmed).
         inputs.verified[:] = True
         self._add_payments(inputs, index, as_of_day, events)
+        known, positions = index.positions(referrals[:, 0])
+        inputs.verified_referrals[positions] = referrals[known, 1]
         lap("read")
         say(f"scoring pass: read {n:,} citizens and {len(packed):,} friendships")
 

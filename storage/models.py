@@ -21,7 +21,9 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,6 +60,14 @@ class Citizen(Base):
     registered_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Set when Telegram answers 403 (blocked/deactivated): we stop messaging them.
     unreachable_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Privacy choices (/settings). The defaults protect privacy: the score is shown only to
+    # accepted friends, nobody is on a leaderboard until they opt in. Server defaults so bulk
+    # inserts (demo data) and rows from before these columns get the same values.
+    score_visibility: Mapped[str] = mapped_column(
+        String(16), default="friends", server_default="friends"
+    )  # friends, nobody
+    on_leaderboard: Mapped[bool] = mapped_column(default=False, server_default=false())
+    accepts_friend_requests: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Score(Base):
@@ -142,6 +152,61 @@ class Friendship(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending, accepted, declined, removed, blocked
     created_at: Mapped[datetime] = mapped_column()
     responded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The friend_requests row behind the current state. Buttons carry that id, so a button from
+    # an earlier request between the same two people can't answer a later one. No foreign key:
+    # the pass and demo data write friendships without requests.
+    request_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class FriendRequest(Base):
+    """Every friend request ever sent, one row each: what the daily limit counts, and the id the
+    recipient's Accept / Decline / Block buttons carry."""
+
+    __tablename__ = "friend_requests"
+    __table_args__ = (Index("ix_friend_requests_requester_time", "requester_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    via: Mapped[str] = mapped_column(String(16))  # contacts, link, invite
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class InviteCode(Base):
+    """A citizen's personal invite code, never stored in clear.
+
+    The code is derived from the secret key and `nonce` (so it can be shown again) and found
+    again through `code_hash`, a keyed hash of it. A copy of the database without the key
+    yields neither working links nor a way to test guesses; a new nonce retires the old link.
+    """
+
+    __tablename__ = "invite_codes"
+
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Referral(Base):
+    """A newcomer who completed registration through someone's invite link: one row per
+    newcomer at most, so a referral is credited once. Counts towards the inviter's community
+    points."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inviter_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    invitee_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
 
 
 class PaymentEvent(Base):

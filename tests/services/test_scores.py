@@ -204,3 +204,12 @@ async def test_benefits_come_from_the_tiers(db: Database) -> None:
 async def test_someone_without_an_account_is_not_registered(db: Database, method: str) -> None:
     with pytest.raises(NotRegistered):
         await getattr(ScoreService(db, LONDON), method)(404)
+
+
+def test_the_compare_chart_draws_negative_parts() -> None:
+    from services.charts import comparison_png
+
+    png = comparison_png(
+        "You", "Sam", [("Payment history", -40, 120, 210), ("Community", 0, 5, 30)]
+    )
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -1,0 +1,628 @@
+"""/invite, /friends, /compare and /leaderboard; picking friends from Telegram; the buttons on a
+friend request; opening someone's invite link.
+
+Callback data (all under 64 bytes) carries only ids the service re-checks against the person
+pressing, so a forged or replayed button is told "no longer available" and changes nothing:
+
+    fq:acc|dec|blk|show:<request id>    a friend request (only its recipient may answer)
+    fl:p:<page>  fl:v:<id>  fl:rm:<id>  fl:rmy:<id>  fl:in      the friends list
+    fa:pick                              show the Telegram friend picker
+    cmp:<id>  cmp:p:<page>               compare
+    inv:show  inv:new                    the invite link
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+
+from handlers import texts
+from handlers.context import BotContext
+from handlers.guards import Handler, registered_only
+from handlers.texts import format_time
+from services.charts import comparison_png
+from services.friends import (
+    REQUEST_CALLBACK_PREFIX,
+    REQUESTS_PER_DAY,
+    Answer,
+    Comparison,
+    FriendsOverview,
+    FriendView,
+    InvalidSetting,
+    Leaderboard,
+    LeaderboardEntry,
+    NoLongerAvailable,
+    PendingRequest,
+    RequestOutcome,
+    RequestResult,
+    ScoreNotShared,
+    request_markup,
+    request_text,
+)
+from services.invites import invite_url
+from services.scores import NotRegistered
+
+logger = logging.getLogger(__name__)
+
+REQUEST_PATTERN = rf"^{REQUEST_CALLBACK_PREFIX}:(acc|dec|blk|show):\d+$"
+LIST_PATTERN = r"^fl:(p:\d+|v:\d+|rm:\d+|rmy:\d+|in)$"
+PICK_PATTERN = r"^fa:pick$"
+COMPARE_PATTERN = r"^cmp:(\d+|p:\d+)$"
+INVITE_PATTERN = r"^inv:(show|new)$"
+
+PAGE_SIZE = 8
+FRIEND_PICKER_ID = 1
+"""request_id of the reply-keyboard button that picks Telegram users to ask as friends."""
+PICK_AT_ONCE = 10
+NOT_NOW = "Not now"
+
+ADD_FRIENDS_BUTTON = InlineKeyboardButton("➕ Add friends", callback_data="fa:pick")
+INVITE_BUTTON = InlineKeyboardButton("📨 My invite link", callback_data="inv:show")
+PICKER_KEYBOARD = ReplyKeyboardMarkup(
+    [
+        [
+            KeyboardButton(
+                "👥 Choose friends",
+                request_users=KeyboardButtonRequestUsers(
+                    request_id=FRIEND_PICKER_ID,
+                    user_is_bot=False,
+                    max_quantity=PICK_AT_ONCE,
+                    # Names let us say "Sam isn't on Britizen yet" about someone we don't know.
+                    request_name=True,
+                ),
+            )
+        ],
+        [KeyboardButton(NOT_NOW)],
+    ],
+    resize_keyboard=True,
+    one_time_keyboard=True,
+)
+
+
+def stale_safe(handler: Handler) -> Handler:
+    """For button handlers: anything the service refuses as not the presser's, or someone
+    without an account pressing, is answered "no longer available" and nothing changes."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        try:
+            await handler(update, context)
+        except (NoLongerAvailable, InvalidSetting, NotRegistered, ValueError):
+            # ValueError: data that doesn't parse (an unknown answer); only forgery gets here.
+            assert update.callback_query is not None
+            await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+    return guarded
+
+
+def _parts(update: Update) -> tuple[int, list[str]]:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    return user.id, (query.data or "").split(":")
+
+
+async def edit_in_place(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Show ``text`` in place of the message the button was on, or as a new message when that
+    can't be edited (too old, or a photo)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        await query.get_bot().send_message(user.id, text, reply_markup=markup)
+
+
+# --------------------------------------------------------------------------------------------
+# Wording
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _signed(points: int) -> str:
+    return f"{points:+d}" if points else "0"
+
+
+def _friends_word(n: int) -> str:
+    return "1 friend" if n == 1 else f"{n} friends"
+
+
+def outcome_line(outcome: RequestOutcome) -> str:
+    """One line about one request, whichever way it was made."""
+    # Only someone picked in Telegram without a name shared can come without one.
+    name = outcome.name or "Someone you picked"
+    return {
+        RequestResult.SENT: f"✉️ {name}: request sent. You'll be friends once they accept.",
+        RequestResult.ACCEPTED_THEIRS: f"🤝 {name} had already asked you, so you're now friends.",
+        RequestResult.ALREADY_FRIENDS: f"{name}: you're already friends.",
+        RequestResult.ALREADY_ASKED: f"{name}: you've already asked — waiting for their answer.",
+        RequestResult.SELF: "That's you! Pick someone else.",
+        RequestResult.NOT_ON_BRITIZEN: f"{name} isn't on Britizen yet.",
+        RequestResult.NOT_ACCEPTING: f"{name} isn't accepting friend requests.",
+        RequestResult.UNAVAILABLE: f"{name}: you can't send them a friend request at the moment.",
+        RequestResult.LIMIT_REACHED: (
+            f"{name}: not sent. You can send up to {REQUESTS_PER_DAY} friend requests in any "
+            "24 hours — please try again later."
+        ),
+        RequestResult.LINK_NOT_VALID: (
+            "That invite link doesn't work any more. Ask your friend to send you a new one."
+        ),
+    }[outcome.result]
+
+
+def link_outcome_text(outcome: RequestOutcome) -> str:
+    """What an existing citizen hears after opening someone's invite link."""
+    name = outcome.name or "They"
+    if outcome.result is RequestResult.SENT:
+        return f"✉️ I've asked {name} to confirm you as a friend. You'll hear when they accept."
+    if outcome.result is RequestResult.SELF:
+        return "That's your own invite link — share it with friends so they can join you."
+    return outcome_line(outcome)
+
+
+def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeyboardMarkup, int]:
+    """The list text, its buttons, and the page actually shown (clamped)."""
+    friends = overview.friends
+    pages = max(1, -(-len(friends) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = friends[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows: list[list[InlineKeyboardButton]] = []
+    if not friends:
+        lines = [
+            "You haven't got any friends on Britizen yet.",
+            "",
+            "Pick people already on Britizen from your Telegram contacts, or send your invite "
+            "link to people who aren't.",
+        ]
+    else:
+        lines = [f"Your friends ({len(friends)})", ""]
+        lines += [f"• {_friend_summary(friend)}" for friend in shown]
+        if pages > 1:
+            lines += ["", f"Page {page + 1} of {pages}"]
+        lines += ["", "Tap a friend to compare or remove them."]
+        buttons = [
+            InlineKeyboardButton(friend.name, callback_data=f"fl:v:{friend.citizen_id}")
+            for friend in shown
+        ]
+        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        nav = []
+        if page > 0:
+            nav.append(InlineKeyboardButton("‹ Previous", callback_data=f"fl:p:{page - 1}"))
+        if page < pages - 1:
+            nav.append(InlineKeyboardButton("Next ›", callback_data=f"fl:p:{page + 1}"))
+        if nav:
+            rows.append(nav)
+    if overview.incoming:
+        count = len(overview.incoming)
+        waiting = "1 friend request is" if count == 1 else f"{count} friend requests are"
+        lines += ["", f"{waiting} waiting for your answer."]
+        rows.append([InlineKeyboardButton(f"Requests waiting ({count})", callback_data="fl:in")])
+    rows.append([ADD_FRIENDS_BUTTON, INVITE_BUTTON])
+    return "\n".join(lines), InlineKeyboardMarkup(rows), page
+
+
+def _friend_summary(friend: FriendView) -> str:
+    if friend.score is None:
+        return f"{friend.name} — {friend.band} (keeps their score private)"
+    return f"{friend.name} — {friend.score}, {friend.band}"
+
+
+def friend_card(friend: FriendView, context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [friend.name]
+    if friend.score is None:
+        lines.append(f"Band: {friend.band}. {friend.name} keeps their exact score private.")
+    else:
+        lines.append(f"Score: {friend.score} ({friend.band})")
+    if friend.since is not None:
+        lines.append(f"Friends since {format_time(friend.since, context.timezone)}")
+    rows = []
+    if friend.shares_score:
+        rows.append([InlineKeyboardButton("📊 Compare", callback_data=f"cmp:{friend.citizen_id}")])
+    rows.append(
+        [
+            InlineKeyboardButton("Remove friend", callback_data=f"fl:rm:{friend.citizen_id}"),
+            InlineKeyboardButton("‹ All friends", callback_data="fl:p:0"),
+        ]
+    )
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def comparison_caption(c: Comparison) -> str:
+    gap = c.their_score - c.my_score
+    if gap > 0:
+        verdict = f"{c.their_name} is {gap} points ahead."
+    elif gap < 0:
+        verdict = f"You're {-gap} points ahead."
+    else:
+        verdict = "You're level."
+    lines = [
+        f"You and {c.their_name}",
+        f"You: {c.my_score} ({c.my_band}) · {c.their_name}: {c.their_score} ({c.their_band})",
+        verdict,
+        "",
+    ]
+    lines += [f"{d.name}: {_signed(d.mine)} vs {_signed(d.theirs)}" for d in c.dimensions]
+    lines += [
+        "",
+        "The bars show each part as a share of the most it can add. /why explains yours.",
+    ]
+    return "\n".join(lines)
+
+
+def leaderboard_text(board: Leaderboard) -> str:
+    def line(entry: LeaderboardEntry) -> str:
+        name = "You" if entry.me else entry.name
+        value = entry.band if entry.score is None else f"{entry.score} ({entry.band})"
+        mark = " ◀" if entry.me else ""
+        return f"{entry.rank}. {name} — {value}{mark}"
+
+    lines = ["🏆 You and your friends", ""]
+    lines += [line(entry) for entry in board.top]
+    if not board.me_in_top:
+        lines += ["…", line(board.me)]
+    lines.append("")
+    if board.size == 1:
+        lines.append(
+            "It's just you so far: friends appear here once they turn on leaderboards in /settings."
+        )
+    else:
+        lines.append(f"You're {_ordinal(board.me.rank)} of {board.size}.")
+    if board.hidden:
+        who = "friend isn't" if board.hidden == 1 else "friends aren't"
+        lines.append(f"{board.hidden} {who} shown because they keep off leaderboards.")
+    if not board.me_listed:
+        lines.append(
+            "Only you see yourself here: you're not on your friends' leaderboards. "
+            "Turn that on in /settings if you'd like to be."
+        )
+    return "\n".join(lines)
+
+
+def invite_caption(url: str, accepting: bool) -> str:
+    text = (
+        f"Your personal invite link:\n{url}\n\n"
+        "Send it to people you know, or let them scan this code. Anyone who joins with it asks "
+        "to be your friend — you choose whether to accept — and you get 5 points for each "
+        "person who completes registration, up to 20.\n\n"
+        "Anyone with the link can ask to be your friend, so share it with people you know. "
+        "You can make a new link at any time; the old one then stops working."
+    )
+    if not accepting:
+        text += (
+            "\n\nYou've turned friend requests off, so people who join with it can't ask to be "
+            "your friend (you still get the points). You can change that in /settings."
+        )
+    return text
+
+
+def pending_request_text(pending: PendingRequest) -> str:
+    return request_text(pending.name, pending.via)
+
+
+# --------------------------------------------------------------------------------------------
+# /invite and invite links
+
+
+async def _send_invite(update: Update, context: BotContext, *, fresh: bool = False) -> None:
+    user = update.effective_user
+    assert user is not None
+    invites = context.services.invites
+    code = await (invites.new_code(user.id) if fresh else invites.code_for(user.id))
+    url = invite_url(context.bot.username, code)
+    png = await invites.qr_png(url)
+    accepting = (await context.services.friends.settings(user.id)).accepts_friend_requests
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("🔄 Make a new link", callback_data="inv:new")],
+            [ADD_FRIENDS_BUTTON],
+        ]
+    )
+    await context.bot.send_photo(
+        user.id,
+        png,
+        caption=invite_caption(url, accepting),
+        reply_markup=markup,
+        filename="britizen-invite.png",
+    )
+
+
+@registered_only
+async def show_invite(update: Update, context: BotContext) -> None:
+    await _send_invite(update, context)
+
+
+@stale_safe
+async def on_invite_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    _, parts = _parts(update)
+    fresh = parts[1] == "new"
+    await query.answer("Your old link no longer works." if fresh else None)
+    await _send_invite(update, context, fresh=fresh)
+
+
+async def open_invite_link(update: Update, context: BotContext, payload: str) -> None:
+    """/start <code> from someone already registered: ask the link's owner to be friends."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    outcome = await context.services.invites.open_link(user.id, payload)
+    await message.reply_text(link_outcome_text(outcome))
+
+
+# --------------------------------------------------------------------------------------------
+# Adding friends from Telegram
+
+
+async def _offer_picker(message: Message) -> None:
+    await message.reply_text(
+        "Choose people from your Telegram chats and I'll ask them to be your friend. Only "
+        "people already on Britizen can be asked; for anyone else I'll give you your invite "
+        f"link. You can choose up to {PICK_AT_ONCE} at a time.",
+        reply_markup=PICKER_KEYBOARD,
+    )
+
+
+@stale_safe
+async def on_pick_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    if not await context.services.registration.is_registered(user.id):
+        raise NotRegistered()
+    await query.answer()
+    if update.effective_message is None:
+        return
+    await _offer_picker(update.effective_message)
+
+
+async def on_users_shared(update: Update, context: BotContext) -> None:
+    """Someone picked people with the friend picker: a request to each one on Britizen."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    shared = message.users_shared
+    if shared is None or shared.request_id != FRIEND_PICKER_ID:
+        await message.reply_text(texts.UNKNOWN_TEXT, reply_markup=ReplyKeyboardRemove())
+        return
+    picked = [(u.user_id, u.first_name) for u in shared.users]
+    try:
+        outcomes = await context.services.friends.request_by_telegram_ids(user.id, picked)
+    except NotRegistered:
+        await message.reply_text(texts.NOT_REGISTERED, reply_markup=ReplyKeyboardRemove())
+        return
+    lines = [outcome_line(outcome) for outcome in outcomes]
+    strangers = [o for o in outcomes if o.result is RequestResult.NOT_ON_BRITIZEN]
+    if strangers:
+        code = await context.services.invites.code_for(user.id)
+        url = invite_url(context.bot.username, code)
+        lines += ["", "Send them your invite link so they can join and ask you:", url]
+    # The reply also takes the picker keyboard away: it has done its job.
+    await message.reply_text("\n".join(lines), reply_markup=ReplyKeyboardRemove())
+    if strangers:
+        await message.reply_text(
+            "Or show them your invite as a QR code:",
+            reply_markup=InlineKeyboardMarkup([[INVITE_BUTTON]]),
+        )
+
+
+async def close_picker(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        "OK. /friends shows your friends whenever you want.", reply_markup=ReplyKeyboardRemove()
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Answering a request
+
+
+ANSWERED = {
+    Answer.ACCEPT: "🤝 You and {name} are now friends. See /friends.",
+    Answer.DECLINE: "Declined. {name} won't be told.",
+    Answer.BLOCK: "🚫 Blocked. {name} can't send you friend requests any more, and won't be told.",
+}
+
+
+@stale_safe
+async def on_request_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    user_id, (_, action, raw_id) = _parts(update)
+    friends = context.services.friends
+    if action == "show":
+        pending = await friends.pending_request(user_id, int(raw_id))
+        await query.answer()
+        await context.bot.send_message(
+            user_id,
+            pending_request_text(pending),
+            reply_markup=InlineKeyboardMarkup.de_json(
+                request_markup(pending.request_id), context.bot
+            ),
+        )
+        return
+    outcome = await friends.answer(user_id, int(raw_id), Answer(action))
+    await query.answer()
+    await edit_in_place(update, ANSWERED[outcome.answer].format(name=outcome.name))
+
+
+# --------------------------------------------------------------------------------------------
+# /friends
+
+
+@registered_only
+async def show_friends(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    overview = await context.services.friends.overview(update.effective_user.id)
+    text, markup, _ = friends_page(overview, 0)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@stale_safe
+async def on_list_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    user_id, parts = _parts(update)
+    friends = context.services.friends
+    action = parts[1]
+    if action == "p":
+        overview = await friends.overview(user_id)
+        text, markup, _ = friends_page(overview, int(parts[2]))
+        await query.answer()
+        await edit_in_place(update, text, markup)
+    elif action == "v":
+        friend = await friends.friend(user_id, int(parts[2]))
+        await query.answer()
+        await edit_in_place(update, *friend_card(friend, context))
+    elif action == "rm":
+        friend = await friends.friend(user_id, int(parts[2]))
+        await query.answer()
+        await edit_in_place(
+            update,
+            f"Remove {friend.name} from your friends?\n\n"
+            "They won't be told. You'll stop seeing each other's band and score, and you'll "
+            "stop counting towards each other's connections.",
+            InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            "Yes, remove", callback_data=f"fl:rmy:{friend.citizen_id}"
+                        ),
+                        InlineKeyboardButton("No, keep", callback_data=f"fl:v:{friend.citizen_id}"),
+                    ]
+                ]
+            ),
+        )
+    elif action == "rmy":
+        name = await friends.remove(user_id, int(parts[2]))
+        await query.answer()
+        await edit_in_place(update, f"{name} is no longer your friend.")
+    else:  # "in": the requests waiting for this person, each with its buttons again
+        overview = await friends.overview(user_id)
+        await query.answer()
+        if not overview.incoming:
+            await context.bot.send_message(user_id, "No friend requests are waiting for you.")
+        for pending in overview.incoming:
+            await context.bot.send_message(
+                user_id,
+                pending_request_text(pending),
+                reply_markup=InlineKeyboardMarkup.de_json(
+                    request_markup(pending.request_id), context.bot
+                ),
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# /compare
+
+
+def compare_picker(overview: FriendsOverview, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    comparable = [f for f in overview.friends if f.shares_score]
+    if not overview.shares_score:
+        return (
+            "Compare shows both scores and their five parts side by side, so it needs you to "
+            "share your score with friends too. Yours is set to Nobody: change it in /settings.",
+            InlineKeyboardMarkup([[InlineKeyboardButton("⚙️ Settings", callback_data="set:open")]]),
+        )
+    if not comparable:
+        text = (
+            "None of your friends share their score yet, so there's nobody to compare with."
+            if overview.friends
+            else "You haven't got any friends on Britizen yet, so there's nobody to compare with."
+        )
+        return text, InlineKeyboardMarkup([[ADD_FRIENDS_BUTTON, INVITE_BUTTON]])
+    pages = -(-len(comparable) // PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    shown = comparable[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    lines = ["Compare your score with…"]
+    private = len(overview.friends) - len(comparable)
+    if private:
+        lines.append(
+            f"({_friends_word(private)} who keep{'s' if private == 1 else ''} their score "
+            "private can't be compared.)"
+        )
+    if pages > 1:
+        lines.append(f"Page {page + 1} of {pages}")
+    buttons = [InlineKeyboardButton(f.name, callback_data=f"cmp:{f.citizen_id}") for f in shown]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("‹ Previous", callback_data=f"cmp:p:{page - 1}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("Next ›", callback_data=f"cmp:p:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+@registered_only
+async def show_compare(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    overview = await context.services.friends.overview(update.effective_user.id)
+    text, markup = compare_picker(overview, 0)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@stale_safe
+async def on_compare_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    user_id, parts = _parts(update)
+    friends = context.services.friends
+    if parts[1] == "p":
+        overview = await friends.overview(user_id)
+        text, markup = compare_picker(overview, int(parts[2]))
+        await query.answer()
+        await edit_in_place(update, text, markup)
+        return
+    try:
+        comparison = await friends.comparison(user_id, int(parts[1]))
+    except ScoreNotShared as refusal:
+        if refusal.mine:
+            reason = "Compare needs you to share your score with friends too: see /settings."
+        else:
+            reason = f"{refusal.name} keeps their score private, so you can't compare."
+        await query.answer(reason, show_alert=True)
+        return
+    await query.answer()
+    png = await asyncio.to_thread(
+        comparison_png,
+        "You",
+        comparison.their_name,
+        [(d.name, d.mine, d.theirs, d.max_points) for d in comparison.dimensions],
+    )
+    await context.bot.send_photo(
+        user_id, png, caption=comparison_caption(comparison), filename="comparison.png"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# /leaderboard
+
+
+@registered_only
+async def show_leaderboard(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    board = await context.services.friends.leaderboard(update.effective_user.id)
+    markup = None
+    if not board.me_listed:
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("⚙️ Leaderboard settings", callback_data="set:open")]]
+        )
+    await update.effective_message.reply_text(leaderboard_text(board), reply_markup=markup)

@@ -1,0 +1,153 @@
+"""/settings: a menu of toggles, one row of buttons per setting.
+
+Each setting is a :class:`Toggle` in ``TOGGLES``; a later feature (offers, reminders) adds its
+own entries and a line to ``_current`` and the screen, buttons and callback handling follow.
+Buttons carry the value they set ("set:<key>:<value>"), not "flip", so a double tap or a replayed
+press sets the same thing again instead of undoing it; and a settings button only ever changes
+the account of the person pressing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers.context import BotContext
+from handlers.friends import edit_in_place, stale_safe
+from handlers.guards import registered_only
+from services.friends import SCORE_FRIENDS, SCORE_NOBODY, InvalidSetting, PrivacySettings
+
+BUTTON_PATTERN = r"^set:(open|[a-z]+:[a-z]+)$"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    explanation: str
+    """What this choice means, shown while it is the current one."""
+
+
+@dataclass(frozen=True)
+class Toggle:
+    key: str
+    """Short name used in callback data."""
+    setting: str
+    """The service's name for the setting."""
+    title: str
+    button: str
+    """Prefix of this toggle's buttons, so every button on the screen reads differently."""
+    choices: tuple[Choice, ...]
+
+
+TOGGLES: tuple[Toggle, ...] = (
+    Toggle(
+        "sc",
+        "score_visibility",
+        "Who can see your score",
+        "Score",
+        (
+            Choice(
+                SCORE_FRIENDS,
+                "Friends",
+                "Your friends see your score and can compare its five parts with theirs.",
+            ),
+            Choice(
+                SCORE_NOBODY,
+                "Nobody",
+                "Nobody sees your score; friends see only your band, and compare is off for you.",
+            ),
+        ),
+    ),
+    Toggle(
+        "lb",
+        "on_leaderboard",
+        "Appear on your friends' leaderboards",
+        "Leaderboard",
+        (
+            Choice(
+                "yes",
+                "Yes",
+                "Friends see your place on /leaderboard (with your score if they can see it).",
+            ),
+            Choice(
+                "no", "No", "You're left off your friends' leaderboards. Off unless you opt in."
+            ),
+        ),
+    ),
+    Toggle(
+        "rq",
+        "accepts_friend_requests",
+        "Receive friend requests",
+        "Requests",
+        (
+            Choice("yes", "Yes", "People on Britizen can ask to be your friend; you decide."),
+            Choice(
+                "no",
+                "No",
+                "Nobody can send you a friend request, not even through your invite link. You "
+                "can still send them.",
+            ),
+        ),
+    ),
+)
+_BY_KEY = {toggle.key: toggle for toggle in TOGGLES}
+
+
+def _current(settings: PrivacySettings) -> dict[str, str]:
+    """Each setting's value as the toggles name it."""
+    return {
+        "score_visibility": settings.score_visibility,
+        "on_leaderboard": "yes" if settings.on_leaderboard else "no",
+        "accepts_friend_requests": "yes" if settings.accepts_friend_requests else "no",
+    }
+
+
+def settings_screen(settings: PrivacySettings) -> tuple[str, InlineKeyboardMarkup]:
+    values = _current(settings)
+    lines = ["⚙️ Your settings"]
+    rows = []
+    for toggle in TOGGLES:
+        chosen = values[toggle.setting]
+        current = next((c for c in toggle.choices if c.value == chosen), toggle.choices[0])
+        lines += ["", f"{toggle.title}: {current.label}", current.explanation]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"{'✓ ' if choice.value == chosen else ''}{toggle.button}: {choice.label}",
+                    callback_data=f"set:{toggle.key}:{choice.value}",
+                )
+                for choice in toggle.choices
+            ]
+        )
+    lines += ["", "Tap a button to change a setting."]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+@registered_only
+async def show_settings(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None and update.effective_user is not None
+    settings = await context.services.friends.settings(update.effective_user.id)
+    text, markup = settings_screen(settings)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@stale_safe
+async def on_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parts = (query.data or "").split(":")
+    friends = context.services.friends
+    if parts[1] == "open":
+        settings = await friends.settings(user.id)
+        await query.answer()
+        text, markup = settings_screen(settings)
+        await context.bot.send_message(user.id, text, reply_markup=markup)
+        return
+    toggle = _BY_KEY.get(parts[1])
+    if toggle is None:
+        raise InvalidSetting()
+    settings = await friends.change_setting(user.id, toggle.setting, parts[2])
+    await query.answer("Saved.")
+    await edit_in_place(update, *settings_screen(settings))
