@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import datetime
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from telegram import Update
 
 from bot.app import BotApplication, build_application
@@ -16,10 +18,12 @@ from bot.server import build_web_app
 from bot.settings import Settings
 from handlers.commands import bot_commands
 from notifications.outbox import Dispatcher
+from notifications.reminders import ReminderScan
 from services.clock import Clock, system_clock
 from services.container import Services
 from services.scoring_pass import PassAlreadyRunning
 from storage.db import Database
+from storage.locks import job_lock
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ class BritizenService:
         self._runner: web.AppRunner | None = None
         self._stopped = False
         self.dispatcher = Dispatcher(self.db, self.application.bot, clock, settings.send_rate)
+        self.reminders = ReminderScan(self.db, clock, settings.tz)
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
         self._stop_background = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
@@ -109,7 +114,25 @@ class BritizenService:
             # APScheduler's default grace is 1 s: a pass due while we were down would be dropped.
             misfire_grace_time=6 * 3600,
         )
+        # Reminders are rows; the scheduler only ticks. The first tick runs at start-up, so
+        # anything still relevant after downtime goes out straight away.
+        self.scheduler.add_job(
+            self.run_reminder_scan,
+            IntervalTrigger(minutes=1, timezone=self.settings.tz),
+            id="reminders",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.settings.tz),
+        )
         self.scheduler.start()
+
+    async def run_reminder_scan(self) -> None:
+        try:
+            async with job_lock(self.db, "reminders") as held:
+                if held:
+                    await self.reminders.run_once()
+        except Exception:
+            logger.exception("reminder scan failed; the next tick will retry")
 
     async def run_scoring_pass(self) -> None:
         try:

@@ -325,5 +325,6 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instalment_id: Mapped[int] = mapped_column(ForeignKey("instalments.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(16))  # queued, skipped_stale, skipped_opted_out
+    # queued, skipped_stale, skipped_opted_out, skipped_unreachable
+    outcome: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime] = mapped_column()

@@ -67,7 +67,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instalment_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['instalment_id'], ['instalments.id'], name=op.f('fk_reminders_instalment_id_instalments'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders')),

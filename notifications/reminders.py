@@ -1,0 +1,212 @@
+"""The loan-reminder scan: reminders are rows, the scheduler only ticks.
+
+Every minute (and at start, to catch up after downtime) the scan looks at unpaid instalments due
+within the reminder horizon and decides each reminder kind not yet decided (see
+services.reminder_rules): send it, skip it as stale, or wait. Deciding writes a `reminders` row
+and, for a send, an outbox message in the same transaction, under a unique (instalment, kind)
+constraint. So a reminder is queued exactly once, however often the scan runs, across restarts
+and instances; a kill -9 mid-scan loses nothing (what was not committed is decided again at the
+next tick), and delivery is the outbox's job (at most the message in flight at a kill is in
+doubt, marked uncertain rather than resent).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.clock import Clock
+from services.loan_terms import LATE_FEE_PENCE, format_pence
+from services.loans import mark_overdue
+from services.reminder_rules import (
+    KINDS_IN_ORDER,
+    OVERDUE_7_DAYS_WINDOW,
+    Decision,
+    ReminderKind,
+    decide,
+)
+from storage.db import Database
+from storage.models import Citizen, Instalment, Loan, OutboxMessage, Reminder
+
+logger = logging.getLogger(__name__)
+
+REMINDER_PRIORITY = 0  # ahead of score alerts and promotions
+HORIZON_BEFORE = timedelta(days=3)
+HORIZON_AFTER = timedelta(days=7) + OVERDUE_7_DAYS_WINDOW
+
+
+@dataclass
+class ScanSummary:
+    queued: int = 0
+    skipped: int = 0
+    late_fees: int = 0
+
+
+def reminder_text(
+    kind: ReminderKind, due_on: date, today: date, amount_pence: int, fee_pence: int
+) -> str:
+    when = f"{due_on:%A} {due_on.day} {due_on:%B}"
+    total = format_pence(amount_pence + fee_pence)
+    if kind is ReminderKind.BEFORE_3_DAYS:
+        days = (due_on - today).days
+        return (
+            f"⏰ Your loan instalment of {total} is due on {when} "
+            f"(in {days} day{'s' if days != 1 else ''}). Tap Pay in /loans when you're ready."
+        )
+    if kind is ReminderKind.DUE_TODAY:
+        return f"⏰ Your loan instalment of {total} is due today. Pay it from /loans."
+    fee_line = (
+        f" A one-off late fee of {format_pence(LATE_FEE_PENCE)} has been added."
+        if fee_pence
+        else ""
+    )
+    days_late = (today - due_on).days
+    return (
+        f"⚠️ Your loan instalment due on {when} is {days_late} day{'s' if days_late != 1 else ''} "
+        f"overdue: {total} to pay.{fee_line} Paying soon limits the effect on your score. "
+        "If you're struggling, reply /help — we'll point you to free debt advice. "
+        "(Overdue reminders can't be switched off.)"
+    )
+
+
+class ReminderScan:
+    """Decide every due reminder once; see the module docstring."""
+
+    def __init__(self, db: Database, clock: Clock, timezone: ZoneInfo) -> None:
+        self._db = db
+        self._clock = clock
+        self._tz = timezone
+
+    async def run_once(self) -> ScanSummary:
+        now = self._clock()
+        today = now.astimezone(self._tz).date()
+        summary = ScanSummary()
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Instalment.id,
+                        Instalment.due_on,
+                        Instalment.late_fee_pence,
+                        Citizen.id,
+                        Citizen.chat_id,
+                        Citizen.friendly_reminders,
+                        Citizen.unreachable_at,
+                    )
+                    .join(Loan, Loan.id == Instalment.loan_id)
+                    .join(Citizen, Citizen.id == Loan.citizen_id)
+                    .where(
+                        Instalment.paid_at.is_(None),
+                        Loan.status == "active",
+                        Instalment.due_on >= today - HORIZON_AFTER,
+                        Instalment.due_on <= today + HORIZON_BEFORE,
+                    )
+                    .order_by(Instalment.due_on, Instalment.id)
+                )
+            ).all()
+            decided: set[tuple[int, str]] = set()
+            if rows:
+                decided = {
+                    (instalment_id, kind)
+                    for instalment_id, kind in (
+                        await session.execute(
+                            select(Reminder.instalment_id, Reminder.kind).where(
+                                Reminder.instalment_id.in_([row[0] for row in rows])
+                            )
+                        )
+                    ).all()
+                }
+        for instalment_id, due_on, late_fee, citizen_id, chat_id, friendly, unreachable in rows:
+            if today > due_on and not late_fee and await self._charge_late_fee(instalment_id):
+                summary.late_fees += 1
+            for kind in KINDS_IN_ORDER:
+                if (instalment_id, kind.value) in decided:
+                    continue
+                decision = decide(kind, due_on, now, self._tz)
+                if decision is Decision.WAIT:
+                    continue
+                if decision is Decision.STALE:
+                    outcome = "skipped_stale"
+                elif kind.optional and not friendly:
+                    outcome = "skipped_opted_out"
+                elif unreachable is not None:
+                    outcome = "skipped_unreachable"
+                else:
+                    outcome = "queued"
+                if await self._decide(instalment_id, kind, outcome, citizen_id, chat_id, today):
+                    if outcome == "queued":
+                        summary.queued += 1
+                    else:
+                        summary.skipped += 1
+        if summary.queued or summary.skipped or summary.late_fees:
+            logger.info(
+                "reminder scan: %d queued, %d skipped, %d late fees",
+                summary.queued,
+                summary.skipped,
+                summary.late_fees,
+            )
+        return summary
+
+    async def _charge_late_fee(self, instalment_id: int) -> bool:
+        try:
+            async with self._db.transaction() as session:
+                instalment = await session.get(Instalment, instalment_id)
+                if instalment is None or instalment.paid_at is not None:
+                    return False
+                return await mark_overdue(session, instalment, self._clock())
+        except IntegrityError:
+            return False  # another instance recorded it first
+
+    async def _decide(
+        self,
+        instalment_id: int,
+        kind: ReminderKind,
+        outcome: str,
+        citizen_id: int,
+        chat_id: int,
+        today: date,
+    ) -> bool:
+        """Record the decision and, for a send, queue the message, in one transaction. False if
+        someone else decided this reminder first (the unique constraint says so)."""
+        now = self._clock()
+        try:
+            async with self._db.transaction() as session:
+                session.add(
+                    Reminder(
+                        instalment_id=instalment_id,
+                        kind=kind.value,
+                        outcome=outcome,
+                        decided_at=now,
+                    )
+                )
+                await session.flush()
+                if outcome == "queued":
+                    instalment = await session.get(Instalment, instalment_id)
+                    assert instalment is not None
+                    session.add(
+                        OutboxMessage(
+                            chat_id=chat_id,
+                            citizen_id=citizen_id,
+                            kind=f"reminder:{kind.value}",
+                            priority=REMINDER_PRIORITY,
+                            text=reminder_text(
+                                kind,
+                                instalment.due_on,
+                                today,
+                                instalment.amount_pence,
+                                instalment.late_fee_pence,
+                            ),
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
+        except IntegrityError:
+            return False
+        return True
