@@ -32,6 +32,7 @@ from scoring.model import (
 from scoring.tiers import Tier, Tiers, default_tiers
 from services.charts import score_history_png
 from services.clock import as_aware_utc
+from services.commitments import commitments_of, limit_for
 from storage.db import Database
 from storage.models import Citizen, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
@@ -230,7 +231,8 @@ class ScoreService:
         """Rebuild the person's model inputs from the database and explain them as of the
         stored score's date.
 
-        Inputs the database doesn't hold yet (loans, disputes, vouchers, referrals) are 0;
+        Inputs the database doesn't hold yet (disputes, vouchers) are 0; commitments are
+        counted as the pass counts them (services.commitments);
         the graph features are the ones the pass stored, because friends' scores and the
         network's shape as they were at the pass are what the stored score used.
         """
@@ -249,9 +251,13 @@ class ScoreService:
             referrals = await session.scalar(
                 select(func.count()).select_from(Referral).where(Referral.inviter_id == citizen.id)
             )
-        computed_at = as_aware_utc(row.computed_at)
-        starting = row.as_of is None
-        as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
+            computed_at = as_aware_utc(row.computed_at)
+            starting = row.as_of is None
+            as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
+            owed, defaults = await commitments_of(session, citizen.id, as_of)
+        # The pass measured debt against the tier before it ran: the stored previous score (or,
+        # before any pass, the starting score itself).
+        limit = limit_for(row.score if starting else row.previous_score)
         # A negative age (registered after midnight UTC of as_of) scores as 0 either way.
         age = max(0, account_age_days(citizen.registered_at, as_of))
         inputs = CitizenInputs(
@@ -260,6 +266,9 @@ class ScoreService:
             registered_on=as_of - timedelta(days=age),
             payments=tuple(_payment_event(event) for event in events),
             verified_referrals=int(referrals or 0),
+            outstanding_pence=owed,
+            limit_pence=limit,
+            defaults=defaults,
             graph=_graph_features(row),
         )
         result = score(inputs, as_of=as_of)

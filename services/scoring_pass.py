@@ -33,6 +33,7 @@ from scoring.model import (
     score_population,
 )
 from services.clock import Clock
+from services.commitments import DEFAULTS_SQL, OWED_SQL, default_cutoff, limits_for
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
@@ -136,6 +137,7 @@ class ScoringPass:
         self._add_payments(inputs, index, as_of_day, events)
         known, positions = index.positions(referrals[:, 0])
         inputs.verified_referrals[positions] = referrals[known, 1]
+        await self._add_commitments(inputs, index, as_of)
         lap("read")
         say(f"scoring pass: read {n:,} citizens and {len(packed):,} friendships")
 
@@ -143,6 +145,8 @@ class ScoringPass:
         previous_scores = np.full(n, np.nan)
         known, positions = index.positions(previous[:, 0])
         previous_scores[positions] = previous[known, 1]
+        # Debt is measured against the limit of the tier the person was in before this pass.
+        inputs.limit_pence[:] = limits_for(previous_scores)
         graph = compute_graph_features(n, src, dst, previous_scores)
         lap("graph")
         say(f"scoring pass: graph features for {graph.n_edges:,} friendships")
@@ -184,6 +188,22 @@ class ScoringPass:
             f"{len(alerts):,} band changes in {seconds:.1f} s ({timings})"
         )
         return summary
+
+    async def _add_commitments(
+        self, inputs: PopulationInputs, index: _IdIndex, as_of: date
+    ) -> None:
+        cutoff = default_cutoff(as_of)
+        owed = await fetch_ints(self._db, OWED_SQL, columns=2)
+        defaults = await fetch_ints(
+            self._db,
+            DEFAULTS_SQL,
+            {"cutoff": cutoff.isoformat() if self._db.is_sqlite else cutoff},
+            columns=2,
+        )
+        known, positions = index.positions(owed[:, 0])
+        inputs.outstanding_pence[positions] = owed[known, 1]
+        known, positions = index.positions(defaults[:, 0])
+        inputs.defaults[positions] = defaults[known, 1]
 
     @property
     def _registered_date(self) -> str:
