@@ -42,5 +42,6 @@ def build_application(
     app.bot_data.services = services
     app.bot_data.timezone = settings.tz
     app.bot_data.admin_ids = frozenset(settings.admin_ids)
+    app.bot_data.payment_provider_token = settings.payment_provider_token
     handlers.register(app)
     return app

@@ -10,12 +10,14 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
 
-from handlers import common, friends, privacy, registration, score, texts
+from handlers import common, friends, loans, privacy, registration, score, texts
 from handlers.context import BotContext
+from services.loans import FLOW as LOAN_FLOW
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -25,6 +27,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     dialog = await context.services.dialogs.get(user.id)
     if dialog is not None and dialog.flow == "registration":
         await registration.on_registration_text(update, context, dialog)
+    elif dialog is not None and dialog.flow == LOAN_FLOW:
+        await loans.on_loan_text(update, context, dialog)
     elif await context.services.registration.is_registered(user.id):
         await message.reply_text(texts.UNKNOWN_TEXT)
     else:
@@ -48,6 +52,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("friends", friends.show_friends),
             CommandHandler("compare", friends.show_compare),
             CommandHandler("leaderboard", friends.show_leaderboard),
+            CommandHandler("loan", loans.start_loan),
+            CommandHandler("loans", loans.show_loans),
             CommandHandler("settings", privacy.show_settings),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
@@ -60,6 +66,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(friends.on_compare_button, pattern=friends.COMPARE_PATTERN),
             CallbackQueryHandler(friends.on_invite_button, pattern=friends.INVITE_PATTERN),
             CallbackQueryHandler(privacy.on_button, pattern=privacy.BUTTON_PATTERN),
+            CallbackQueryHandler(loans.on_application_button, pattern=loans.APPLICATION_PATTERN),
+            CallbackQueryHandler(loans.on_pay_button, pattern=loans.PAY_PATTERN),
+            # Payments: Telegram's check before charging, then the receipt (never plain text).
+            PreCheckoutQueryHandler(loans.on_pre_checkout),
+            MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),
             MessageHandler(filters.StatusUpdate.USERS_SHARED & private, friends.on_users_shared),
             # The friend picker's "Not now" key, before general text (which it would otherwise be).
             MessageHandler(filters.Text([friends.NOT_NOW]) & private, friends.close_picker),

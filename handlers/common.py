@@ -43,6 +43,10 @@ async def cancel(update: Update, context: BotContext) -> None:
             "Registration cancelled and nothing from it was kept. "
             "Send /start whenever you want to join."
         )
+    elif stopped.flow == "loan":
+        await update.effective_message.reply_text(
+            "Loan application cancelled: no loan was made. /loan starts again."
+        )
     else:
         await update.effective_message.reply_text("Cancelled.")
 

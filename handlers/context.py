@@ -17,6 +17,8 @@ class BotData:
     services: Services
     timezone: ZoneInfo
     admin_ids: frozenset[int]
+    payment_provider_token: str | None
+    """Telegram Payments provider token for loan repayments; None until payments are set up."""
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -35,3 +37,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     @property
     def timezone(self) -> ZoneInfo:
         return self.bot_data.timezone
+
+    @property
+    def payment_provider_token(self) -> str | None:
+        return self.bot_data.payment_provider_token

@@ -1,4 +1,4 @@
-"""/settings: a menu of toggles, one row of buttons per setting.
+"""/settings: a menu of toggles, one row of buttons per setting (privacy, loan reminders).
 
 Each setting is a :class:`Toggle` in ``TOGGLES``; a later feature (offers, reminders) adds its
 own entries and a line to ``_current`` and the screen, buttons and callback handling follow.
@@ -27,6 +27,8 @@ class Choice:
     label: str
     explanation: str
     """What this choice means, shown while it is the current one."""
+    saved_note: str | None = None
+    """Said as an alert the moment this choice is made: a limit worth knowing right then."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,29 @@ TOGGLES: tuple[Toggle, ...] = (
             ),
         ),
     ),
+    Toggle(
+        "rm",
+        "friendly_reminders",
+        "Friendly loan reminders (3 days before, on the day)",
+        "Reminders",
+        (
+            Choice(
+                "yes",
+                "On",
+                "You get a reminder 3 days before each loan instalment is due and on the day.",
+            ),
+            Choice(
+                "no",
+                "Off",
+                "No reminders before or on the day. If an instalment is overdue you're still "
+                "told (1 and 7 days after): overdue reminders can't be switched off.",
+                saved_note=(
+                    "Saved: friendly reminders are off. Overdue reminders can't be switched off "
+                    "— if an instalment is late, you'll still hear about it."
+                ),
+            ),
+        ),
+    ),
 )
 _BY_KEY = {toggle.key: toggle for toggle in TOGGLES}
 
@@ -101,6 +126,7 @@ def _current(settings: PrivacySettings) -> dict[str, str]:
         "score_visibility": settings.score_visibility,
         "on_leaderboard": "yes" if settings.on_leaderboard else "no",
         "accepts_friend_requests": "yes" if settings.accepts_friend_requests else "no",
+        "friendly_reminders": "yes" if settings.friendly_reminders else "no",
     }
 
 
@@ -149,5 +175,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     if toggle is None:
         raise InvalidSetting()
     settings = await friends.change_setting(user.id, toggle.setting, parts[2])
-    await query.answer("Saved.")
+    chosen = next(choice for choice in toggle.choices if choice.value == parts[2])
+    if chosen.saved_note is None:
+        await query.answer("Saved.")
+    else:
+        await query.answer(chosen.saved_note, show_alert=True)
     await edit_in_place(update, *settings_screen(settings))

@@ -9,6 +9,7 @@ from services.clock import Clock, system_clock
 from services.dialogs import DialogService
 from services.friends import FriendsService
 from services.invites import InviteService
+from services.loans import LoanApplications, LoanService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
@@ -27,6 +28,8 @@ class Services:
     scores: ScoreService
     friends: FriendsService
     invites: InviteService
+    loans: LoanService
+    loan_applications: LoanApplications
     updates: UpdateLedger
     scoring: ScoringPass
 
@@ -40,6 +43,7 @@ class Services:
     ) -> Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
+        loans = LoanService(db, clock, timezone)
         return cls(
             db=db,
             clock=clock,
@@ -48,6 +52,8 @@ class Services:
             scores=ScoreService(db, timezone),
             friends=FriendsService(db, clock, timezone),
             invites=invites,
+            loans=loans,
+            loan_applications=LoanApplications(loans, dialogs),
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
         )

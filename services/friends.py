@@ -213,6 +213,8 @@ class PrivacySettings:
     """SCORE_FRIENDS or SCORE_NOBODY."""
     on_leaderboard: bool
     accepts_friend_requests: bool
+    friendly_reminders: bool
+    """Loan reminders 3 days before and on the day; overdue reminders can't be switched off."""
 
 
 # The values each setting takes in change(); booleans as "yes"/"no" so every value is text.
@@ -220,6 +222,7 @@ SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "score_visibility": (SCORE_FRIENDS, SCORE_NOBODY),
     "on_leaderboard": ("yes", "no"),
     "accepts_friend_requests": ("yes", "no"),
+    "friendly_reminders": ("yes", "no"),
 }
 
 
@@ -591,7 +594,7 @@ class FriendsService:
             return _settings_of(me)
 
     async def change_setting(self, telegram_id: int, name: str, value: str) -> PrivacySettings:
-        """Set one privacy choice for the person themselves (so any press of a settings button
+        """Set one /settings choice for the person themselves (so any press of a settings button
         only ever changes the presser's own account). Setting a value twice is harmless."""
         if value not in SETTING_CHOICES.get(name, ()):
             raise InvalidSetting()
@@ -601,6 +604,8 @@ class FriendsService:
                 me.score_visibility = value
             elif name == "on_leaderboard":
                 me.on_leaderboard = value == "yes"
+            elif name == "friendly_reminders":
+                me.friendly_reminders = value == "yes"
             else:
                 me.accepts_friend_requests = value == "yes"
             return _settings_of(me)
@@ -677,4 +682,5 @@ def _settings_of(citizen: Citizen) -> PrivacySettings:
         score_visibility=citizen.score_visibility,
         on_leaderboard=citizen.on_leaderboard,
         accepts_friend_requests=citizen.accepts_friend_requests,
+        friendly_reminders=citizen.friendly_reminders,
     )

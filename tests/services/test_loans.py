@@ -1,5 +1,6 @@
 """Loans on SQLite and PostgreSQL: limits from the tiers, idempotent confirmation, no parallel
-over-borrowing, payments recorded once, overdue fees once."""
+over-borrowing, payments recorded once, overdue fees once, and the /loan conversation kept in
+the dialog row."""
 
 from __future__ import annotations
 
@@ -11,11 +12,19 @@ import pytest
 from sqlalchemy import func, select
 
 from services.clock import ManualClock
-from services.loan_terms import LATE_FEE_PENCE
+from services.dialogs import DialogService
+from services.loan_terms import LATE_FEE_PENCE, InvalidAmount
 from services.loans import (
+    FLOW,
+    LoanApplications,
     LoanService,
+    NoLongerEligible,
     OverLimit,
     PaymentRejected,
+    QuoteExpired,
+    Refusal,
+    StaleApplication,
+    Unlock,
     mark_overdue,
     payment_payload,
 )
@@ -126,3 +135,105 @@ async def test_overdue_adds_the_fee_once_and_counts_as_missed_until_paid(
         event = await session.scalar(select(PaymentEvent))
         assert event is not None and event.outcome == "late"
     assert clock() - NOW == timedelta(days=40)
+
+
+async def test_a_refusal_says_why_and_what_would_unlock_more(
+    db: Database, loans: LoanService
+) -> None:
+    await citizen_with_score(db, 1, 420, "Poor")
+    await citizen_with_score(db, 2, 620, "Good")
+    await citizen_with_score(db, 3, 800, "Excellent")
+    poor = await loans.eligibility(1)
+    assert poor.refusal is Refusal.BAND_TOO_LOW and poor.amount_choices == ()
+    assert poor.unlock == Unlock("Fair", 550, 5_000)
+    assert (await loans.eligibility(3)).unlock is None
+
+    good = await loans.eligibility(2)
+    assert good.refusal is None and good.unlock == Unlock("Very good", 650, 30_000)
+    assert good.amount_choices == (5_000, 10_000, 15_000)
+    await loans.confirm(2, 6_000, 3, "a")
+    # £90 left: the standard amounts that fit, plus all of it.
+    assert (await loans.eligibility(2)).amount_choices == (5_000, 9_000)
+    await loans.confirm(2, 8_000, 3, "b")
+    used = await loans.eligibility(2)
+    assert used.available_pence == 1_000 and used.refusal is Refusal.LIMIT_USED
+    assert used.amount_choices == ()
+
+
+async def test_the_loan_conversation_lives_in_the_dialog_row(
+    db: Database, loans: LoanService, clock: ManualClock
+) -> None:
+    await citizen_with_score(db, 1, 620, "Good")
+
+    def fresh() -> LoanApplications:
+        # A new object per step, as after a restart: nothing may be carried in memory.
+        return LoanApplications(LoanService(db, clock, LONDON), DialogService(db))
+
+    assert (await fresh().begin(1)).can_borrow
+    with pytest.raises(StaleApplication):
+        await fresh().choose_term(1, 6)  # not at the term step yet
+    with pytest.raises(StaleApplication):
+        await fresh().choose_amount(1, 30_000)  # not offered: over the limit
+    with pytest.raises(InvalidAmount, match="negative"):
+        await fresh().type_amount(1, "-5")
+    assert await fresh().type_amount(1, "£75.50") == 7_550
+    with pytest.raises(StaleApplication):
+        await fresh().choose_amount(1, 5_000)  # the amount step is over
+    application = await fresh().choose_term(1, 3)
+    assert application.quote.principal_pence == 7_550
+    assert (await fresh().pending(1)).key == application.key
+    assert (await fresh().choose_term(1, 3)).key == application.key  # a double tap: same summary
+    with pytest.raises(StaleApplication):
+        await fresh().choose_term(1, 6)  # a different term from an old message
+    row = await DialogService(db).get(1)
+    assert row is not None and row.flow == FLOW and row.data["key"] == application.key
+    with pytest.raises(StaleApplication):
+        await fresh().confirm(1, "someone-elses-key")
+    with pytest.raises(StaleApplication):
+        await fresh().cancel(1, "someone-elses-key")
+
+    first = await fresh().confirm(1, application.key)
+    again = await fresh().confirm(1, application.key)  # a double tap, or a replay later
+    assert first == again and first.principal_pence == 7_550
+    assert await DialogService(db).get(1) is None
+    with pytest.raises(StaleApplication):
+        await fresh().confirm(2, application.key)  # someone else pressing it makes nothing
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Loan)) == 1
+
+
+async def test_a_summary_confirmed_on_a_later_day_is_quoted_again(
+    db: Database, loans: LoanService, clock: ManualClock
+) -> None:
+    await citizen_with_score(db, 1, 620, "Good")
+    applications = LoanApplications(loans, DialogService(db))
+    await applications.begin(1)
+    await applications.choose_amount(1, 10_000)
+    old = await applications.choose_term(1, 3)
+    clock.advance(days=1)
+    with pytest.raises(QuoteExpired) as moved:
+        await applications.confirm(1, old.key)
+    fresh = moved.value.fresh
+    assert fresh.key != old.key
+    assert fresh.quote.instalments[0].due_on == date(2026, 12, 22)
+    with pytest.raises(StaleApplication):
+        await applications.confirm(1, old.key)
+    loan = await applications.confirm(1, fresh.key)
+    assert loan.instalments[0].due_on == date(2026, 12, 22)
+
+
+async def test_a_band_drop_mid_application_ends_it(db: Database, loans: LoanService) -> None:
+    citizen = await citizen_with_score(db, 1, 620, "Good")
+    dialogs = DialogService(db)
+    applications = LoanApplications(loans, dialogs)
+    await applications.begin(1)
+    async with db.transaction() as session:
+        score = await session.get(Score, citizen)
+        assert score is not None
+        score.score, score.band = 420, "Poor"
+    with pytest.raises(NoLongerEligible) as ended:
+        await applications.type_amount(1, "50")
+    assert ended.value.eligibility.refusal is Refusal.BAND_TOO_LOW
+    assert await dialogs.get(1) is None
+    with pytest.raises(OverLimit):
+        await loans.confirm(1, 5_000, 3, "late")

@@ -1,0 +1,494 @@
+"""/loan (amount, term, a summary to confirm), /loans (what's owed, with a Pay button) and the
+Telegram Payments steps behind Pay: the invoice, the pre-checkout check, the successful payment.
+
+The conversation's state is the dialog row kept by ``LoanApplications``; these handlers only read
+what the services return and word it. Callback data (all well under 64 bytes) is re-checked
+against the presser's own dialog row or loans, so a stale, replayed or forged button is answered
+"no longer available" and changes nothing:
+
+    loan:amt:<pence>            an amount (only at the amount step, only one offered now)
+    loan:term:<months>          a term (only at the term step)
+    loan:ok:<key>  loan:no:<key>    Confirm / Cancel on a summary (the key is in the dialog row)
+    loans:pay:<instalment id>   Pay (only the presser's own, only while unpaid)
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
+
+from handlers import texts
+from handlers.context import BotContext
+from handlers.friends import edit_in_place
+from handlers.guards import Handler, registered_only
+from services.clock import as_aware_utc
+from services.dialogs import Dialog
+from services.loan_terms import (
+    ANNUAL_RATE,
+    LATE_FEE_PENCE,
+    MIN_LOAN_PENCE,
+    TERM_CHOICES,
+    InvalidAmount,
+    apr_for,
+    format_pence,
+)
+from services.loans import (
+    CURRENCY,
+    STEP_AMOUNT,
+    STEP_CONFIRM,
+    STEP_TERM,
+    Application,
+    Eligibility,
+    InstalmentView,
+    LoanView,
+    NoLongerEligible,
+    NotEligible,
+    OverLimit,
+    PaymentRejected,
+    QuoteExpired,
+    Refusal,
+    StaleApplication,
+    payment_payload,
+)
+
+APPLICATION_PATTERN = r"^loan:(amt:\d{1,7}|term:\d{1,2}|ok:[\w-]{1,40}|no:[\w-]{1,40})$"
+PAY_PATTERN = r"^loans:pay:\d{1,12}$"
+
+INVOICE_TITLE = "Britizen loan repayment"
+
+# --------------------------------------------------------------------------------------------
+# Wording
+
+
+def _percent(fraction: Decimal) -> str:
+    return f"{(fraction * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+
+
+RATE = _percent(ANNUAL_RATE)
+APR = _percent(apr_for(ANNUAL_RATE))
+
+
+def _day(moment: date) -> str:
+    """'Mon 21 Dec 2026': a schedule reads more easily with the weekday."""
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def _months(term: int) -> str:
+    return f"{term} months"
+
+
+def offer_text(e: Eligibility) -> str:
+    lines = [
+        "💷 Borrow with Britizen",
+        f"Your band is {e.band} ({e.tier_title} tier), so your limit is "
+        f"{format_pence(e.limit_pence)}.",
+    ]
+    if e.outstanding_pence:
+        lines.append(
+            f"You still owe {format_pence(e.outstanding_pence)} of it, so "
+            f"{format_pence(e.available_pence)} is available now."
+        )
+    else:
+        lines.append("All of it is available now.")
+    lines += [
+        "",
+        "How much would you like to borrow? Tap an amount, or type one in pounds "
+        f"(from {format_pence(MIN_LOAN_PENCE)} to {format_pence(e.available_pence)}).",
+        "",
+        f"It's a fixed {RATE} a year ({APR} APR representative), repaid in equal monthly "
+        f"instalments over {', '.join(map(str, TERM_CHOICES[:-1]))} or {TERM_CHOICES[-1]} "
+        "months. You'll see every instalment before you confirm. /cancel stops.",
+    ]
+    return "\n".join(lines)
+
+
+def refusal_text(e: Eligibility) -> str:
+    unlock = e.unlock
+    if e.refusal is Refusal.BAND_TOO_LOW:
+        lines = [
+            "Sorry — you can't borrow at the moment.",
+            f"Your score is {e.score} ({e.band}), and the {e.tier_title} tier doesn't include "
+            "loans.",
+        ]
+        if unlock is not None:
+            lines.append(
+                f"A score of {unlock.min_score} ({unlock.band}) unlocks loans of up to "
+                f"{format_pence(unlock.limit_pence)} — you're "
+                f"{unlock.min_score - e.score} points away."
+            )
+        lines.append("/why shows what's holding your score back and how to raise it.")
+        return "\n".join(lines)
+    lines = [
+        "Sorry — you can't borrow more at the moment.",
+        f"Your limit is {format_pence(e.limit_pence)} ({e.band}, {e.tier_title} tier) and you "
+        f"still owe {format_pence(e.outstanding_pence)} of it, which leaves "
+        f"{format_pence(e.available_pence)} — less than the smallest loan, "
+        f"{format_pence(MIN_LOAN_PENCE)}.",
+        "Each instalment you repay frees up its share of your limit: /loans shows what's due.",
+    ]
+    if unlock is not None:
+        lines.append(
+            f"A score of {unlock.min_score} ({unlock.band}) would raise your limit to "
+            f"{format_pence(unlock.limit_pence)}; /why shows how to get there."
+        )
+    return "\n".join(lines)
+
+
+def amount_markup(e: Eligibility) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(format_pence(pence), callback_data=f"loan:amt:{pence}")
+        for pence in e.amount_choices
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def term_text(amount_pence: int, monthly: dict[int, int]) -> str:
+    lines = [f"{format_pence(amount_pence)} it is. Over how long would you like to repay?", ""]
+    lines += [
+        f"• {_months(term)}: {format_pence(pence)} a month" for term, pence in monthly.items()
+    ]
+    lines += ["", "You'll see the full schedule before you confirm. /cancel stops."]
+    return "\n".join(lines)
+
+
+TERM_MARKUP = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton(_months(term), callback_data=f"loan:term:{term}")
+            for term in TERM_CHOICES
+        ]
+    ]
+)
+
+
+def summary_text(application: Application) -> str:
+    q = application.quote
+    lines = [
+        "📝 Your loan — please check it before you confirm",
+        "",
+        f"Amount: {format_pence(q.principal_pence)}",
+        f"Term: {_months(q.term_months)}",
+        f"Interest rate: {_percent(q.annual_rate)} a year, fixed",
+        f"APR: {q.apr_percent} (representative)",
+        "",
+        "Repayments:",
+    ]
+    lines += [
+        f"{i.number}. {_day(i.due_on)} — {format_pence(i.amount_pence)}" for i in q.instalments
+    ]
+    lines += [
+        "",
+        f"Total repayable: {format_pence(q.total_repayable_pence)}",
+        f"Total interest: {format_pence(q.total_interest_pence)}",
+        "",
+        f"If an instalment is late, a one-off {format_pence(LATE_FEE_PENCE)} fee is added and "
+        "it counts as missed in your payment history, which lowers your score.",
+        "Tap Confirm to take the loan, or Cancel.",
+    ]
+    return "\n".join(lines)
+
+
+def summary_markup(application: Application) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ Confirm", callback_data=f"loan:ok:{application.key}"),
+                InlineKeyboardButton("Cancel", callback_data=f"loan:no:{application.key}"),
+            ]
+        ]
+    )
+
+
+def confirmed_text(loan: LoanView) -> str:
+    first = loan.instalments[0]
+    return "\n".join(
+        [
+            f"✅ Loan confirmed: {format_pence(loan.principal_pence)} over "
+            f"{_months(loan.term_months)}.",
+            f"First instalment: {format_pence(first.amount_pence)} on {_day(first.due_on)}; "
+            f"{format_pence(loan.total_repayable_pence)} to repay in all.",
+            "",
+            "I'll remind you 3 days before each instalment and on the day (you can turn those "
+            "reminders off in /settings). /loans shows what's due and lets you pay.",
+        ]
+    )
+
+
+def loans_text(loans: list[LoanView], today: date, context: BotContext) -> str:
+    if not loans:
+        return "You don't have any loans. /loan shows what you can borrow."
+    lines = ["💷 Your loans"]
+    for loan in (loan for loan in loans if loan.status != "repaid"):
+        paid = sum(1 for i in loan.instalments if i.paid)
+        lines += [
+            "",
+            f"{format_pence(loan.principal_pence)} over {_months(loan.term_months)}, "
+            f"taken {_taken(loan, context)}",
+            f"Paid {format_pence(loan.paid_pence)} · left to pay "
+            f"{format_pence(loan.remaining_pence)} ({paid} of {loan.term_months} "
+            "instalments paid)",
+        ]
+        due = loan.next_due
+        if due is not None:
+            line = f"Next: {format_pence(due.payable_pence)} due {_day(due.due_on)}"
+            if due.late_fee_pence:
+                line += f" — overdue, including a {format_pence(due.late_fee_pence)} late fee"
+            elif due.due_on < today:
+                line += " — overdue"
+            lines.append(line)
+    repaid = [loan for loan in loans if loan.status == "repaid"]
+    if repaid:
+        lines += ["", "Repaid in full:"]
+        lines += [
+            f"• {format_pence(loan.principal_pence)} over {_months(loan.term_months)}, "
+            f"taken {_taken(loan, context)}"
+            for loan in repaid
+        ]
+    lines += ["", "/loan shows what you can borrow."]
+    return "\n".join(lines)
+
+
+def loans_markup(loans: list[LoanView]) -> InlineKeyboardMarkup | None:
+    dues = [
+        (loan, loan.next_due)
+        for loan in loans
+        if loan.status != "repaid" and loan.next_due is not None
+    ]
+    rows = []
+    for loan, due in dues:
+        assert due is not None
+        label = f"Pay {format_pence(due.payable_pence)} (instalment {due.number}"
+        # With two loans open, "instalment 1" alone doesn't say which one.
+        if len(dues) > 1:
+            label += f" of the {format_pence(loan.principal_pence)} loan"
+        rows.append([InlineKeyboardButton(label + ")", callback_data=f"loans:pay:{due.id}")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _taken(loan: LoanView, context: BotContext) -> str:
+    local = as_aware_utc(loan.created_at).astimezone(context.timezone).date()
+    return f"{local.day} {local:%b %Y}"
+
+
+def paid_text(paid: InstalmentView, loan: LoanView | None) -> str:
+    lines = [
+        f"Thank you — {format_pence(paid.payable_pence)} received for instalment {paid.number}."
+    ]
+    due = loan.next_due if loan is not None else None
+    if loan is None or due is None:
+        lines.append("That was the last one: your loan is repaid in full. 🎉")
+    else:
+        lines.append(
+            f"{format_pence(loan.remaining_pence)} left to pay. Next: "
+            f"{format_pence(due.payable_pence)} due {_day(due.due_on)}."
+        )
+    return "\n".join(lines)
+
+
+NO_PAYMENTS = (
+    "Paying here isn't set up yet, so I can't take this payment. Please try again later — "
+    "/loans shows what's due and when."
+)
+QUOTE_MOVED = "A new day has started, so the dates have moved. Please check them and confirm again."
+
+# --------------------------------------------------------------------------------------------
+# /loan
+
+
+def stale_safe(handler: Handler) -> Handler:
+    """A button the services no longer recognise for the presser gets the stale alert."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        try:
+            await handler(update, context)
+        except (StaleApplication, ValueError):
+            # ValueError: callback data that doesn't parse; only forgery gets here.
+            assert update.callback_query is not None
+            await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+    return guarded
+
+
+@registered_only
+async def start_loan(update: Update, context: BotContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    eligibility = await context.services.loan_applications.begin(user.id)
+    if not eligibility.can_borrow:
+        await message.reply_text(refusal_text(eligibility))
+        return
+    await message.reply_text(offer_text(eligibility), reply_markup=amount_markup(eligibility))
+
+
+async def on_loan_text(update: Update, context: BotContext, dialog: Dialog) -> None:
+    """Typed text during /loan: an amount at the amount step, otherwise a nudge to the buttons."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and message.text is not None
+    applications = context.services.loan_applications
+    try:
+        if dialog.step == STEP_AMOUNT:
+            try:
+                amount = await applications.type_amount(user.id, message.text)
+            except (InvalidAmount, OverLimit) as refusal:
+                await message.reply_text(
+                    f"{refusal}\n\nType another amount, tap one of the amounts above, "
+                    "or /cancel to stop."
+                )
+                return
+            await _ask_term(update, context, amount, edit=False)
+        elif dialog.step == STEP_TERM:
+            amount = await applications.chosen_amount(user.id)
+            await message.reply_text(
+                "Please choose how long to repay with the buttons (or /cancel).\n\n"
+                + term_text(amount, applications.monthly_payments(amount)),
+                reply_markup=TERM_MARKUP,
+            )
+        elif dialog.step == STEP_CONFIRM:
+            application = await applications.pending(user.id)
+            await message.reply_text(
+                "Please tap Confirm or Cancel under your loan summary (or /cancel).\n\n"
+                + summary_text(application),
+                reply_markup=summary_markup(application),
+            )
+    except NoLongerEligible as changed:
+        await message.reply_text(refusal_text(changed.eligibility))
+    except StaleApplication:
+        # The row moved on between dispatch and now (another instance): start afresh.
+        await message.reply_text("That loan application has ended. /loan starts a new one.")
+
+
+async def _ask_term(update: Update, context: BotContext, amount: int, *, edit: bool) -> None:
+    text = term_text(amount, context.services.loan_applications.monthly_payments(amount))
+    if edit:
+        await edit_in_place(update, text, TERM_MARKUP)
+    else:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(text, reply_markup=TERM_MARKUP)
+
+
+@stale_safe
+async def on_application_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    _, action, value = (query.data or "").split(":")
+    applications = context.services.loan_applications
+    try:
+        if action == "amt":
+            amount = await applications.choose_amount(user.id, int(value))
+            await query.answer()
+            await _ask_term(update, context, amount, edit=True)
+        elif action == "term":
+            application = await applications.choose_term(user.id, int(value))
+            await query.answer()
+            await edit_in_place(update, summary_text(application), summary_markup(application))
+        elif action == "ok":
+            await _confirm(update, context, value)
+        else:
+            await applications.cancel(user.id, value)
+            await query.answer()
+            await edit_in_place(
+                update, "Cancelled — no loan was made. /loan starts again whenever you like."
+            )
+    except NoLongerEligible as changed:
+        await query.answer()
+        await edit_in_place(update, refusal_text(changed.eligibility))
+
+
+async def _confirm(update: Update, context: BotContext, key: str) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        loan = await context.services.loan_applications.confirm(user.id, key)
+    except QuoteExpired as moved:
+        await query.answer(QUOTE_MOVED, show_alert=True)
+        await edit_in_place(update, summary_text(moved.fresh), summary_markup(moved.fresh))
+        return
+    except (OverLimit, NotEligible) as refusal:
+        # Over the limit by now (the score changed, or another loan came first).
+        await query.answer()
+        await edit_in_place(
+            update, f"{refusal}\n\nNo loan was made. /loan shows what you can borrow now."
+        )
+        return
+    await query.answer("Loan confirmed.")
+    # A double tap lands here too with the same loan, so the edit is the same (and a no-op).
+    await edit_in_place(update, confirmed_text(loan))
+
+
+# --------------------------------------------------------------------------------------------
+# /loans and paying
+
+
+@registered_only
+async def show_loans(update: Update, context: BotContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    loans_service = context.services.loans
+    loans = await loans_service.loans(user.id)
+    await message.reply_text(
+        loans_text(loans, loans_service.today(), context), reply_markup=loans_markup(loans)
+    )
+
+
+@stale_safe
+async def on_pay_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    instalment_id = int((query.data or "").rsplit(":", 1)[1])
+    try:
+        due = await context.services.loans.payable(user.id, instalment_id)
+    except PaymentRejected as refusal:
+        await query.answer(str(refusal), show_alert=True)
+        return
+    await query.answer()
+    token = context.payment_provider_token
+    if not token:
+        await context.bot.send_message(user.id, NO_PAYMENTS)
+        return
+    label = f"Instalment {due.number}"
+    description = f"Instalment {due.number} of your Britizen loan, due {_day(due.due_on)}."
+    if due.late_fee_pence:
+        label += f" with {format_pence(due.late_fee_pence)} late fee"
+        description += f" Includes the {format_pence(due.late_fee_pence)} late fee."
+    await context.bot.send_invoice(
+        chat_id=user.id,
+        title=INVOICE_TITLE,
+        description=description,
+        payload=payment_payload(due.id, due.payable_pence),
+        provider_token=token,
+        currency=CURRENCY,
+        prices=[LabeledPrice(label, due.payable_pence)],
+    )
+
+
+async def on_pre_checkout(update: Update, context: BotContext) -> None:
+    """Telegram asks before charging: only the presser's unpaid instalment at today's amount."""
+    query = update.pre_checkout_query
+    assert query is not None
+    try:
+        await context.services.loans.check_checkout(
+            query.from_user.id, query.invoice_payload, query.total_amount, query.currency
+        )
+    except PaymentRejected as refusal:
+        await query.answer(ok=False, error_message=str(refusal))
+        return
+    await query.answer(ok=True)
+
+
+async def on_successful_payment(update: Update, context: BotContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    payment = message.successful_payment
+    assert payment is not None
+    loans = context.services.loans
+    paid = await loans.record_payment(
+        user.id, payment.invoice_payload, payment.total_amount, payment.telegram_payment_charge_id
+    )
+    if paid is None:
+        return  # the same charge delivered again: counted once, thanked once
+    loan = await loans.loan_of_instalment(user.id, paid.id)
+    await message.reply_text(paid_text(paid, loan))
