@@ -21,7 +21,7 @@ from standin import BotApiStandIn
 from storage.models import Citizen as CitizenRow
 from storage.models import FriendRequest, Friendship, Referral, Score
 from tests.e2e.conftest import register
-from tests.standin.driver import Citizen
+from tests.standin.driver import Citizen, callback_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INVITE_LINK = re.compile(r"https://t\.me/BritizenTestBot\?start=(\S+)")
@@ -63,16 +63,6 @@ async def befriend(asker: Citizen, other: Citizen) -> None:
     await other.press("Accept")
     await other.expect(f"You and {asker.first_name} are now friends")
     await asker.expect(f"{other.first_name} accepted your friend request")
-
-
-def callback_data(person: Citizen, button_text: str) -> str:
-    """The callback data behind a button on the person's newest message that has it."""
-    for message in reversed(person.standin.sent_to(person.chat_id)):
-        for row in message.inline_keyboard:
-            for button in row:
-                if button_text in str(button.get("text", "")):
-                    return str(button["callback_data"])
-    raise AssertionError(f"no button {button_text!r} for {person}")
 
 
 async def forge(standin: BotApiStandIn, person: Citizen, data: str) -> str:

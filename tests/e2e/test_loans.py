@@ -21,7 +21,7 @@ from standin import BotApiStandIn
 from storage.models import Citizen as CitizenRow
 from storage.models import Loan, LoanPayment, Score
 from tests.e2e.conftest import START, ServiceFactory, register
-from tests.standin.driver import Citizen, SentMessage
+from tests.standin.driver import Citizen, SentMessage, callback_data
 
 PROVIDER = "TEST:provider"
 LONDON = ZoneInfo("Europe/London")
@@ -47,16 +47,6 @@ async def set_score(service: BritizenService, telegram_id: int, value: int, band
 async def count(service: BritizenService, model: type[Loan] | type[LoanPayment]) -> int:
     async with service.db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def callback_data(person: Citizen, button_text: str) -> str:
-    """The callback data behind a button on the person's newest message that has it."""
-    for message in reversed(person.standin.sent_to(person.chat_id)):
-        for row in message.inline_keyboard:
-            for button in row:
-                if button_text in str(button.get("text", "")):
-                    return str(button["callback_data"])
-    raise AssertionError(f"no button {button_text!r} for {person}")
 
 
 async def answer_to(standin: BotApiStandIn, action: Callable[[], Awaitable[None]]) -> str:

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from standin import BotApiStandIn, ChatEvent, SentMessage
 
-__all__ = ["Citizen", "SentMessage"]
+__all__ = ["Citizen", "SentMessage", "callback_data"]
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -327,3 +327,13 @@ def _find_button(buttons: list[dict[str, Any]], wanted: str) -> dict[str, Any] |
     if len(partial) == 1:  # "Yes" finds "✅ Yes", but never guesses between several
         return buttons[partial[0]]
     return None
+
+
+def callback_data(person: Citizen, button_text: str) -> str:
+    """The callback data behind a button on the person's newest message that has it."""
+    for message in reversed(person.standin.sent_to(person.chat_id)):
+        for row in message.inline_keyboard:
+            for button in row:
+                if button_text in str(button.get("text", "")):
+                    return str(button["callback_data"])
+    raise AssertionError(f"no button {button_text!r} for {person}")
