@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 300
 PER_CHAT_INTERVAL_SECONDS = 1.0
 IDLE_POLL_SECONDS = 0.5
+PROGRESS_EVERY_SECONDS = 5.0
 UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was blocked")
 
 
@@ -135,7 +136,19 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.recover()
+        last_report, sent_at_report = time.monotonic(), self.sent
         while not stop.is_set():
+            now = time.monotonic()
+            if now - last_report >= PROGRESS_EVERY_SECONDS and self.sent > sent_at_report:
+                # A progress line while a broadcast or a burst of alerts is going out.
+                logger.info(
+                    "outbox: %d sent in the last %.0f s (%.1f/s), %d since start",
+                    self.sent - sent_at_report,
+                    now - last_report,
+                    (self.sent - sent_at_report) / (now - last_report),
+                    self.sent,
+                )
+                last_report, sent_at_report = now, self.sent
             try:
                 handled = await self.dispatch_once()
             except Exception:
@@ -147,16 +160,23 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim and send one batch; returns how many rows were handled."""
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)  # Telegram's retry_after: nothing is sent until it passes
         rows = await self._claim()
         if not rows:
             return 0
         outcomes: list[_Outcome] = []
         unreachable_chats: set[int] = set()
         shortest_chat_wait: float | None = None
+        # Sends start at the paced rate but overlap in flight, so the rate holds even when one
+        # request is slow; the batch's outcomes are recorded together once all have answered.
+        in_flight: list[asyncio.Task[_Outcome]] = []
+        put_back: list[OutboxMessage] = []
         for index, row in enumerate(rows):
-            if row.chat_id in unreachable_chats:
-                outcomes.append(_Outcome(row.id, "unreachable", row.attempts))
-                continue
+            if self._paused_until > time.monotonic():
+                put_back = rows[index:]  # a 429 arrived: launch nothing more from this batch
+                break
             wait_for_chat = self._chat_wait(row.chat_id)
             if wait_for_chat > 0:
                 # Don't hold the whole batch for one chat: put the row back for the next claim.
@@ -164,20 +184,23 @@ class Dispatcher:
                 shortest_chat_wait = min(wait_for_chat, shortest_chat_wait or wait_for_chat)
                 continue
             await self._wait_for_slot()
-            outcome = await self._send(row)
-            outcomes.append(outcome)
-            if outcome.status == "unreachable":
-                unreachable_chats.add(row.chat_id)
-            if outcome.status == "paused":
-                # 429: everything not yet sent goes back in the queue untouched.
-                outcomes[-1] = _Outcome(row.id, "pending", row.attempts, self._clock())
-                outcomes += [
-                    _Outcome(r.id, "pending", r.attempts, self._clock()) for r in rows[index + 1 :]
-                ]
+            if self._paused_until > time.monotonic():
+                put_back = rows[index:]
                 break
+            self._last_to_chat[row.chat_id] = time.monotonic()  # this chat's second is taken
+            in_flight.append(asyncio.create_task(self._send(row)))
+        for task in in_flight:
+            outcome = await task
+            if outcome.status == "paused":
+                # 429: not sent; back in the queue untouched.
+                outcome = _Outcome(outcome.row_id, "pending", outcome.attempts, self._clock())
+            outcomes.append(outcome)
+        for outcome in outcomes:
+            if outcome.status == "unreachable":
+                unreachable_chats.update(r.chat_id for r in rows if r.id == outcome.row_id)
+        outcomes += [_Outcome(r.id, "pending", r.attempts, self._clock()) for r in put_back]
         await self._record(outcomes, unreachable_chats)
-        handled = sum(outcome.status != "pending" or outcome.attempts > 0 for outcome in outcomes)
-        if handled == 0 and shortest_chat_wait is not None:
+        if not in_flight and shortest_chat_wait is not None:
             await asyncio.sleep(shortest_chat_wait)  # only per-chat waits left: don't spin
         return len(rows)
 
