@@ -273,7 +273,17 @@ class Dispatcher:
     async def _record(self, outcomes: list[_Outcome], unreachable_chats: set[int]) -> None:
         now = self._clock()
         async with self._db.transaction() as session:
+            # The common case in one statement: a broadcast batch is almost all "sent".
+            sent = [outcome.row_id for outcome in outcomes if outcome.status == "sent"]
+            if sent:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+                )
             for outcome in outcomes:
+                if outcome.status == "sent":
+                    continue
                 values: dict[str, Any] = {"status": outcome.status, "attempts": outcome.attempts}
                 if outcome.status == "sent":
                     values["sent_at"] = now
