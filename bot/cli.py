@@ -88,6 +88,33 @@ def _cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sponsor_add(settings: Settings, args: argparse.Namespace) -> int:
+    from services.clock import system_clock
+    from services.sponsors import SponsorError, SponsorService
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def add() -> int:
+        db = Database(settings.database_url)
+        try:
+            sponsors = SponsorService(db, settings.resolved_secret_key(), system_clock)
+            sponsor, api_key = await sponsors.create_sponsor(args.name)
+        except SponsorError as problem:
+            print(f"britizen: {problem}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        print(f"created sponsor {sponsor.name!r} (id {sponsor.id})")
+        print(f"API key: {api_key}")
+        # Only a keyed hash is stored, so there is no way to show it later.
+        print("Store this key now: it will not be shown again.")
+        return 0
+
+    return asyncio.run(add())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="britizen", description="Britizen citizen-score service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -103,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--avg-friends", type=float, default=20)
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(handler=_cmd_demo_data)
+
+    sponsor = commands.add_parser("sponsor", help="manage sponsors (HTTP API clients)")
+    sponsor_commands = sponsor.add_subparsers(
+        dest="sponsor_command", required=True, metavar="ACTION"
+    )
+    sponsor_add = sponsor_commands.add_parser(
+        "add", help="create a sponsor; prints its API key once"
+    )
+    sponsor_add.add_argument("name")
+    sponsor_add.set_defaults(handler=_cmd_sponsor_add)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

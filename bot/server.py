@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from telegram import Update
 
+from api.app import mount_api
+
 if TYPE_CHECKING:
     from bot.service import BritizenService
 
@@ -58,4 +60,5 @@ def build_web_app(service: BritizenService) -> web.Application:
     web_app[SERVICE_KEY] = service
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_post("/telegram/webhook", telegram_webhook)
+    mount_api(web_app, service.services.sponsors)
     return web_app

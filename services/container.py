@@ -13,6 +13,7 @@ from services.loans import LoanApplications, LoanService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
+from services.sponsors import SponsorService
 from services.updates import UpdateLedger
 from storage.db import Database
 
@@ -32,6 +33,7 @@ class Services:
     loan_applications: LoanApplications
     updates: UpdateLedger
     scoring: ScoringPass
+    sponsors: SponsorService
 
     @classmethod
     def build(
@@ -56,4 +58,5 @@ class Services:
             loan_applications=LoanApplications(loans, dialogs),
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
+            sponsors=SponsorService(db, secret_key, clock),
         )

@@ -328,3 +328,19 @@ class Reminder(Base):
     # queued, skipped_stale, skipped_opted_out, skipped_unreachable
     outcome: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime] = mapped_column()
+
+
+class Sponsor(Base):
+    """A business that pushes promotions through the HTTP API.
+
+    Its API key is never stored: only a keyed hash of it (services.secrets.keyed_hash with the
+    "api-key" purpose), unique so a presented key is found by one indexed lookup. A copy of
+    the database therefore yields no working keys; a lost key means issuing a new one.
+    """
+
+    __tablename__ = "sponsors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

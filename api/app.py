@@ -1,0 +1,138 @@
+"""The HTTP API as an aiohttp sub-application mounted at /api/v1 by bot.server.
+
+One middleware guards everything under /api, in this order: an announced body over the limit
+(413, before any work), an unknown route (404), the API key (401) unless the route is public,
+the per-key rate (429), then reading the body within the limit (413 for chunked uploads).
+Whatever goes wrong comes back as JSON (see api.errors), never aiohttp's HTML pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from api.errors import ApiError, error_code, error_response
+from api.limits import MAX_BODY_BYTES, SlidingWindowLimiter
+from api.openapi import API_PREFIX, openapi_document
+from services.sponsors import SponsorService
+from storage.models import Sponsor
+
+logger = logging.getLogger(__name__)
+
+SPONSORS_KEY: web.AppKey[SponsorService] = web.AppKey("sponsors", SponsorService)
+LIMITER_KEY: web.AppKey[SlidingWindowLimiter] = web.AppKey("limiter", SlidingWindowLimiter)
+SPONSOR_KEY: web.RequestKey[Sponsor] = web.RequestKey("sponsor", Sponsor)
+
+# Route names that need no API key. Everything else is authenticated by default, so a new
+# route cannot be left open by forgetting a decorator.
+PUBLIC_ROUTES = frozenset({"openapi"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _bearer_key(request: web.Request) -> str | None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+async def _authenticate(request: web.Request) -> Sponsor:
+    challenge = {"WWW-Authenticate": 'Bearer realm="britizen"'}
+    key = _bearer_key(request)
+    if key is None:
+        raise ApiError(401, "send your API key as 'Authorization: Bearer <key>'", headers=challenge)
+    sponsor = await request.app[SPONSORS_KEY].authenticate(key)
+    if sponsor is None:
+        raise ApiError(401, "the API key is not valid", headers=challenge)
+    return sponsor
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, f"the request body must be at most {MAX_BODY_BYTES} bytes")
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    announced = request.content_length
+    if announced is not None and announced > MAX_BODY_BYTES:
+        raise _too_large()
+    routing_problem = request.match_info.http_exception
+    if isinstance(routing_problem, web.HTTPNotFound):
+        raise ApiError(404, f"no such route: {request.method} {request.path}")
+    route_name = request.match_info.route.name
+    sponsor: Sponsor | None = None
+    if route_name not in PUBLIC_ROUTES:
+        sponsor = await _authenticate(request)
+        # Only authenticated callers are counted: a wrong key costs a hash and one indexed
+        # lookup, and guessing a 256-bit key is hopeless, so failures need no limit here.
+        retry_after = request.app[LIMITER_KEY].hit(sponsor.id)
+        if retry_after is not None:
+            raise ApiError(
+                429,
+                f"too many requests; retry in {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )
+    # The root app allows 1 MiB for Telegram's webhook; the API's own, smaller limit applies
+    # here. Reading now also catches chunked bodies that announced no length.
+    request = request.clone(client_max_size=MAX_BODY_BYTES)
+    if sponsor is not None:
+        request[SPONSOR_KEY] = sponsor
+    if request.body_exists:
+        try:
+            await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise _too_large() from exc
+    return await handler(request)
+
+
+@web.middleware
+async def api_errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await _guarded(request, handler)
+    except ApiError as problem:
+        return problem.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects are responses, not errors
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(exc.status, error_code(exc.status), exc.reason, headers=headers)
+    except Exception:
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "internal", "an unexpected error occurred; it was logged")
+
+
+async def openapi_json(_request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+async def whoami(request: web.Request) -> web.Response:
+    sponsor = request[SPONSOR_KEY]
+    return web.json_response({"id": sponsor.id, "name": sponsor.name})
+
+
+async def not_found(request: web.Request) -> web.Response:
+    """Anything under /api outside /api/v1 (e.g. a mistyped version) is still a JSON 404."""
+    return error_response(404, "not_found", f"no such route: {request.method} {request.path}")
+
+
+def build_api_app(
+    sponsors: SponsorService, limiter: SlidingWindowLimiter | None = None
+) -> web.Application:
+    app = web.Application(middlewares=[api_errors_as_json])
+    app[SPONSORS_KEY] = sponsors
+    app[LIMITER_KEY] = limiter or SlidingWindowLimiter()
+    app.router.add_get("/openapi.json", openapi_json, name="openapi")
+    app.router.add_get("/sponsor", whoami, name="whoami")
+    return app
+
+
+def mount_api(root: web.Application, sponsors: SponsorService) -> web.Application:
+    """Mount the API at /api/v1 on ``root``; returns the sub-application."""
+    api = build_api_app(sponsors)
+    root.add_subapp(API_PREFIX, api)
+    # Registered after the sub-app, so it only sees what /api/v1 did not claim.
+    root.router.add_route("*", "/api", not_found)
+    root.router.add_route("*", "/api/{tail:.*}", not_found)
+    return api

@@ -1,0 +1,104 @@
+"""The API's one error shape: ``{"error": code, "detail": text}``, plus ``fields`` for 422.
+
+Handlers raise ApiError (or ValidationFailed); the middleware in api.app turns those, aiohttp's
+own HTTP exceptions and anything unexpected into this JSON, so no client ever sees HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# aiohttp's exceptions carry a status; clients branch on a stable code, not on reason phrases.
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "rate_limited",
+    500: "internal",
+}
+
+
+def error_code(status: int) -> str:
+    return _CODES.get(status, f"http_{status}")
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        error: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error or error_code(status)
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+    def response(self) -> web.Response:
+        return error_response(self.status, self.error, self.detail, headers=self.headers)
+
+
+class ValidationFailed(ApiError):
+    """422 with the offending fields as dotted paths (``audience.min_score``) to messages."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(422, "the request has invalid fields", error="validation")
+        self.fields = dict(fields)
+
+    def response(self) -> web.Response:
+        return error_response(422, self.error, self.detail, fields=self.fields)
+
+
+def error_response(
+    status: int,
+    error: str,
+    detail: str,
+    *,
+    fields: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    body: dict[str, Any] = {"error": error, "detail": detail}
+    if fields is not None:
+        body["fields"] = dict(fields)
+    return web.json_response(body, status=status, headers=headers)
+
+
+def fields_from_pydantic(problem: PydanticValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in problem.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        # Keep the first message per field: one clear reason is easier to act on than three.
+        fields.setdefault(path, item["msg"])
+    return fields
+
+
+async def read_model(request: web.Request, model: type[ModelT]) -> ModelT:
+    """The JSON body validated as ``model``; every problem becomes a 422 naming its field.
+
+    The middleware has already read the body within the size limit, so this never reads more
+    than that limit.
+    """
+    try:
+        payload = json.loads(await request.read() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed({"body": "must be a valid JSON document"}) from exc
+    try:
+        return model.model_validate(payload)
+    except PydanticValidationError as problem:
+        raise ValidationFailed(fields_from_pydantic(problem)) from problem

@@ -1,0 +1,50 @@
+"""The API's documented limits, and the request-rate limiter that enforces one of them."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+
+# Promotions and events are small JSON documents; 64 KiB leaves ample room and keeps a slow or
+# hostile client from making us buffer megabytes per request.
+MAX_BODY_BYTES = 64 * 1024
+# Two requests a second on average per key: far above what a sponsor's integration needs, low
+# enough that one runaway client cannot monopolise the database.
+REQUESTS_PER_MINUTE = 120
+WINDOW_SECONDS = 60.0
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` accepted requests per key in any ``window`` seconds.
+
+    Per instance: the counts live in this process's memory, so N server instances behind a
+    load balancer allow up to N times the limit, and a restart forgets them. Acceptable for a
+    first slice; a shared limit needs the database (or a cache) as the counter.
+    """
+
+    def __init__(
+        self,
+        limit: int = REQUESTS_PER_MINUTE,
+        window: float = WINDOW_SECONDS,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._now = now
+        self._hits: dict[Hashable, deque[float]] = {}
+
+    def hit(self, key: Hashable) -> int | None:
+        """Record a request; None if accepted, else the whole seconds until one would be.
+
+        Rejected requests are not recorded, so a client that waits as told gets through.
+        """
+        now = self._now()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil(hits[0] + self.window - now))
+        hits.append(now)
+        return None
