@@ -70,6 +70,10 @@ class Citizen(Base):
     accepts_friend_requests: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Friendly loan reminders (3 days before, due today); overdue reminders can't be switched off.
     friendly_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Sponsor promotions are marketing: nothing is sent until the citizen opts in. Asked once
+    # after registration (marketing_asked_at records that we asked), changeable in /settings.
+    marketing_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    marketing_asked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Score(Base):
@@ -244,6 +248,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
         Index("ix_outbox_chat", "chat_id", "status"),
+        UniqueConstraint("promotion_id", "citizen_id", name="uq_outbox_promotion_citizen"),
+        Index("ix_outbox_promotion_status", "promotion_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -262,6 +268,12 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Set on promotion messages only. The unique pair is the database's guarantee that a
+    # fan-out run twice (a restart, a second instance) can't queue one promotion twice to one
+    # person; NULLs are distinct, so other kinds of message are unaffected.
+    promotion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promotions.id", ondelete="CASCADE"), default=None
+    )
 
 
 class Loan(Base):
@@ -344,3 +356,81 @@ class Sponsor(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Promotion(Base):
+    """A sponsor's offer to an audience. Created through the HTTP API; fanned out into one
+    outbox row per recipient when ``starts_at`` comes (status scheduled -> sending); the
+    dispatcher then delivers those rows. Cancelling stops every row not yet sent.
+
+    Status: scheduled, sending (fanned out; rows being delivered), cancelled, expired.
+    """
+
+    __tablename__ = "promotions"
+    __table_args__ = (Index("ix_promotions_status_starts", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sponsor_id: Mapped[int] = mapped_column(
+        ForeignKey("sponsors.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(String(4096))
+    button_label: Mapped[str | None] = mapped_column(String(64), default=None)
+    button_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    # Audience. Only opted-in, reachable citizens are ever included, whatever is set here.
+    # min_band is kept as given (for display); min_score is the effective threshold (the
+    # higher of the given score and the band's floor).
+    audience_min_band: Mapped[str | None] = mapped_column(String(16), default=None)
+    audience_min_score: Mapped[int | None] = mapped_column(Integer, default=None)
+    audience_districts: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    audience_max_recipients: Mapped[int | None] = mapped_column(Integer, default=None)
+    starts_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    # none, shared (one code for everyone: voucher_code), unique (voucher_count codes made
+    # by Britizen, one per person)
+    voucher_kind: Mapped[str] = mapped_column(String(16), default="none")
+    voucher_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    voucher_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # How many people the audience matched: at creation, then the number actually queued.
+    targeted: Mapped[int] = mapped_column(Integer, default=0)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Voucher(Base):
+    """One of a promotion's unique codes. ``citizen_id`` is set when the code is issued; the
+    unique pair means a code goes to one person and a person gets one code per promotion,
+    whatever the concurrency."""
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        UniqueConstraint("promotion_id", "code", name="uq_vouchers_promotion_code"),
+        UniqueConstraint("promotion_id", "citizen_id", name="uq_vouchers_promotion_citizen"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="SET NULL"), default=None
+    )
+    issued_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Redemption(Base):
+    """A citizen revealed (redeemed) a promotion's voucher: once per person per promotion.
+    Counted for the sponsor and in the community dimension of the score."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        UniqueConstraint("promotion_id", "citizen_id", name="uq_redemptions_promotion_citizen"),
+        Index("ix_redemptions_citizen", "citizen_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id", ondelete="CASCADE"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    code: Mapped[str | None] = mapped_column(String(64), default=None)
+    redeemed_at: Mapped[datetime] = mapped_column()
