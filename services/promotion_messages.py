@@ -1,0 +1,88 @@
+"""What a promotion looks like in a citizen's chat: the one place its text and buttons are made.
+
+Shared by the fan-out (notifications/promotions.py, which writes the text and keyboard into
+every outbox row), /offers (handlers/offers.py) and the sponsor-facing API's limits. Pure: no
+I/O, no telegram imports (keyboards are plain Bot API dicts, as the outbox stores them).
+
+Callback data, handled in handlers/offers.py:
+- ``off:r:<promotion id>``: Redeem (reveal the voucher code, record the redemption);
+- ``off:stop``: Stop offers (opt out of all promotions at once).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PROMOTION_KIND = "promotion"
+# Lower goes first: loan reminders 0, friend messages 5, score alerts 10, promotions last.
+PROMOTION_PRIORITY = 100
+
+REDEEM_PREFIX = "off:r:"
+STOP_OFFERS_DATA = "off:stop"
+REDEEM_PATTERN = r"^off:r:\d+$"
+STOP_OFFERS_PATTERN = r"^off:stop$"
+
+# Telegram allows 4,096 characters in a message. The label, title, expiry line and footer
+# take at most about 300 of them, so a sponsor's text may have the rest.
+MAX_TITLE_LENGTH = 120
+MAX_TEXT_LENGTH = 3_500
+MAX_BUTTON_LABEL_LENGTH = 40
+MAX_BUTTON_URL_LENGTH = 2_048
+TELEGRAM_MESSAGE_LIMIT = 4_096
+
+SPONSORED_LABEL = "📣 Sponsored by"
+FOOTER = "You get offers because you opted in. Tap “Stop offers” to stop them at any time."
+
+
+def redeem_data(promotion_id: int) -> str:
+    return f"{REDEEM_PREFIX}{promotion_id}"
+
+
+def parse_redeem_data(data: str) -> int | None:
+    """The promotion id in a Redeem button's data, or None if it isn't one."""
+    if not data.startswith(REDEEM_PREFIX):
+        return None
+    tail = data[len(REDEEM_PREFIX) :]
+    return int(tail) if tail.isdigit() else None
+
+
+def promotion_text(
+    sponsor_name: str,
+    title: str,
+    text: str,
+    expires_at: datetime,
+    timezone: ZoneInfo,
+    *,
+    has_voucher: bool,
+) -> str:
+    """Plain text (no parse mode), so nothing a sponsor writes can break or fake formatting."""
+    expiry = expires_at.astimezone(timezone).strftime("%-d %b %Y, %H:%M")
+    lines = [f"{SPONSORED_LABEL} {sponsor_name}", "", title, "", text, ""]
+    if has_voucher:
+        lines.append(f"Tap “Redeem” for your voucher code. Offer ends {expiry}.")
+    else:
+        lines.append(f"Offer ends {expiry}.")
+    lines += ["", FOOTER]
+    message = "\n".join(lines)
+    # The API's limits make this impossible; the assertion documents the invariant.
+    assert len(message) <= TELEGRAM_MESSAGE_LIMIT, "promotion text over Telegram's limit"
+    return message
+
+
+def promotion_markup(
+    promotion_id: int,
+    *,
+    button_label: str | None,
+    button_url: str | None,
+    has_voucher: bool,
+) -> dict[str, Any]:
+    """The inline keyboard (Bot API form): the sponsor's link, Redeem, and always Stop offers."""
+    rows: list[list[dict[str, str]]] = []
+    if button_label and button_url:
+        rows.append([{"text": button_label, "url": button_url}])
+    if has_voucher:
+        rows.append([{"text": "🎟 Redeem", "callback_data": redeem_data(promotion_id)}])
+    rows.append([{"text": "🔕 Stop offers", "callback_data": STOP_OFFERS_DATA}])
+    return {"inline_keyboard": rows}
