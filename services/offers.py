@@ -20,11 +20,12 @@ unique pairs on ``vouchers`` and ``redemptions`` are the database's last word.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,11 @@ PAGE_SIZE = 5
 """Offers shown per /offers page (each is its own message, up to ~4,000 characters)."""
 
 OPTED_OUT_ERROR = "opted out"
+
+# PostgreSQL: how long a redeem waits for other people's in-flight redeems of the last free
+# codes before saying they're all taken (see OffersService._issue).
+LOCKED_RETRIES = 50
+LOCKED_RETRY_SECONDS = 0.02
 
 # --------------------------------------------------------------------------------------------
 # Refusals: each has its own wording in handlers/offers.py
@@ -369,10 +375,22 @@ class OffersService:
             .order_by(Voucher.id)
             .limit(1)
         )
-        if not self._db.is_sqlite:
-            # Parallel redeemers each take a different free code instead of queueing on one.
-            query = query.with_for_update(skip_locked=True)
-        voucher = await session.scalar(query)
+        voucher = await session.scalar(query if self._db.is_sqlite else _skip_locked(query))
+        for _ in range(LOCKED_RETRIES if voucher is None and not self._db.is_sqlite else 0):
+            # Every free code we could see was locked by someone else's redeem in flight. If
+            # any of those rolls back its code is free again, so "all taken" is only said once
+            # no code is left unissued (a plain read sees only committed issues).
+            free = await session.scalar(
+                select(Voucher.id)
+                .where(Voucher.promotion_id == promotion.id, Voucher.citizen_id.is_(None))
+                .limit(1)
+            )
+            if free is None:
+                break
+            await asyncio.sleep(LOCKED_RETRY_SECONDS)
+            voucher = await session.scalar(_skip_locked(query))
+            if voucher is not None:
+                break
         if voucher is None:
             raise VouchersGone()
         voucher.citizen_id = citizen_id
@@ -399,6 +417,11 @@ class OffersService:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _skip_locked(query: Select[Voucher]) -> Select[Voucher]:
+    # Parallel redeemers each take a different free code instead of queueing on one.
+    return query.with_for_update(skip_locked=True)
 
 
 async def _citizen(session: AsyncSession, telegram_id: int) -> Citizen:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.service import BritizenService
 from services.clock import ManualClock
+from services.offers import PAGE_SIZE
 from services.promotion_messages import (
     PROMOTION_KIND,
     PROMOTION_PRIORITY,
@@ -283,3 +284,22 @@ async def community_points(service: BritizenService, telegram_id: int) -> int | 
     me = await citizen_row(service, telegram_id)
     async with service.db.transaction() as session:
         return await session.scalar(select(Score.community).where(Score.citizen_id == me.id))
+
+
+async def test_offers_are_paged_with_a_more_button(
+    service: BritizenService, citizen: Callable[..., Citizen]
+) -> None:
+    fay = citizen(606, "Fay")
+    await register(fay, "AB 12 34 56 C", offers=True)
+    for k in range(PAGE_SIZE + 1):
+        await add_promotion(service, title=f"Offer number {k}", vouchers="none")
+    await fay.send("/offers")
+    await fay.expect(f"{PAGE_SIZE + 1} offers for you right now", f"showing 1–{PAGE_SIZE}")
+    for k in range(PAGE_SIZE, 0, -1):  # newest first
+        shown = await fay.expect(f"Offer number {k}", "Sponsored by Acme Coffee")
+        assert fay.buttons(shown) == ["Find a shop", "🔕 Stop offers"], "no voucher: no Redeem"
+    await fay.expect(f"Showing 1–{PAGE_SIZE} of {PAGE_SIZE + 1} offers")
+    await fay.press("More offers")
+    await fay.expect(f"showing {PAGE_SIZE + 1}–{PAGE_SIZE + 1}")
+    await fay.expect("Offer number 0")
+    await fay.expect_nothing(quiet=0.3)
