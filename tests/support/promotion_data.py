@@ -67,3 +67,39 @@ def draft_body(expires_at: datetime, /, **fields: Any) -> dict[str, Any]:
     }
     body.update(fields)
     return body
+
+
+async def add_many_opted_in(db: Database, count: int, now: datetime) -> None:
+    """``count`` opted-in citizens with scores 350, 351, ... (cycling) in two bulk inserts."""
+    from sqlalchemy import insert
+
+    base = 5_000_000
+    async with db.transaction() as session:
+        await session.execute(
+            insert(Citizen),
+            [
+                {
+                    "id": base + n,
+                    "telegram_id": base + n,
+                    "chat_id": base + n,
+                    "display_name": f"Bulk {n}",
+                    "ni_hash": f"bulk-{n:058d}",
+                    "ni_masked": "QQ •• •• •• A",
+                    "date_of_birth": date(1990, 1, 1),
+                    "marketing_opt_in": True,
+                }
+                for n in range(count)
+            ],
+        )
+        await session.execute(
+            insert(Score),
+            [
+                {
+                    "citizen_id": base + n,
+                    "score": 350 + n % 601,
+                    "band": band_for(350 + n % 601).name,
+                    "computed_at": now,
+                }
+                for n in range(count)
+            ],
+        )
