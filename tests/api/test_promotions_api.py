@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from api.limits import REQUESTS_PER_MINUTE
 from api.openapi import API_PREFIX
-from bot.service import BritizenService
+from bot.service import PROMOTION_TICK_SECONDS, BritizenService
 from services.clock import ManualClock
 from storage.models import Citizen, OutboxMessage
 from tests.api.test_sponsor_api import OVERSIZED, Reply, assert_json_error, call, http, new_sponsor
@@ -215,6 +215,8 @@ async def test_a_promotion_created_over_http_reaches_opted_in_citizens_only(
     await bob.expect_nothing(quiet=0.3)
 
     key = await new_sponsor(service, "Acme Ltd")
+    # With the tick paused, only the kick after creation can send it: it goes out at once.
+    service.scheduler.pause_job("promotions")
     created = await post(
         http,
         service,
@@ -230,7 +232,8 @@ async def test_a_promotion_created_over_http_reaches_opted_in_citizens_only(
     assert created.status == 201, created.body
     assert created.json["counts"]["targeted"] == 1
 
-    # Started now: the kick after creation fans it out, without waiting for the 5 s tick.
+    job = service.scheduler.get_job("promotions")
+    assert job is not None and job.trigger.interval.total_seconds() == PROMOTION_TICK_SECONDS
     message = await alice.expect(
         "Sponsored by Acme Ltd", "Winter warmer", "Half price soup all week.", "Redeem"
     )
