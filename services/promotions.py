@@ -451,7 +451,9 @@ class PromotionService:
                     )
                 ).all()
             )
-            counts = await self._counts(session, [p.id for p in promotions])
+            counts = await self._counts(
+                session, select(Promotion.id).where(Promotion.sponsor_id == sponsor_id)
+            )
         return [PromotionView(p, self._as_counts(p, counts.get(p.id))) for p in promotions]
 
     async def get(self, sponsor_id: int, promotion_id: int) -> PromotionView:
@@ -509,24 +511,25 @@ class PromotionService:
         return promotion
 
     @staticmethod
-    async def _counts(session: AsyncSession, ids: list[int]) -> dict[int, _Counts]:
-        if not ids:
-            return {}
-        counts: dict[int, _Counts] = {i: _Counts() for i in ids}
+    async def _counts(session: AsyncSession, wanted: Any) -> dict[int, _Counts]:
+        """Counts per promotion for ``wanted`` (a list of ids, or a subquery of them: a
+        sponsor with thousands of promotions stays one query, under PostgreSQL's parameter
+        limit)."""
+        counts: dict[int, _Counts] = {}
         rows = await session.execute(
             select(OutboxMessage.promotion_id, OutboxMessage.status, func.count())
-            .where(OutboxMessage.promotion_id.in_(ids))
+            .where(OutboxMessage.promotion_id.in_(wanted))
             .group_by(OutboxMessage.promotion_id, OutboxMessage.status)
         )
         for promotion_id, status, count in rows.all():
-            counts[int(promotion_id or 0)].by_status[str(status)] = int(count)
+            counts.setdefault(int(promotion_id or 0), _Counts()).by_status[str(status)] = int(count)
         redeemed = await session.execute(
             select(Redemption.promotion_id, func.count())
-            .where(Redemption.promotion_id.in_(ids))
+            .where(Redemption.promotion_id.in_(wanted))
             .group_by(Redemption.promotion_id)
         )
         for promotion_id, count in redeemed.all():
-            counts[int(promotion_id or 0)].redeemed = int(count)
+            counts.setdefault(int(promotion_id or 0), _Counts()).redeemed = int(count)
         return counts
 
     @staticmethod

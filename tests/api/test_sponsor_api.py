@@ -233,7 +233,7 @@ class _Promotion(BaseModel):
 
 
 async def test_invalid_fields_are_422_with_dotted_paths(db: Database) -> None:
-    """No route of this slice takes a body yet, so a stand-in route exercises read_model."""
+    """A stand-in route exercises read_model on its own, apart from any real route."""
 
     async def create(request: web.Request) -> web.Response:
         promotion = await read_model(request, _Promotion)
