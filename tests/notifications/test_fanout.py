@@ -265,3 +265,26 @@ async def test_a_large_audience_is_queued_in_one_statement(
             )
         )
     assert count == 4_000
+
+
+async def test_a_cancel_racing_the_fan_out_leaves_nothing_to_send(
+    db: Database, db_url: str, promotions: PromotionService, clock: ManualClock
+) -> None:
+    """Whichever commits first, a cancelled promotion ends with no pending rows."""
+    await add_people(db, [Person(n) for n in range(500, 1500)], clock())
+    sponsor = await add_sponsor(db)
+    for _ in range(3):
+        view = await promotions.create(sponsor, draft())
+        other_db = Database(db_url)
+        try:
+            racer = PromotionFanout(other_db, clock, LONDON)
+            await asyncio.gather(
+                racer.fan_out(view.promotion.id),
+                promotions.cancel(sponsor, view.promotion.id),
+            )
+        finally:
+            await other_db.close()
+        after = await promotions.get(sponsor, view.promotion.id)
+        assert after.status == "cancelled"
+        assert after.counts["queued"] == 0
+        assert after.counts["cancelled"] in (0, 1000)
