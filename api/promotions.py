@@ -94,7 +94,7 @@ def _promotion_id(request: web.Request) -> int:
 
 
 def _sponsor_id(request: web.Request) -> int:
-    from api.app import SPONSOR_KEY
+    from api.app import SPONSOR_KEY  # api.app imports this module: import at call time
 
     return request[SPONSOR_KEY].id
 
