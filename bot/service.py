@@ -136,6 +136,14 @@ class BritizenService:
 
     async def run_scoring_pass(self) -> None:
         try:
+            # Held partner events for people who never registered go after 90 days; nightly,
+            # before the pass, is often enough (nothing reads them but registration).
+            purged = await self.services.events.purge_expired()
+            if purged:
+                logger.info("purged %d held partner events older than 90 days", purged)
+        except Exception:
+            logger.exception("purging held partner events failed; the next pass retries")
+        try:
             await self.services.scoring.run()
         except PassAlreadyRunning:
             logger.info("scoring pass skipped: another pass is running")

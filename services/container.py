@@ -7,12 +7,16 @@ from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
 from services.dialogs import DialogService
+from services.events import EventService
 from services.friends import FriendsService
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
+from services.open_data import OpenDataService
+from services.partners import PartnerService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
+from services.sharing import SharingService
 from services.sponsors import SponsorService
 from services.updates import UpdateLedger
 from storage.db import Database
@@ -34,6 +38,10 @@ class Services:
     updates: UpdateLedger
     scoring: ScoringPass
     sponsors: SponsorService
+    partners: PartnerService
+    events: EventService
+    sharing: SharingService
+    open_data: OpenDataService
 
     @classmethod
     def build(
@@ -59,4 +67,8 @@ class Services:
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
             sponsors=SponsorService(db, secret_key, clock),
+            partners=PartnerService(db, secret_key, clock),
+            events=EventService(db, secret_key, clock),
+            sharing=SharingService(db, secret_key, clock),
+            open_data=OpenDataService(db, clock),
         )
