@@ -15,7 +15,17 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, friends, loans, privacy, registration, score, texts
+from handlers import (
+    common,
+    data_rights,
+    friends,
+    loans,
+    privacy,
+    registration,
+    score,
+    share,
+    texts,
+)
 from handlers.context import BotContext
 from services.loans import FLOW as LOAN_FLOW
 
@@ -55,6 +65,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("loan", loans.start_loan),
             CommandHandler("loans", loans.show_loans),
             CommandHandler("settings", privacy.show_settings),
+            CommandHandler("share", share.show_share),
+            CommandHandler("mydata", data_rights.send_my_data),
+            CommandHandler("delete", data_rights.start_delete),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
                 registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"
@@ -68,6 +81,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(privacy.on_button, pattern=privacy.BUTTON_PATTERN),
             CallbackQueryHandler(loans.on_application_button, pattern=loans.APPLICATION_PATTERN),
             CallbackQueryHandler(loans.on_pay_button, pattern=loans.PAY_PATTERN),
+            CallbackQueryHandler(share.on_button, pattern=share.BUTTON_PATTERN),
+            CallbackQueryHandler(data_rights.on_button, pattern=data_rights.BUTTON_PATTERN),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),

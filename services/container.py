@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
+from services.data_rights import DataRightsService
 from services.dialogs import DialogService
 from services.events import EventService
 from services.friends import FriendsService
@@ -42,6 +43,7 @@ class Services:
     events: EventService
     sharing: SharingService
     open_data: OpenDataService
+    data_rights: DataRightsService
 
     @classmethod
     def build(
@@ -71,4 +73,5 @@ class Services:
             events=EventService(db, secret_key, clock),
             sharing=SharingService(db, secret_key, clock),
             open_data=OpenDataService(db, clock),
+            data_rights=DataRightsService(db, clock),
         )
