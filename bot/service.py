@@ -36,7 +36,13 @@ class BritizenService:
     def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.services = Services.build(self.db, settings.resolved_secret_key(), clock, settings.tz)
+        self.services = Services.build(
+            self.db,
+            settings.resolved_secret_key(),
+            clock,
+            settings.tz,
+            admin_ids=frozenset(settings.admin_ids),
+        )
         self.webhook_mode = settings.webhook_url is not None
         self.application: BotApplication = build_application(
             settings, self.services, with_updater=not self.webhook_mode

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from services.clock import Clock, system_clock
 from services.data_rights import DataRightsService
 from services.dialogs import DialogService
+from services.disputes import DisputeService
 from services.events import EventService
 from services.friends import FriendsService
 from services.invites import InviteService
@@ -44,6 +45,7 @@ class Services:
     sharing: SharingService
     open_data: OpenDataService
     data_rights: DataRightsService
+    disputes: DisputeService
 
     @classmethod
     def build(
@@ -52,6 +54,7 @@ class Services:
         secret_key: bytes,
         clock: Clock = system_clock,
         timezone: ZoneInfo = UK_TIME,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
@@ -74,4 +77,5 @@ class Services:
             sharing=SharingService(db, secret_key, clock),
             open_data=OpenDataService(db, clock),
             data_rights=DataRightsService(db, clock),
+            disputes=DisputeService(db, clock, admin_ids),
         )
