@@ -144,6 +144,7 @@ class BritizenService:
         try:
             # Held partner events for people who never registered go after 90 days; nightly,
             # before the pass, is often enough (nothing reads them but registration).
+            await self.services.events.apply_matched()
             purged = await self.services.events.purge_expired()
             if purged:
                 logger.info("purged %d held partner events older than 90 days", purged)

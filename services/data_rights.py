@@ -327,8 +327,6 @@ class DataRightsService:
                 delete(HeldPaymentEvent).where(HeldPaymentEvent.ni_hash == me.ni_hash)
             )
             await session.execute(delete(DialogState).where(DialogState.telegram_id == telegram_id))
-            # Rows that name this person without a foreign key to them.
-            await session.execute(delete(FriendRequest).where(FriendRequest.requester_id == me.id))
             await session.execute(delete(Citizen).where(Citizen.id == me.id))
 
     async def marketing_suppressed(self, telegram_id: int) -> bool:

@@ -157,6 +157,28 @@ class EventService:
                 results.append(EventResult(event.external_id, EventStatus.ACCEPTED))
         return BatchResult(results, applied, held)
 
+    async def apply_matched(self) -> int:
+        """Move held events whose person has registered since: an event that arrived while
+        that registration's transaction was still open was held, and registration had
+        already moved the others. Returns how many were applied."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            citizens = (
+                (
+                    await session.scalars(
+                        select(Citizen).join(
+                            HeldPaymentEvent, HeldPaymentEvent.ni_hash == Citizen.ni_hash
+                        )
+                    )
+                )
+                .unique()
+                .all()
+            )
+            moved = 0
+            for citizen in citizens:
+                moved += await apply_held_events(session, citizen, now)
+        return moved
+
     async def purge_expired(self) -> int:
         """Delete held events older than :data:`HOLD_DAYS`; returns how many."""
         cutoff = self._clock() - timedelta(days=HOLD_DAYS)

@@ -392,3 +392,30 @@ async def test_two_racing_reads_of_one_code_let_only_one_through(
     )
     statuses = sorted(r.status for r in replies if not isinstance(r, BaseException))
     assert statuses[0] == 200 and statuses.count(200) == 1
+
+
+async def test_an_event_held_while_its_person_was_registering_is_applied_by_the_sweep(
+    service: BritizenService, http: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    citizen_id = await register_directly(service, 112, ni(112))
+    partner_id, _key = await new_partner(service)
+    # As if the event's transaction read "unknown" just before the registration committed.
+    async with service.db.transaction() as session:
+        for external_id in ("raced-1", "raced-2"):
+            session.add(
+                HeldPaymentEvent(
+                    ni_hash=ni_number_hash(TEST_SECRET.encode(), ni(112)),
+                    source=f"partner:{partner_id}",
+                    external_id=external_id,
+                    kind="bill",
+                    outcome="on_time",
+                    occurred_on=clock().date(),
+                    received_at=clock(),
+                )
+            )
+    assert await service.services.events.apply_matched() == 2
+    async with service.db.transaction() as session:
+        owners = (await session.scalars(select(PaymentEvent.citizen_id))).all()
+        left = await session.scalar(select(func.count()).select_from(HeldPaymentEvent))
+    assert owners == [citizen_id, citizen_id] and left == 0
+    assert await service.services.events.apply_matched() == 0
