@@ -419,3 +419,21 @@ async def test_an_event_held_while_its_person_was_registering_is_applied_by_the_
         left = await session.scalar(select(func.count()).select_from(HeldPaymentEvent))
     assert owners == [citizen_id, citizen_id] and left == 0
     assert await service.services.events.apply_matched() == 0
+
+
+async def test_the_same_batch_sent_twice_at_once_counts_once(
+    service: BritizenService, http: aiohttp.ClientSession
+) -> None:
+    await register_directly(service, 113, ni(113))
+    _partner_id, key = await new_partner(service)
+    events = [event(f"race-{i}", ni(113 if i % 2 else 900 + i)) for i in range(20)]
+    first, second = await asyncio.gather(
+        post_events(http, service, key, *events), post_events(http, service, key, *events)
+    )
+    assert (first.status, second.status) == (200, 200)
+    assert first.json["accepted"] + second.json["accepted"] == 20
+    assert first.json["duplicates"] + second.json["duplicates"] == 20
+    async with service.db.transaction() as session:
+        applied = await session.scalar(select(func.count()).select_from(PaymentEvent))
+        held = await session.scalar(select(func.count()).select_from(HeldPaymentEvent))
+    assert (applied, held) == (10, 10)
