@@ -25,7 +25,7 @@ from sqlalchemy import BindParameter, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.clock import Clock
+from services.clock import Clock, as_aware_utc
 from services.erasures import erased_hashes
 from services.partners import partner_source
 from services.secrets import ni_number_hash
@@ -194,31 +194,41 @@ class EventService:
 
 async def apply_held_events(session: AsyncSession, citizen: Citizen, now: datetime) -> int:
     """Inside the registration transaction: move the newcomer's held events (received within
-    :data:`HOLD_DAYS`) into payment_events. Returns how many were applied."""
+    :data:`HOLD_DAYS`) into payment_events. Returns how many were applied.
+
+    The held rows are claimed by deleting them (DELETE ... RETURNING): if the nightly sweep
+    and a registration reach the same rows at once, only the one whose delete found them
+    inserts them, so neither trips over the other's copy."""
     cutoff = now - timedelta(days=HOLD_DAYS)
-    held = (
-        await session.scalars(
-            select(HeldPaymentEvent).where(
-                HeldPaymentEvent.ni_hash == citizen.ni_hash,
-                HeldPaymentEvent.received_at >= cutoff,
+    claimed = (
+        await session.execute(
+            delete(HeldPaymentEvent)
+            .where(HeldPaymentEvent.ni_hash == citizen.ni_hash)
+            .returning(
+                HeldPaymentEvent.source,
+                HeldPaymentEvent.external_id,
+                HeldPaymentEvent.kind,
+                HeldPaymentEvent.outcome,
+                HeldPaymentEvent.occurred_on,
+                HeldPaymentEvent.received_at,
             )
         )
     ).all()
-    for row in held:
-        session.add(
-            PaymentEvent(
-                citizen_id=citizen.id,
-                source=row.source,
-                external_id=row.external_id,
-                kind=row.kind,
-                outcome=row.outcome,
-                occurred_on=row.occurred_on,
-                disputed=False,
-                recorded_at=now,
-            )
-        )
-    # Expired ones go too: they were never going to be applied.
-    await session.execute(
-        delete(HeldPaymentEvent).where(HeldPaymentEvent.ni_hash == citizen.ni_hash)
-    )
-    return len(held)
+    # Expired ones are deleted too: they were never going to be applied.
+    rows = [
+        {
+            "citizen_id": citizen.id,
+            "source": source,
+            "external_id": external_id,
+            "kind": kind,
+            "outcome": outcome,
+            "occurred_on": occurred_on,
+            "disputed": False,
+            "recorded_at": now,
+        }
+        for source, external_id, kind, outcome, occurred_on, received_at in claimed
+        if as_aware_utc(received_at) >= cutoff
+    ]
+    if rows:
+        await session.execute(insert(PaymentEvent), rows)
+    return len(rows)
