@@ -254,6 +254,24 @@ class SharingService:
             citizen = await session.scalar(select(Citizen).where(Citizen.ni_hash == ni_hash))
             partner = await session.get(Partner, partner_id)
             assert partner is not None
+            if citizen is not None:
+                # One open question per partner at a time: asking again doesn't message the
+                # citizen again, it answers with the request already waiting.
+                waiting = await session.scalar(
+                    select(AccessRequest).where(
+                        AccessRequest.partner_id == partner_id,
+                        AccessRequest.citizen_id == citizen.id,
+                        AccessRequest.status == "pending",
+                        AccessRequest.expires_at > now,
+                    )
+                )
+                if waiting is not None:
+                    return RequestState(
+                        waiting.id,
+                        waiting.status,
+                        as_aware_utc(waiting.created_at),
+                        as_aware_utc(waiting.expires_at),
+                    )
             row = AccessRequest(
                 partner_id=partner_id,
                 citizen_id=None if citizen is None else citizen.id,

@@ -437,3 +437,21 @@ async def test_the_same_batch_sent_twice_at_once_counts_once(
         applied = await session.scalar(select(func.count()).select_from(PaymentEvent))
         held = await session.scalar(select(func.count()).select_from(HeldPaymentEvent))
     assert (applied, held) == (10, 10)
+
+
+async def test_asking_again_while_a_request_waits_does_not_message_the_citizen_again(
+    service: BritizenService, http: aiohttp.ClientSession
+) -> None:
+    await register_directly(service, 114, ni(114))
+    _partner_id, key = await new_partner(service)
+    body = json.dumps({"ni_number": ni(114)})
+    first = await call(http, service, REQUESTS, method="POST", key=key, data=body)
+    second = await call(http, service, REQUESTS, method="POST", key=key, data=body)
+    assert first.json["id"] == second.json["id"] and second.status == 202
+    async with service.db.transaction() as session:
+        sent = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == "access_request")
+        )
+    assert sent == 1
