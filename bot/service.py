@@ -39,7 +39,13 @@ class BritizenService:
     def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.services = Services.build(self.db, settings.resolved_secret_key(), clock, settings.tz)
+        self.services = Services.build(
+            self.db,
+            settings.resolved_secret_key(),
+            clock,
+            settings.tz,
+            admin_ids=frozenset(settings.admin_ids),
+        )
         self.webhook_mode = settings.webhook_url is not None
         self.application: BotApplication = build_application(
             settings, self.services, with_updater=not self.webhook_mode
@@ -179,6 +185,15 @@ class BritizenService:
             logger.exception("reminder scan failed; the next tick will retry")
 
     async def run_scoring_pass(self) -> None:
+        try:
+            # Held partner events for people who never registered go after 90 days; nightly,
+            # before the pass, is often enough (nothing reads them but registration).
+            await self.services.events.apply_matched()
+            purged = await self.services.events.purge_expired()
+            if purged:
+                logger.info("purged %d held partner events older than 90 days", purged)
+        except Exception:
+            logger.exception("purging held partner events failed; the next pass retries")
         try:
             await self.services.scoring.run()
         except PassAlreadyRunning:

@@ -30,6 +30,7 @@ from services.secrets import keyed_hash
 from services.sponsors import SponsorService
 from storage.db import Database
 from storage.models import Sponsor
+from tests.api.rights_helpers import scenarios as rights_scenarios
 from tests.e2e.conftest import TEST_SECRET
 
 OVERSIZED = b"x" * (MAX_BODY_BYTES + 1)
@@ -358,6 +359,7 @@ SCENARIOS: dict[tuple[str, str, str], Scenario] = {
         for status in statuses
     },
 }
+SCENARIOS.update(rights_scenarios(call))  # partners, score sharing, open data (issue 7)
 # Documented, but provoking them needs a broken deployment; each says why it is skipped.
 NOT_EXERCISED = {("/healthz", "get", "503"): "needs an unreachable database"}
 
