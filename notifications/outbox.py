@@ -289,6 +289,7 @@ class Dispatcher:
         self._oldest_done = 0.0
         self.sent = 0
         self.answered_429 = 0
+        self.recovered = 0  # rows found `sending` at start and marked uncertain
         self._report_at = 0.0
         self._sent_at_report = 0
         self._started = 0.0
@@ -304,6 +305,7 @@ class Dispatcher:
                 .values(status="uncertain", last_error="in flight when the service stopped")
             )
             count = int(getattr(result, "rowcount", 0) or 0)
+        self.recovered += count
         if count:
             logger.warning(
                 "%d outbox messages were in flight at the last stop: marked uncertain", count
