@@ -14,6 +14,7 @@ import logging
 import resource
 import sys
 import time
+from array import array
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,17 +28,33 @@ from storage.models import OutboxMessage
 QUEUE_CHECK_SECONDS = 0.2
 
 
-class TimedSender(BotApiSender):
-    """Records when the first and the last successful send left, for the achieved rate."""
+WINDOW_SECONDS = 5.0
 
-    first: float | None = None
-    last: float | None = None
+
+class TimedSender(BotApiSender):
+    """Records when each successful send was answered, for the achieved and sustained rate."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.stamps = array("d")
 
     async def send_message(self, chat_id: int, text: str, reply_markup: Any) -> None:
         await super().send_message(chat_id, text, reply_markup)
-        self.last = time.monotonic()
-        if self.first is None:
-            self.first = self.last
+        self.stamps.append(time.monotonic())
+
+    def slowest_window(self) -> float | None:
+        """The lowest rate over any full 5 s window from the first send to the last."""
+        if len(self.stamps) < 2 or self.stamps[-1] - self.stamps[0] < WINDOW_SECONDS:
+            return None
+        stamps = sorted(self.stamps)
+        lowest, end = float("inf"), 0
+        for start, t in enumerate(stamps):
+            if t + WINDOW_SECONDS > stamps[-1]:
+                break
+            while end < len(stamps) and stamps[end] < t + WINDOW_SECONDS:
+                end += 1
+            lowest = min(lowest, (end - start) / WINDOW_SECONDS)
+        return lowest
 
 
 async def queued(db: Database) -> int:
@@ -71,16 +88,20 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
         await watcher
     finally:
         await db.close()
-    span = (sender.last - sender.first) if sender.first and sender.last else 0.0
+    span = sender.stamps[-1] - sender.stamps[0] if len(sender.stamps) > 1 else 0.0
+    slowest = sender.slowest_window()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "sent": dispatcher.sent,
         "seconds": round(time.monotonic() - started, 2),
         "send_span_seconds": round(span, 2),
         "rate": round((dispatcher.sent - 1) / span, 1) if span > 0 else 0.0,
+        "slowest_5s_rate": round(slowest, 1) if slowest is not None else None,
         "answered_429": dispatcher.answered_429,
         "recovered_uncertain": dispatcher.recovered,
         "max_unsettled": dispatcher.max_unsettled,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
     }
 
 
