@@ -310,6 +310,7 @@ class Dispatcher:
         self._claiming_room = 0
         self._flushing: asyncio.Task[None] | None = None
         self._flushing_count = 0
+        self._flushing_sent = 0
         self.sent = 0
         self.answered_429 = 0
         self.recovered = 0  # rows found `sending` at start and marked uncertain
@@ -403,7 +404,7 @@ class Dispatcher:
                     self._claiming = asyncio.create_task(self._claim(room))
             if self._flushing is not None and self._flushing.done():
                 flushing = self._flushing
-                self._flushing, self._flushing_count = None, 0
+                self._flushing, self._flushing_count, self._flushing_sent = None, 0, 0
                 flushing.result()  # on an error the outcomes are back in _done for a retry
             if (
                 self._done
@@ -452,6 +453,7 @@ class Dispatcher:
     def _start_flush(self) -> None:
         outcomes, self._done = self._done, []
         self._flushing_count = len(outcomes)
+        self._flushing_sent = sum(1 for outcome in outcomes if outcome.status == "sent")
         self._flushing = asyncio.create_task(self._flush(outcomes))
 
     async def _sleep(self, seconds: float, stop: asyncio.Event | None) -> None:
@@ -488,7 +490,7 @@ class Dispatcher:
             self._ready.extend(await claiming)
         if self._flushing is not None:
             flushing, self._flushing = self._flushing, None
-            self._flushing_count = 0
+            self._flushing_count = self._flushing_sent = 0
             await flushing
         if release:
             waiting = list(self._ready) + [row for _, _, row in self._deferred]
@@ -507,7 +509,10 @@ class Dispatcher:
         due = (
             select(OutboxMessage.id)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            # Priority first, then the longest due. This is the order of ix_outbox_due, so the
+            # database walks the index; by (priority, id) SQLite sorted every due row per claim
+            # (a temporary B-tree over 100,000 rows, ten times a second).
+            .order_by(OutboxMessage.priority, OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
         )
@@ -517,6 +522,7 @@ class Dispatcher:
             .values(status="sending")
             .returning(
                 OutboxMessage.priority,
+                OutboxMessage.next_attempt_at,
                 OutboxMessage.id,
                 OutboxMessage.chat_id,
                 OutboxMessage.text,
@@ -616,7 +622,7 @@ class Dispatcher:
                 or 0
             )
         # Rows sent but not yet written are still `sending` in the table: count them once.
-        queued -= sum(1 for outcome in self._done if outcome.status == "sent")
+        queued -= self._flushing_sent + sum(1 for o in self._done if o.status == "sent")
         rate = recent / interval if interval > 0 else 0.0
         total = self.sent + queued
         eta = f"{queued / rate:.0f} s" if rate > 0 else "unknown"
