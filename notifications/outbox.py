@@ -388,6 +388,7 @@ class Dispatcher:
             now = time.monotonic()
             if report and now - self._report_at >= self._progress_every:
                 await self._report(now)
+                self._forget_quiet_chats(now)
             while self._deferred and self._deferred[0][0] <= now:
                 self._ready.appendleft(heapq.heappop(self._deferred)[2])
             if self._claiming is not None and self._claiming.done():
@@ -640,6 +641,12 @@ class Dispatcher:
         )
 
     # -- sending ------------------------------------------------------------------------------
+
+    def _forget_quiet_chats(self, now: float) -> None:
+        """A broadcast touches every chat once: keep only the chats whose second isn't over."""
+        if len(self._last_to_chat) > 10_000:
+            cutoff = now - PER_CHAT_INTERVAL_SECONDS
+            self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > cutoff}
 
     def _chat_wait(self, chat_id: int) -> float:
         last = self._last_to_chat.get(chat_id)

@@ -422,3 +422,36 @@ async def test_the_sender_reports_an_unreachable_api_as_a_network_error() -> Non
             await sender.send_message(1, "hello", None)
     finally:
         await sender.close()
+
+
+async def test_a_failed_write_is_retried_and_loses_nothing(
+    db: Database,
+    make_dispatcher: MakeDispatcher,
+    standin: BotApiStandIn,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = ManualClock(NOW)
+    await Outbox(db, clock).enqueue([message(chat, f"m{chat}") for chat in range(1, 11)])
+    dispatcher = make_dispatcher(clock, send_rate=50)
+    write = dispatcher._write
+    failures = [RuntimeError("database went away for a moment")]
+
+    async def flaky_write(outcomes: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await write(outcomes)
+
+    monkeypatch.setattr(dispatcher, "_write", flaky_write)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    await sends_reach(standin, 10)
+    for _ in range(100):
+        if set((await statuses(db)).values()) == {"sent"}:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert set((await statuses(db)).values()) == {"sent"}
+    assert len(standin.calls_of("sendMessage")) == 10  # written late, never sent twice
+    assert any("outbox dispatch failed" in r.getMessage() for r in caplog.records)
