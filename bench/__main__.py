@@ -1,14 +1,34 @@
-"""`make bench`: every benchmark, printing its figures (never part of the test run)."""
+"""`make bench`: every benchmark, printing its figures (never part of the test run).
+
+python -m bench                     # all of them
+python -m bench scoring [--sizes ...]
+python -m bench broadcast [--only ceiling,telegram,crash] [--recipients N]
+python -m bench fanout [--users N] [--backends sqlite,postgresql]
+"""
 
 from __future__ import annotations
 
 import sys
 
-from bench import scoring_pass
+from bench import broadcast, fanout, scoring_pass
+
+BENCHMARKS = {
+    "scoring": scoring_pass.main,
+    "fanout": fanout.main,
+    "broadcast": broadcast.main,
+}
 
 
-def main() -> int:
-    return scoring_pass.main(sys.argv[1:])
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in BENCHMARKS:
+        return BENCHMARKS[args[0]](args[1:])
+    if args:  # options without a name: the scoring pass's, as before
+        return scoring_pass.main(args)
+    failed = 0
+    for run in BENCHMARKS.values():
+        failed |= run([])
+    return failed
 
 
 if __name__ == "__main__":
