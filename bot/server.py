@@ -11,6 +11,7 @@ from aiohttp import web
 from telegram import Update
 
 from api.app import mount_api
+from bot.pages import mount_pages
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -30,6 +31,7 @@ async def healthz(request: web.Request) -> web.Response:
         "status": "ok" if database_ok else "degraded",
         "database": database_ok,
         "mode": "webhook" if service.settings.webhook_url else "polling",
+        "sandbox": service.sandbox is not None,
     }
     return web.json_response(body, status=200 if database_ok else 503)
 
@@ -61,4 +63,7 @@ def build_web_app(service: BritizenService) -> web.Application:
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_post("/telegram/webhook", telegram_webhook)
     mount_api(web_app, service.services.sponsors)
+    mount_pages(web_app)
+    if service.sandbox is not None:
+        service.sandbox.mount(web_app)
     return web_app

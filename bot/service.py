@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +26,9 @@ from services.scoring_pass import PassAlreadyRunning
 from storage.db import Database
 from storage.locks import job_lock
 
+if TYPE_CHECKING:
+    from bot.sandbox import Sandbox
+
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
@@ -33,8 +37,12 @@ POLL_TIMEOUT_SECONDS = 10
 class BritizenService:
     """Start and stop everything in order; tests drive the same object the CLI runs."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock = system_clock, sandbox: Sandbox | None = None
+    ) -> None:
         self.settings = settings
+        # Sandbox mode: the bot's Bot API is the in-process stand-in (see bot/sandbox.py).
+        self.sandbox = sandbox
         self.db = Database(settings.database_url)
         self.services = Services.build(self.db, settings.resolved_secret_key(), clock, settings.tz)
         self.webhook_mode = settings.webhook_url is not None
@@ -55,6 +63,8 @@ class BritizenService:
         await app.initialize()  # calls getMe: fails fast on a wrong token or unreachable API
         await app.bot.set_my_commands(bot_commands())
         await app.start()
+        if self.sandbox is not None:
+            await self.sandbox.prepare(self)
         await self._start_http()
         self._start_background()
         if self.webhook_mode:
@@ -77,6 +87,8 @@ class BritizenService:
             self.settings.http_host,
             self.http_port,
         )
+        if self.sandbox is not None:
+            self.sandbox.announce(self)
 
     async def stop(self) -> None:
         """Stop in reverse order; safe to call twice and after a half-finished start."""
@@ -95,6 +107,8 @@ class BritizenService:
         if app.running:
             await app.stop()
         await app.shutdown()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -158,7 +172,14 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    service = BritizenService(settings)
+    sandbox = None
+    if not settings.telegram_token:
+        from bot.sandbox import Sandbox
+
+        sandbox = Sandbox()
+        await sandbox.start()
+        settings = sandbox.wire(settings)
+    service = BritizenService(settings, sandbox=sandbox)
     try:
         await service.start()
         await stop.wait()
