@@ -352,7 +352,8 @@ function chart(perMinute) {
   const max = Math.max(...points.map((p) => p.count), 1);
   add("text", { x: left - 6, y: top + 4, "text-anchor": "end" }, max);
   add("text", { x: left - 6, y: bottom, "text-anchor": "end" }, 0);
-  const slot = (right - left) / points.length;
+  // At least 15 slots, so a new promotion's first minute is a bar, not a wall.
+  const slot = (right - left) / Math.max(points.length, 15);
   const label = (m) => new Date(m * 60000).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
   points.forEach((p, i) => {
     const height = ((bottom - top) * p.count) / max;
