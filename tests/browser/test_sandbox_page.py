@@ -3,6 +3,7 @@ meet through an invite link, and photos render as pictures."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import expect
@@ -106,3 +107,52 @@ async def test_an_invite_link_opened_as_another_citizen_makes_friends(
     await expect(request).to_contain_text(f"{BEN.first_name} joined Britizen with your invite")
     await press(page, request, "Accept")
     await expect(bot_message(page, "now friends")).to_contain_text(BEN.first_name)
+
+
+async def test_a_loan_repaid_through_an_invoice_on_the_page(
+    sandbox_service: RunningSandbox, page: Any
+) -> None:
+    await page.goto(f"{sandbox_service.url}/sandbox")
+    await register(page, ALICE.first_name)
+    await send(page, "/loan")
+    offer = bot_message(page, "Borrow with Britizen")
+    await press(page, offer, "£100.00")
+    terms = bot_message(page, "£100.00 it is")
+    await press(page, terms, "6 months")
+    summary = bot_message(page, "please check it before you confirm")
+    await press(page, summary, "Confirm")
+    await expect(bot_message(page, "Loan confirmed")).to_contain_text("£100.00 over 6 months")
+
+    await send(page, "/loans")
+    await press(page, bot_message(page, "left to pay"), "Pay £17.65")
+    # The invoice as Telegram draws it: title, description, amount, and a Pay button.
+    invoice = page.locator(".msg.bot[data-kind=invoice]").last
+    await expect(invoice).to_contain_text("Britizen loan repayment")
+    await expect(invoice.locator(".amount")).to_have_text("£17.65")
+    await invoice.locator(".inline-keyboard button", has_text="Pay").click()
+    # Pre-checkout answered by the bot, then the payment message, then the bot's thanks.
+    await expect(page.locator(".msg.me").last).to_contain_text("Paid £17.65")
+    await expect(bot_message(page, "Thank you")).to_contain_text("£17.65 received for instalment 1")
+
+
+async def test_a_document_renders_as_a_file_to_download(
+    sandbox_service: RunningSandbox, page: Any, tmp_path: Path
+) -> None:
+    await page.goto(f"{sandbox_service.url}/sandbox")
+    await expect(page.locator("#empty")).to_be_visible()
+    # What a data export does: the bot sends a file (here straight through the bot's own client).
+    payload = b'{"citizen": "Alice", "scores": [600]}\n'
+    await sandbox_service.service.application.bot.send_document(
+        ALICE.user_id, payload, filename="britizen-data.json", caption="Your data, as JSON."
+    )
+    document = page.locator(".msg.bot[data-kind=document]")
+    await expect(document).to_contain_text("Your data, as JSON.")
+    await expect(document.locator(".file-name")).to_have_text("britizen-data.json")
+    await expect(document.locator(".file-size")).to_contain_text(f"{len(payload)} B")
+    async with page.expect_download() as downloading:
+        await document.locator("a.document").click()
+    download = await downloading.value
+    assert download.suggested_filename == "britizen-data.json"
+    saved = tmp_path / "saved.json"
+    await download.save_as(saved)
+    assert saved.read_bytes() == payload
