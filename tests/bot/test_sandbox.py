@@ -15,10 +15,10 @@ import pytest
 
 from bot.sandbox import CITIZENS, DEMO_SPONSOR_NAME
 from services.sponsors import API_KEY_PREFIX
-from tests.browser.conftest import RunningSandbox
 from tests.e2e.conftest import TEST_SECRET
+from tests.support.sandbox import RunningSandbox, sandbox_db_url, sandbox_service
 
-pytest_plugins = ["tests.browser.conftest"]
+__all__ = ["sandbox_db_url", "sandbox_service"]  # fixtures used here
 
 ALICE = CITIZENS[0]
 

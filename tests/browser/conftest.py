@@ -12,16 +12,14 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.sandbox import Sandbox
-from bot.service import BritizenService
-from bot.settings import Settings
-from tests.e2e.conftest import TEST_SECRET
+from tests.support.sandbox import RunningSandbox, sandbox_db_url, sandbox_service
+
+__all__ = ["RunningSandbox", "sandbox_db_url", "sandbox_service"]  # fixtures for this package
 
 CHROMIUM = os.environ.get("BRITIZEN_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,46 +55,6 @@ def chromium_path() -> str:
             pytest.fail(f"playwright is not installed: {exc}")
         pytest.skip(f"playwright is not installed: {exc}")
     return found
-
-
-@dataclass
-class RunningSandbox:
-    service: BritizenService
-    sandbox: Sandbox
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.service.http_port}"
-
-
-@pytest.fixture
-def sandbox_db_url(tmp_path: Path) -> str:
-    from storage.migrate import upgrade
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
-    upgrade(url)  # as `britizen run` does before it starts (sync: Alembic runs its own loop)
-    return url
-
-
-@pytest.fixture
-async def sandbox_service(sandbox_db_url: str) -> AsyncIterator[RunningSandbox]:
-    """`britizen run` without a token, in-process: stand-in, bot, HTTP server, scheduler."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=sandbox_db_url,
-        secret_key=TEST_SECRET,
-        http_port=0,
-        send_rate=200,
-    )
-    assert settings.telegram_token is None
-    sandbox = Sandbox()
-    await sandbox.start()
-    service = BritizenService(sandbox.wire(settings), sandbox=sandbox)
-    try:
-        await service.start()
-        yield RunningSandbox(service, sandbox)
-    finally:
-        await service.stop()
 
 
 @pytest.fixture

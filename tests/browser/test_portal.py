@@ -12,8 +12,8 @@ import pytest
 from playwright.async_api import expect
 
 from bot.sandbox import CITIZENS
-from tests.browser.conftest import RunningSandbox
 from tests.browser.test_sandbox_page import bot_message, press, register
+from tests.support.sandbox import RunningSandbox
 
 # The portal has no rules of its own: it needs the promotions API (issue 6) and the citizen's
 # opt-in to offers. Until both are on this branch there is nothing real to drive.

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from bot.sandbox import CITIZENS
-from tests.browser.conftest import RunningSandbox
+from tests.support.sandbox import RunningSandbox
 
 ALICE, BEN = CITIZENS[0], CITIZENS[1]
 
