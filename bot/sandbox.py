@@ -27,9 +27,12 @@ from sqlalchemy import select
 
 from bot.pages import page_response
 from bot.settings import Settings
+from services.clock import Clock
 from services.secrets import keyed_hash
-from services.sponsors import API_KEY_PREFIX, API_KEY_PURPOSE
+from services.sponsors import API_KEY_PREFIX, API_KEY_PURPOSE, SponsorService
 from standin import BotApiStandIn, ChatEvent, SentMessage
+from storage.db import Database
+from storage.models import Sponsor
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -125,7 +128,9 @@ class Sandbox:
 
     async def prepare(self, service: BritizenService) -> None:
         """Give the demo sponsor a fresh key (only its hash is stored, so an old one is lost)."""
-        self.sponsor_key, self.sponsor_name = await _demo_sponsor_key(service)
+        self.sponsor_key, self.sponsor_name = await demo_sponsor_key(
+            service.db, service.settings.resolved_secret_key(), service.services.clock
+        )
 
     def announce(self, service: BritizenService) -> None:
         base = f"http://{_public_host(service.settings.http_host)}:{service.http_port}"
@@ -424,19 +429,19 @@ def event_json(event: ChatEvent) -> dict[str, Any]:
     return body
 
 
-async def _demo_sponsor_key(service: BritizenService) -> tuple[str, str]:
-    from storage.models import Sponsor
+async def demo_sponsor_key(db: Database, secret_key: bytes, clock: Clock) -> tuple[str, str]:
+    """A fresh key for the demo sponsor (created the first time); the old key stops working.
 
-    sponsors = service.services.sponsors
-    async with service.db.transaction() as session:
+    Only a key's hash is stored, so the previous run's key can't be shown again: it is
+    replaced instead, under the same sponsor, so its promotions stay visible in the portal.
+    """
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    async with db.transaction() as session:
         existing = await session.scalar(select(Sponsor).where(Sponsor.name == DEMO_SPONSOR_NAME))
         if existing is not None:
-            key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-            existing.api_key_hash = keyed_hash(
-                service.settings.resolved_secret_key(), API_KEY_PURPOSE, key
-            )
+            existing.api_key_hash = keyed_hash(secret_key, API_KEY_PURPOSE, key)
             return key, existing.name
-    sponsor, key = await sponsors.create_sponsor(DEMO_SPONSOR_NAME)
+    sponsor, key = await SponsorService(db, secret_key, clock).create_sponsor(DEMO_SPONSOR_NAME)
     return key, sponsor.name
 
 

@@ -8,13 +8,18 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
-from bot.sandbox import CITIZENS, DEMO_SPONSOR_NAME
-from services.sponsors import API_KEY_PREFIX
+from bot.sandbox import CITIZENS, DEMO_SPONSOR_NAME, demo_sponsor_key
+from services.clock import ManualClock
+from services.sponsors import API_KEY_PREFIX, SponsorService
+from storage.db import Database
+from storage.models import Sponsor
 from tests.e2e.conftest import TEST_SECRET
 from tests.support.sandbox import RunningSandbox, sandbox_db_url, sandbox_service
 
@@ -66,18 +71,21 @@ async def test_state_lists_citizens_commands_and_a_working_demo_sponsor_key(
         assert (await health.json())["sandbox"] is True
 
 
-async def test_a_restart_gives_the_demo_sponsor_a_new_key_and_retires_the_old(
-    sandbox_service: RunningSandbox,
+async def test_every_start_gives_the_demo_sponsor_a_new_key_and_retires_the_old(
+    db: Database,
 ) -> None:
-    sandbox = sandbox_service.sandbox
-    old = sandbox.sponsor_key
-    await sandbox.prepare(sandbox_service.service)
-    assert sandbox.sponsor_key != old
-    sponsors = sandbox_service.service.services.sponsors
-    assert old is not None and await sponsors.authenticate(old) is None
-    assert sandbox.sponsor_key is not None
-    renewed = await sponsors.authenticate(sandbox.sponsor_key)
+    clock = ManualClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    secret = TEST_SECRET.encode()
+    sponsors = SponsorService(db, secret, clock)
+    first, name = await demo_sponsor_key(db, secret, clock)
+    second, _ = await demo_sponsor_key(db, secret, clock)
+    assert name == DEMO_SPONSOR_NAME and first != second
+    assert await sponsors.authenticate(first) is None
+    renewed = await sponsors.authenticate(second)
     assert renewed is not None and renewed.name == DEMO_SPONSOR_NAME
+    # The same sponsor each time, so its promotions stay visible in the portal.
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Sponsor)) == 1
 
 
 async def test_send_long_poll_and_press_a_button(
