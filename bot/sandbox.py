@@ -171,13 +171,11 @@ class Sandbox:
             person.user_id, person.first_name, last_name=person.last_name, username=person.username
         )
 
-    def add_citizen(self, first_name: str | None = None) -> TestCitizen:
+    def add_citizen(self, first_name: str | None = None) -> TestCitizen | None:
+        """One more test citizen with invented details; None once the sandbox is full."""
         extra = len(self.citizens) - len(CITIZENS)
         if extra >= MAX_EXTRA_CITIZENS:
-            raise web.HTTPUnprocessableEntity(
-                text=_json_text({"error": "too_many", "detail": "the sandbox is full"}),
-                content_type="application/json",
-            )
+            return None
         user_id = FIRST_EXTRA_ID + extra
         name = (first_name or "").strip()[:32] or _EXTRA_NAMES[extra % len(_EXTRA_NAMES)]
         digits = f"{(user_id * 7919) % 1_000_000:06d}"
@@ -254,6 +252,10 @@ class Sandbox:
         body = await _json_body(request)
         name = body.get("first_name")
         person = self.add_citizen(name if isinstance(name, str) else None)
+        if person is None:
+            raise _problem(
+                422, "too_many", f"the sandbox has room for {MAX_EXTRA_CITIZENS} more citizens"
+            )
         return web.json_response(person.to_json(), status=201)
 
     def _citizen(self, request: web.Request) -> TestCitizen:

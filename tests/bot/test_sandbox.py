@@ -15,9 +15,10 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox import CITIZENS, DEMO_SPONSOR_NAME, demo_sponsor_key
+from bot.sandbox import CITIZENS, DEMO_SPONSOR_NAME, MAX_EXTRA_CITIZENS, demo_sponsor_key
 from services.clock import ManualClock
 from services.sponsors import API_KEY_PREFIX, SponsorService
+from services.validation import normalise_ni_number
 from storage.db import Database
 from storage.models import Sponsor
 from tests.e2e.conftest import TEST_SECRET
@@ -183,6 +184,14 @@ async def test_a_new_test_citizen_can_be_added(http: aiohttp.ClientSession) -> N
     assert person["first_name"] == "Zoe"
     async with http.get("/sandbox/api/state") as response:
         assert person["id"] in [c["id"] for c in (await response.json())["citizens"]]
+    # The invented NI number is one the bot accepts.
+    assert normalise_ni_number(person["sample"]["ni_number"])
+    for _ in range(MAX_EXTRA_CITIZENS - 1):
+        async with http.post("/sandbox/api/citizens", json={}) as response:
+            assert response.status == 201
+    async with http.post("/sandbox/api/citizens", json={}) as response:
+        assert response.status == 422
+        assert (await response.json())["error"] == "too_many"
 
 
 async def test_britizen_run_without_a_token_is_the_sandbox(tmp_path: Path) -> None:
