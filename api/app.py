@@ -16,6 +16,8 @@ from aiohttp import web
 from api.errors import ApiError, error_code, error_response
 from api.limits import MAX_BODY_BYTES, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
+from api.promotions import PromotionCreated, add_promotion_routes
+from services.promotions import PromotionService
 from services.sponsors import SponsorService
 from storage.models import Sponsor
 
@@ -118,19 +120,30 @@ async def not_found(request: web.Request) -> web.Response:
 
 
 def build_api_app(
-    sponsors: SponsorService, limiter: SlidingWindowLimiter | None = None
+    sponsors: SponsorService,
+    limiter: SlidingWindowLimiter | None = None,
+    *,
+    promotions: PromotionService | None = None,
+    on_promotion_created: PromotionCreated | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[api_errors_as_json])
     app[SPONSORS_KEY] = sponsors
     app[LIMITER_KEY] = limiter or SlidingWindowLimiter()
     app.router.add_get("/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/sponsor", whoami, name="whoami")
+    if promotions is not None:
+        add_promotion_routes(app, promotions, on_promotion_created)
     return app
 
 
-def mount_api(root: web.Application, sponsors: SponsorService) -> web.Application:
+def mount_api(
+    root: web.Application,
+    sponsors: SponsorService,
+    promotions: PromotionService | None = None,
+    on_promotion_created: PromotionCreated | None = None,
+) -> web.Application:
     """Mount the API at /api/v1 on ``root``; returns the sub-application."""
-    api = build_api_app(sponsors)
+    api = build_api_app(sponsors, promotions=promotions, on_promotion_created=on_promotion_created)
     root.add_subapp(API_PREFIX, api)
     # Registered after the sub-app, so it only sees what /api/v1 did not claim.
     root.router.add_route("*", "/api", not_found)

@@ -62,7 +62,12 @@ def build_web_app(service: BritizenService) -> web.Application:
     web_app[SERVICE_KEY] = service
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_post("/telegram/webhook", telegram_webhook)
-    mount_api(web_app, service.services.sponsors)
+    mount_api(
+        web_app,
+        service.services.sponsors,
+        service.services.promotions,
+        on_promotion_created=service.request_promotion_run,
+    )
     mount_pages(web_app)
     if service.sandbox is not None:
         service.sandbox.mount(web_app)

@@ -19,6 +19,7 @@ from bot.server import build_web_app
 from bot.settings import Settings
 from handlers.commands import bot_commands
 from notifications.outbox import Dispatcher
+from notifications.promotions import PromotionFanout
 from notifications.reminders import ReminderScan
 from services.clock import Clock, system_clock
 from services.container import Services
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
+# Scheduled promotions start and expired ones stop within this many seconds.
+PROMOTION_TICK_SECONDS = 5
 
 
 class BritizenService:
@@ -53,6 +56,10 @@ class BritizenService:
         self._stopped = False
         self.dispatcher = Dispatcher(self.db, self.application.bot, clock, settings.send_rate)
         self.reminders = ReminderScan(self.db, clock, settings.tz)
+        self.promotions = PromotionFanout(self.db, clock, settings.tz)
+        self._promotions_running = False
+        self._promotions_again = False
+        self._promotion_kicks: set[asyncio.Task[None]] = set()
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
         self._stop_background = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
@@ -101,6 +108,8 @@ class BritizenService:
         self._stop_background.set()
         for task in self._background:
             await task
+        for kick in list(self._promotion_kicks):
+            await kick
         if app.updater is not None and app.updater.running:
             # Stopping the updater confirms the last offset, so nothing is fetched twice.
             await app.updater.stop()
@@ -138,7 +147,42 @@ class BritizenService:
             coalesce=True,
             next_run_time=datetime.now(self.settings.tz),
         )
+        self.scheduler.add_job(
+            self.run_promotions,
+            IntervalTrigger(seconds=PROMOTION_TICK_SECONDS, timezone=self.settings.tz),
+            id="promotions",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.settings.tz),
+        )
         self.scheduler.start()
+
+    def request_promotion_run(self) -> None:
+        """Fan out now (a promotion starting now was just created) instead of at the next tick."""
+        if self._stopped:
+            return
+        task = asyncio.create_task(self.run_promotions(), name="promotions-kick")
+        self._promotion_kicks.add(task)
+        task.add_done_callback(self._promotion_kicks.discard)
+
+    async def run_promotions(self) -> None:
+        """Fan out due promotions and expire old ones, one run at a time in this process (a
+        request arriving mid-run makes the run go round again, so none waits for the next tick)
+        and one at a time across instances (the job lock)."""
+        self._promotions_again = True
+        if self._promotions_running:
+            return
+        self._promotions_running = True
+        try:
+            while self._promotions_again and not self._stopped:
+                self._promotions_again = False
+                async with job_lock(self.db, "promotions") as held:
+                    if held:
+                        await self.promotions.run_once()
+        except Exception:
+            logger.exception("promotion fan-out failed; the next tick will retry")
+        finally:
+            self._promotions_running = False
 
     async def run_reminder_scan(self) -> None:
         try:

@@ -11,6 +11,7 @@ from services.friends import FriendsService
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
 from services.offers import OffersService
+from services.promotions import PromotionService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
@@ -36,6 +37,7 @@ class Services:
     scoring: ScoringPass
     sponsors: SponsorService
     offers: OffersService
+    promotions: PromotionService
 
     @classmethod
     def build(
@@ -62,4 +64,5 @@ class Services:
             scoring=ScoringPass(db, clock, timezone),
             sponsors=SponsorService(db, secret_key, clock),
             offers=OffersService(db, clock),
+            promotions=PromotionService(db, clock, timezone),
         )
