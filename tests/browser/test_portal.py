@@ -4,24 +4,14 @@ promotion and watch the sandbox citizen receive it, redeem it, and cancel anothe
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from playwright.async_api import expect
 
 from bot.sandbox import CITIZENS
 from tests.browser.test_sandbox_page import bot_message, press, register
 from tests.support.sandbox import RunningSandbox
-
-# The portal has no rules of its own: it needs the promotions API (issue 6) and the citizen's
-# opt-in to offers. Until both are on this branch there is nothing real to drive.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("api.promotions") is None
-    or importlib.util.find_spec("handlers.offers") is None,
-    reason="the promotions API and offers (issue 6) are not merged into this branch yet",
-)
 
 ALICE = CITIZENS[0]
 
