@@ -85,7 +85,11 @@ function autolink(text) {
   return fragment;
 }
 
+const SAFE_URL = /^(https?|tg):/i;
+
 function linkNode(href, label) {
+  // Only web and Telegram links become links (never javascript: or data:).
+  if (!SAFE_URL.test(href)) return el("span", { text: label });
   const a = el("a", { href, target: "_blank", rel: "noopener noreferrer", text: label });
   a.addEventListener("click", (event) => {
     if (openBotLink(href)) event.preventDefault();
@@ -257,7 +261,7 @@ function renderInlineKeyboard(msg, keyboard) {
 async function pressInline(msg, button, node) {
   const userId = state.current;
   if (button.url) {
-    if (!openBotLink(button.url)) window.open(button.url, "_blank", "noopener,noreferrer");
+    if (!openBotLink(button.url) && SAFE_URL.test(button.url)) window.open(button.url, "_blank", "noopener,noreferrer");
     return;
   }
   if (button.pay || (msg.kind === "invoice" && button.pay !== false && !button.callback_data)) {
