@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench install clean
+.PHONY: run test test-fast lint typecheck bench install clean browser
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Britizen needs Python 3.11 or newer on PATH"; exit 1; }
@@ -20,14 +20,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without BRITIZEN_TELEGRAM_TOKEN this is sandbox mode: chat with the bot at /sandbox.
 run: $(STAMP)
 	$(BIN)/britizen run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's chromium for tests/browser (installed with apt-get when root; CI=true fails without it).
+browser:
+	@bash .ci/ensure-chromium
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -x -q $(PYTEST_ARGS)

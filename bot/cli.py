@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
 from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Environment, Settings, SettingsError, load_settings
 
 
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    settings.require_token()  # before the heavy imports: a missing token should answer at once
+    # Before the heavy imports, so a production deployment without its token answers at once;
+    # elsewhere a missing token means sandbox mode (bot/sandbox.py).
+    if not settings.telegram_token:
+        if settings.environment is Environment.PRODUCTION:
+            settings.require_token()
+        logging.getLogger("bot.sandbox").warning(
+            "no BRITIZEN_TELEGRAM_TOKEN: starting in SANDBOX mode, where nothing reaches Telegram"
+        )
     from bot.service import serve
     from storage.migrate import upgrade
 

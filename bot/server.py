@@ -14,6 +14,7 @@ from api.app import mount_api
 from api.open_data import open_data_routes
 from api.partners import partner_routes
 from api.scores import score_routes
+from bot.pages import mount_pages
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -33,6 +34,7 @@ async def healthz(request: web.Request) -> web.Response:
         "status": "ok" if database_ok else "degraded",
         "database": database_ok,
         "mode": "webhook" if service.settings.webhook_url else "polling",
+        "sandbox": service.sandbox is not None,
     }
     return web.json_response(body, status=200 if database_ok else 503)
 
@@ -76,4 +78,7 @@ def build_web_app(service: BritizenService) -> web.Application:
             open_data_routes(services.open_data),
         ),
     )
+    mount_pages(web_app)
+    if service.sandbox is not None:
+        service.sandbox.mount(web_app)
     return web_app

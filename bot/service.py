@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +27,9 @@ from services.scoring_pass import PassAlreadyRunning
 from storage.db import Database
 from storage.locks import job_lock
 
+if TYPE_CHECKING:
+    from bot.sandbox import Sandbox
+
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
@@ -36,8 +40,12 @@ PROMOTION_TICK_SECONDS = 5
 class BritizenService:
     """Start and stop everything in order; tests drive the same object the CLI runs."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock = system_clock, sandbox: Sandbox | None = None
+    ) -> None:
         self.settings = settings
+        # Sandbox mode: the bot's Bot API is the in-process stand-in (see bot/sandbox.py).
+        self.sandbox = sandbox
         self.db = Database(settings.database_url)
         self.services = Services.build(
             self.db,
@@ -68,6 +76,8 @@ class BritizenService:
         await app.initialize()  # calls getMe: fails fast on a wrong token or unreachable API
         await app.bot.set_my_commands(bot_commands())
         await app.start()
+        if self.sandbox is not None:
+            await self.sandbox.prepare(self)
         await self._start_http()
         self._start_background()
         if self.webhook_mode:
@@ -90,6 +100,8 @@ class BritizenService:
             self.settings.http_host,
             self.http_port,
         )
+        if self.sandbox is not None:
+            self.sandbox.announce(self)
 
     async def stop(self) -> None:
         """Stop in reverse order; safe to call twice and after a half-finished start."""
@@ -110,6 +122,8 @@ class BritizenService:
         if app.running:
             await app.stop()
         await app.shutdown()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -217,7 +231,14 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    service = BritizenService(settings)
+    sandbox = None
+    if not settings.telegram_token:
+        from bot.sandbox import Sandbox
+
+        sandbox = Sandbox()
+        await sandbox.start()
+        settings = sandbox.wire(settings)
+    service = BritizenService(settings, sandbox=sandbox)
     try:
         await service.start()
         await stop.wait()

@@ -23,10 +23,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here, and data/ lands in the temporary folder
 
 
-def test_run_without_a_token_explains_how_to_get_one(
+def test_run_in_production_without_a_token_explains_how_to_get_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Elsewhere a missing token means sandbox mode (tests/bot/test_sandbox.py); in production
+    # it is a deployment mistake and must stop the service.
     _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("BRITIZEN_ENVIRONMENT", "production")
+    monkeypatch.setenv("BRITIZEN_SECRET_KEY", TEST_SECRET)
     assert main(["run"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
