@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 from datetime import datetime
 
 from aiohttp import web
@@ -23,6 +25,7 @@ from services.clock import Clock, system_clock
 from services.container import Services
 from services.scoring_pass import PassAlreadyRunning
 from storage.db import Database
+from storage.leader import LeaderElection
 from storage.locks import job_lock
 
 logger = logging.getLogger(__name__)
@@ -46,8 +49,17 @@ class BritizenService:
         self.dispatcher = Dispatcher(self.db, self.application.bot, clock, settings.send_rate)
         self.reminders = ReminderScan(self.db, clock, settings.tz)
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
-        self._stop_background = asyncio.Event()
-        self._background: list[asyncio.Task[None]] = []
+        self._stop_sender = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        # One instance at a time runs the scheduled jobs and the outbox sender (so the send
+        # rate holds across all instances); the others only answer webhooks and the API.
+        self.leader = LeaderElection(
+            self.db,
+            retry_seconds=settings.leader_retry_seconds,
+            on_elected=self._lead,
+            on_deposed=self._follow,
+        )
+        self.instance_name = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.http_port: int | None = None
 
     async def start(self) -> None:
@@ -56,7 +68,7 @@ class BritizenService:
         await app.bot.set_my_commands(bot_commands())
         await app.start()
         await self._start_http()
-        self._start_background()
+        await self._start_background()
         if self.webhook_mode:
             assert self.settings.webhook_url is not None
             await app.bot.set_webhook(
@@ -84,11 +96,9 @@ class BritizenService:
             return
         self._stopped = True
         app = self.application
+        await self.leader.stop()  # stops the sender and releases the lock for a survivor
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self._stop_background.set()
-        for task in self._background:
-            await task
         if app.updater is not None and app.updater.running:
             # Stopping the updater confirms the last offset, so nothing is fetched twice.
             await app.updater.stop()
@@ -101,10 +111,8 @@ class BritizenService:
         await self.db.close()
         logger.info("Britizen stopped cleanly")
 
-    def _start_background(self) -> None:
-        self._background.append(
-            asyncio.create_task(self.dispatcher.run(self._stop_background), name="outbox")
-        )
+    async def _start_background(self) -> None:
+        """Add the jobs to a paused scheduler; it runs only while this instance leads."""
         self.scheduler.add_job(
             self.run_scoring_pass,
             CronTrigger.from_crontab(self.settings.scoring_cron, timezone=self.settings.tz),
@@ -124,7 +132,27 @@ class BritizenService:
             coalesce=True,
             next_run_time=datetime.now(self.settings.tz),
         )
-        self.scheduler.start()
+        self.scheduler.start(paused=True)
+        await self.leader.start()
+
+    async def _lead(self) -> None:
+        self._stop_sender.clear()
+        self._sender = asyncio.create_task(self.dispatcher.run(self._stop_sender), name="outbox")
+        self.scheduler.resume()
+        # Catch up at once on taking over rather than at the next interval: after a failover
+        # the reminders due meanwhile go out straight away.
+        now = datetime.now(self.settings.tz)
+        for job in self.scheduler.get_jobs():
+            if isinstance(job.trigger, IntervalTrigger):
+                job.modify(next_run_time=now)
+
+    async def _follow(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+        self._stop_sender.set()
+        if self._sender is not None:
+            await self._sender  # the batch in flight finishes and is recorded
+            self._sender = None
 
     async def run_reminder_scan(self) -> None:
         try:
