@@ -15,9 +15,10 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, friends, loans, privacy, registration, score, texts
+from handlers import common, friends, loans, offers, privacy, registration, score, texts
 from handlers.context import BotContext
 from services.loans import FLOW as LOAN_FLOW
+from services.promotion_messages import REDEEM_PATTERN, STOP_OFFERS_PATTERN
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -54,6 +55,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("leaderboard", friends.show_leaderboard),
             CommandHandler("loan", loans.start_loan),
             CommandHandler("loans", loans.show_loans),
+            CommandHandler("offers", offers.show_offers),
             CommandHandler("settings", privacy.show_settings),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
@@ -68,6 +70,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(privacy.on_button, pattern=privacy.BUTTON_PATTERN),
             CallbackQueryHandler(loans.on_application_button, pattern=loans.APPLICATION_PATTERN),
             CallbackQueryHandler(loans.on_pay_button, pattern=loans.PAY_PATTERN),
+            CallbackQueryHandler(offers.on_redeem, pattern=REDEEM_PATTERN),
+            CallbackQueryHandler(offers.on_stop, pattern=STOP_OFFERS_PATTERN),
+            CallbackQueryHandler(offers.on_opt_button, pattern=offers.OPT_PATTERN),
+            CallbackQueryHandler(offers.on_page_button, pattern=offers.PAGE_PATTERN),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),

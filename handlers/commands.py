@@ -17,7 +17,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("friends", "Your friends; add or remove friends"),
     ("compare", "Compare your score with a friend's"),
     ("leaderboard", "Where you rank among your friends"),
-    ("settings", "Who sees your score, leaderboards, requests, loan reminders"),
+    ("offers", "Sponsor offers for you, and your voucher codes"),
+    ("settings", "Who sees your score, leaderboards, requests, loan reminders, offers"),
     ("help", "What I can do"),
     ("cancel", "Stop what you're doing"),
 )

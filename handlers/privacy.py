@@ -1,4 +1,4 @@
-"""/settings: a menu of toggles, one row of buttons per setting (privacy, loan reminders).
+"""/settings: a menu of toggles, one row of buttons per setting (privacy, loan reminders, offers).
 
 Each setting is a :class:`Toggle` in ``TOGGLES``; a later feature (offers, reminders) adds its
 own entries and a line to ``_current`` and the screen, buttons and callback handling follow.
@@ -16,7 +16,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers.context import BotContext
 from handlers.friends import edit_in_place, stale_safe
 from handlers.guards import registered_only
+from handlers.offers import SCORE_NOTE
 from services.friends import SCORE_FRIENDS, SCORE_NOBODY, InvalidSetting, PrivacySettings
+
+MARKETING = "marketing_opt_in"
+"""Kept by the offers service (opting out also cancels queued offers), not the friends one."""
 
 BUTTON_PATTERN = r"^set:(open|[a-z]+:[a-z]+)$"
 
@@ -116,13 +120,37 @@ TOGGLES: tuple[Toggle, ...] = (
             ),
         ),
     ),
+    Toggle(
+        "of",
+        MARKETING,
+        "Sponsor offers",
+        "Offers",
+        (
+            Choice(
+                "yes",
+                "On",
+                "Sponsors can send you offers, each labelled as sponsored with a “Stop offers” "
+                f"button; /offers lists them. {SCORE_NOTE}",
+            ),
+            Choice(
+                "no",
+                "Off",
+                "You get no sponsor offers. Off unless you opt in.",
+                saved_note=(
+                    "Saved: offers are off. Nothing more will be sent, including any offer "
+                    "still queued for you."
+                ),
+            ),
+        ),
+    ),
 )
 _BY_KEY = {toggle.key: toggle for toggle in TOGGLES}
 
 
-def _current(settings: PrivacySettings) -> dict[str, str]:
+def _current(settings: PrivacySettings, offers: bool) -> dict[str, str]:
     """Each setting's value as the toggles name it."""
     return {
+        MARKETING: "yes" if offers else "no",
         "score_visibility": settings.score_visibility,
         "on_leaderboard": "yes" if settings.on_leaderboard else "no",
         "accepts_friend_requests": "yes" if settings.accepts_friend_requests else "no",
@@ -130,8 +158,8 @@ def _current(settings: PrivacySettings) -> dict[str, str]:
     }
 
 
-def settings_screen(settings: PrivacySettings) -> tuple[str, InlineKeyboardMarkup]:
-    values = _current(settings)
+def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, InlineKeyboardMarkup]:
+    values = _current(settings, offers)
     lines = ["⚙️ Your settings"]
     rows = []
     for toggle in TOGGLES:
@@ -155,7 +183,8 @@ def settings_screen(settings: PrivacySettings) -> tuple[str, InlineKeyboardMarku
 async def show_settings(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     settings = await context.services.friends.settings(update.effective_user.id)
-    text, markup = settings_screen(settings)
+    offers = await context.services.offers.opted_in(update.effective_user.id)
+    text, markup = settings_screen(settings, offers=offers)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -167,17 +196,25 @@ async def on_button(update: Update, context: BotContext) -> None:
     friends = context.services.friends
     if parts[1] == "open":
         settings = await friends.settings(user.id)
+        offers = await context.services.offers.opted_in(user.id)
         await query.answer()
-        text, markup = settings_screen(settings)
+        text, markup = settings_screen(settings, offers=offers)
         await context.bot.send_message(user.id, text, reply_markup=markup)
         return
     toggle = _BY_KEY.get(parts[1])
     if toggle is None:
         raise InvalidSetting()
-    settings = await friends.change_setting(user.id, toggle.setting, parts[2])
-    chosen = next(choice for choice in toggle.choices if choice.value == parts[2])
+    chosen = next((choice for choice in toggle.choices if choice.value == parts[2]), None)
+    if chosen is None:
+        raise InvalidSetting()
+    if toggle.setting == MARKETING:
+        await context.services.offers.set_marketing(user.id, chosen.value == "yes")
+        settings = await friends.settings(user.id)
+    else:
+        settings = await friends.change_setting(user.id, toggle.setting, parts[2])
+    offers = await context.services.offers.opted_in(user.id)
     if chosen.saved_note is None:
         await query.answer("Saved.")
     else:
         await query.answer(chosen.saved_note, show_alert=True)
-    await edit_in_place(update, *settings_screen(settings))
+    await edit_in_place(update, *settings_screen(settings, offers=offers))

@@ -7,7 +7,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from handlers import friends, texts
+from handlers import friends, offers, texts
 from handlers.context import BotContext
 from services import registration as reg
 from services.dialogs import Dialog
@@ -80,6 +80,9 @@ async def start(update: Update, context: BotContext) -> None:
         await message.reply_text(
             f"Welcome back, {user.first_name}! Send /score to see your score or /help for more."
         )
+        # Someone who joined before offers existed has never been asked: ask them once now.
+        if await context.services.offers.claim_ask(user.id):
+            await offers.ask_about_offers(context.bot, user.id)
         return
     await message.reply_text(WELCOME, reply_markup=CONSENT_KEYBOARD)
 
@@ -177,6 +180,9 @@ async def _complete(update: Update, context: BotContext, postcode: str | None) -
         "night from your payment history and activity.\n\n"
         "Try /score, or /help to see everything." + _invite_note(done.invite),
     )
+    # Asked once, straight after registration; nothing is sent before they say yes.
+    if await context.services.offers.claim_ask(user.id):
+        await offers.ask_about_offers(context.bot, chat.id)
 
 
 def _invite_note(invite: InviteRedemption | None) -> str:

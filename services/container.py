@@ -10,6 +10,7 @@ from services.dialogs import DialogService
 from services.friends import FriendsService
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
+from services.offers import OffersService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
@@ -34,6 +35,7 @@ class Services:
     updates: UpdateLedger
     scoring: ScoringPass
     sponsors: SponsorService
+    offers: OffersService
 
     @classmethod
     def build(
@@ -59,4 +61,5 @@ class Services:
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
             sponsors=SponsorService(db, secret_key, clock),
+            offers=OffersService(db, clock),
         )

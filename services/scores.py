@@ -34,12 +34,23 @@ from services.charts import score_history_png
 from services.clock import as_aware_utc
 from services.commitments import commitments_of, limit_for
 from storage.db import Database
-from storage.models import Citizen, Referral, Score, ScoreHistory
+from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/London")
+# The community dimension counts every sponsor voucher the citizen has redeemed (one
+# `redemptions` row per promotion): the nightly pass reads this in bulk, /why per person.
+VOUCHERS_REDEEMED_SQL = "SELECT citizen_id, COUNT(*) FROM redemptions GROUP BY citizen_id"
 HISTORY_LIMIT = 365
 """At most this many history points are read and charted: a year of nightly passes."""
+
+
+async def vouchers_redeemed_of(session: AsyncSession, citizen_id: int) -> int:
+    """One citizen's count, as VOUCHERS_REDEEMED_SQL counts everyone's."""
+    count = await session.scalar(
+        select(func.count()).select_from(Redemption).where(Redemption.citizen_id == citizen_id)
+    )
+    return int(count or 0)
 
 
 @dataclass(frozen=True)
@@ -231,8 +242,8 @@ class ScoreService:
         """Rebuild the person's model inputs from the database and explain them as of the
         stored score's date.
 
-        Inputs the database doesn't hold yet (disputes, vouchers) are 0; commitments are
-        counted as the pass counts them (services.commitments);
+        Inputs the database doesn't hold yet (disputes) are 0; commitments are counted as the
+        pass counts them (services.commitments), redeemed vouchers too (services.offers);
         the graph features are the ones the pass stored, because friends' scores and the
         network's shape as they were at the pass are what the stored score used.
         """
@@ -251,6 +262,7 @@ class ScoreService:
             referrals = await session.scalar(
                 select(func.count()).select_from(Referral).where(Referral.inviter_id == citizen.id)
             )
+            vouchers = await vouchers_redeemed_of(session, citizen.id)
             computed_at = as_aware_utc(row.computed_at)
             starting = row.as_of is None
             as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
@@ -266,6 +278,7 @@ class ScoreService:
             registered_on=as_of - timedelta(days=age),
             payments=tuple(_payment_event(event) for event in events),
             verified_referrals=int(referrals or 0),
+            vouchers_redeemed=vouchers,
             outstanding_pence=owed,
             limit_pence=limit,
             defaults=defaults,

@@ -34,6 +34,7 @@ from scoring.model import (
 )
 from services.clock import Clock
 from services.commitments import DEFAULTS_SQL, OWED_SQL, default_cutoff, limits_for
+from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
@@ -127,6 +128,7 @@ class ScoringPass:
         referrals = await fetch_ints(
             self._db, "SELECT inviter_id, COUNT(*) FROM referrals GROUP BY inviter_id", columns=2
         )
+        vouchers = await fetch_ints(self._db, VOUCHERS_REDEEMED_SQL, columns=2)
         index = _IdIndex(ids)
         inputs = PopulationInputs.blank(n)
         as_of_day = (as_of - date(1970, 1, 1)).days
@@ -137,6 +139,8 @@ class ScoringPass:
         self._add_payments(inputs, index, as_of_day, events)
         known, positions = index.positions(referrals[:, 0])
         inputs.verified_referrals[positions] = referrals[known, 1]
+        known, positions = index.positions(vouchers[:, 0])
+        inputs.vouchers_redeemed[positions] = vouchers[known, 1]
         await self._add_commitments(inputs, index, as_of)
         lap("read")
         say(f"scoring pass: read {n:,} citizens and {len(packed):,} friendships")

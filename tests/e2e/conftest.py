@@ -72,9 +72,17 @@ def citizen(standin: BotApiStandIn) -> Callable[..., Citizen]:
 
 
 async def register(
-    person: Citizen, ni_number: str, dob: str = "14/03/1990", postcode: str | None = None
+    person: Citizen,
+    ni_number: str,
+    dob: str = "14/03/1990",
+    postcode: str | None = None,
+    *,
+    offers: bool | None = None,
 ) -> None:
-    """The whole registration conversation, asserting on each answer."""
+    """The whole registration conversation, asserting on each answer.
+
+    Registration ends with the question about sponsor offers: left unanswered by default (so
+    offers stay off), or answered Yes (``offers=True``) or No thanks (``offers=False``)."""
     await person.send("/start")
     await person.expect("Welcome to Britizen")
     await person.press("I agree")
@@ -88,3 +96,10 @@ async def register(
     else:
         await person.send(postcode)
     await person.expect("You're registered")
+    await person.expect("would you like offers from Britizen's sponsors?")
+    if offers is True:
+        await person.press("Yes, send me offers")
+        await person.expect("Offers are on")
+    elif offers is False:
+        await person.press("No thanks")
+        await person.expect("you won't get any sponsor offers")

@@ -123,6 +123,7 @@ async def test_invite_link_then_registration_then_friends(
         assert await session.scalar(select(func.count()).select_from(Referral)) == 0
     await bob.press("Skip")
     await bob.expect("You're registered", "You joined with Alice's invite", "asked Alice")
+    await bob.expect("would you like offers")
 
     await alice.expect("Bob joined Britizen with your invite link", "would like to be your friend")
     await alice.press("Accept")

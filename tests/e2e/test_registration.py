@@ -71,6 +71,7 @@ async def test_full_registration_then_score(
     await alice.send("so17 1bj")
     done = await alice.expect("You're registered in SO17", "600", "Good")
     assert "AB •• •• •• C" in done.text
+    await alice.expect("would you like offers")
 
     await alice.send("/score")
     score = await alice.expect("Your Britizen score: 600", "Good", "Computed 21 Nov 2026, 12:00")
@@ -129,6 +130,7 @@ async def test_restart_mid_registration_continues_where_it_left_off(
     await carol.expect("postcode district")
     await carol.press("Skip")
     await carol.expect("You're registered, Carol")
+    await carol.expect("would you like offers")
 
 
 async def test_cancel_leaves_any_step(

@@ -1,0 +1,319 @@
+"""Sponsor offers in the chat: the opt-in question, Stop offers, /offers and Redeem.
+
+Callback data (services/promotion_messages.py defines the two on broadcasts):
+
+    off:r:<promotion id>   Redeem: reveal (and record) my voucher code
+    off:stop               Stop offers: opt out, cancel whatever is still queued
+    off:opt:yes|no         the answer to the opt-in question, and "Get offers again"
+    off:p:<page>           the next page of /offers
+
+Every button acts only on the account of the person pressing it, and carries the value it sets
+(never "flip"), so a double tap or a replayed press is harmless.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from handlers import texts
+from handlers.context import BotContext
+from handlers.friends import edit_in_place
+from handlers.guards import registered_only
+from handlers.texts import format_time
+from scoring.model import VOUCHER_CAP, VOUCHER_POINTS
+from services.offers import (
+    PAGE_SIZE,
+    NotForYou,
+    NoVoucher,
+    Offer,
+    OfferEnded,
+    OfferError,
+    OfferNotFound,
+    OfferNotStarted,
+    OfferPage,
+    OfferWithdrawn,
+    RedeemedVoucher,
+    VouchersGone,
+)
+from services.promotion_messages import (
+    FOOTER,
+    STOP_OFFERS_DATA,
+    parse_redeem_data,
+    promotion_markup,
+    promotion_text,
+    redeem_data,
+)
+from services.scores import NotRegistered
+
+logger = logging.getLogger(__name__)
+
+OPT_PATTERN = r"^off:opt:(yes|no)$"
+PAGE_PATTERN = r"^off:p:\d+$"
+
+OPT_IN_DATA = "off:opt:yes"
+OPT_OUT_DATA = "off:opt:no"
+
+SCORE_NOTE = (
+    f"Offers never affect your score, except that each voucher you redeem adds "
+    f"{VOUCHER_POINTS} community points (up to +{VOUCHER_CAP})."
+)
+QUESTION = (
+    "One more thing: would you like offers from Britizen's sponsors?\n\n"
+    "If you say yes, businesses can send you occasional offers here — discounts and vouchers, "
+    "some of them local if you gave your postcode district. Each one is labelled as sponsored "
+    "with the sponsor's name and has a “Stop offers” button. Sponsors see only how many people "
+    "got and redeemed an offer, never who you are.\n\n"
+    f"{SCORE_NOTE}\n\n"
+    "You can change your mind at any time in /settings."
+)
+QUESTION_MARKUP = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton("✅ Yes, send me offers", callback_data=OPT_IN_DATA),
+            InlineKeyboardButton("No thanks", callback_data=OPT_OUT_DATA),
+        ]
+    ]
+)
+GET_OFFERS_MARKUP = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("🔔 Get offers", callback_data=OPT_IN_DATA)]]
+)
+OPTED_IN = (
+    "✅ Offers are on. Sponsor offers will arrive here, each labelled as sponsored; /offers "
+    "shows the current ones.\n\n"
+    f"{SCORE_NOTE}\n\n"
+    "To stop them, tap “Stop offers” under any offer or change it in /settings."
+)
+DECLINED = (
+    "No problem — you won't get any sponsor offers. If you change your mind, switch them on in "
+    "/settings."
+)
+STOPPED = (
+    "🔕 Offers are off: you won't get any more sponsor offers{cancelled}.\n\n"
+    "Vouchers you've already redeemed keep counting towards your score. To get offers again, "
+    "tap the button below or change it in /settings."
+)
+ALREADY_STOPPED = (
+    "🔕 Offers were already off — nothing more will be sent to you.\n\n"
+    "To get offers again, tap the button below or change it in /settings."
+)
+NONE_OPTED_IN = (
+    "There are no offers for you right now. New ones arrive in this chat as sponsors send them."
+)
+NONE_OPTED_OUT = (
+    "You're not getting sponsor offers, so there are none to show.\n\n"
+    "Offers are opt-in: tap the button below to get them (you can stop at any time). "
+    f"{SCORE_NOTE}"
+)
+
+REFUSALS: dict[type[OfferError], str] = {
+    OfferNotFound: texts.STALE_BUTTON,
+    OfferNotStarted: texts.STALE_BUTTON,
+    OfferWithdrawn: "The sponsor has withdrawn this offer, so it can't be redeemed any more.",
+    NotForYou: "This offer isn't available to you, so there's no code to show. /offers lists "
+    "the offers you can redeem.",
+    NoVoucher: "This offer has no voucher code to redeem.",
+    VouchersGone: "Sorry — every voucher for this offer has already been claimed.",
+}
+
+
+async def ask_about_offers(bot: Bot, chat_id: int) -> None:
+    """The opt-in question, asked once (the caller claims the ask first)."""
+    await bot.send_message(chat_id, QUESTION, reply_markup=QUESTION_MARKUP)
+
+
+# --------------------------------------------------------------------------------------------
+# Opt in / out
+
+
+async def on_opt_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    opt_in = query.data == OPT_IN_DATA
+    try:
+        await context.services.offers.set_marketing(user.id, opt_in)
+    except NotRegistered:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer("Offers on." if opt_in else "No offers.")
+    await edit_in_place(update, OPTED_IN if opt_in else DECLINED)
+
+
+async def on_stop(update: Update, context: BotContext) -> None:
+    """Stop offers: the button on every promotion. The promotion stays as it was (its Redeem
+    button still works); the confirmation is a message of its own."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        change = await context.services.offers.set_marketing(user.id, False)
+    except NotRegistered:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer("Offers stopped.")
+    if change.changed:
+        queued = (
+            f", and the {change.cancelled} still queued for you won't be sent"
+            if change.cancelled > 1
+            else ", and the one still queued for you won't be sent"
+            if change.cancelled == 1
+            else ""
+        )
+        text = STOPPED.format(cancelled=queued)
+    else:
+        text = ALREADY_STOPPED
+    await context.bot.send_message(user.id, text, reply_markup=GET_OFFERS_MARKUP)
+
+
+# --------------------------------------------------------------------------------------------
+# /offers
+
+
+@registered_only
+async def show_offers(update: Update, context: BotContext) -> None:
+    assert update.effective_user is not None
+    await _send_page(context, update.effective_user.id, 0)
+
+
+async def on_page_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    page = int((query.data or "off:p:0").rsplit(":", 1)[1])
+    try:
+        await _send_page(context, user.id, page)
+    except NotRegistered:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+
+
+async def _send_page(context: BotContext, telegram_id: int, page: int) -> None:
+    listing = await context.services.offers.current_offers(telegram_id, page)
+    bot = context.bot
+    if not listing.offers:
+        if listing.opted_in:
+            await bot.send_message(telegram_id, NONE_OPTED_IN)
+        else:
+            await bot.send_message(telegram_id, NONE_OPTED_OUT, reply_markup=GET_OFFERS_MARKUP)
+        return
+    await bot.send_message(
+        telegram_id,
+        _header(listing),
+        reply_markup=None if listing.opted_in else GET_OFFERS_MARKUP,
+    )
+    for offer in listing.offers:
+        text, markup = offer_message(offer, context, opted_in=listing.opted_in)
+        await bot.send_message(telegram_id, text, reply_markup=markup)
+    if listing.page + 1 < listing.pages:
+        await bot.send_message(
+            telegram_id,
+            f"Showing {listing.first}–{listing.last} of {listing.total} offers.",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("More offers ▶", callback_data=f"off:p:{listing.page + 1}")]]
+            ),
+        )
+
+
+def _header(listing: OfferPage) -> str:
+    count = "1 offer" if listing.total == 1 else f"{listing.total} offers"
+    lines = [f"🎁 {count} for you right now"]
+    if listing.total > PAGE_SIZE:
+        lines[0] += f" (showing {listing.first}–{listing.last})"
+    lines += ["", "Each is sponsored: it says by whom. " + SCORE_NOTE]
+    if not listing.opted_in:
+        lines += [
+            "",
+            "You've switched offers off, so these are ones you were sent before. Tap below to "
+            "get new ones.",
+        ]
+    return "\n".join(lines)
+
+
+def offer_message(
+    offer: Offer, context: BotContext, *, opted_in: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An offer as /offers shows it: the broadcast's own wording (labelled as sponsored), with
+    "Show my code" once redeemed, and without the opt-out footer for someone already out."""
+    text = promotion_text(
+        offer.sponsor_name,
+        offer.title,
+        offer.text,
+        offer.expires_at,
+        context.timezone,
+        has_voucher=offer.has_voucher,
+    )
+    raw = promotion_markup(
+        offer.promotion_id,
+        button_label=offer.button_label,
+        button_url=offer.button_url,
+        has_voucher=offer.has_voucher,
+    )
+    rows: list[list[dict[str, str]]] = []
+    for row in raw["inline_keyboard"]:
+        button = dict(row[0])
+        if button.get("callback_data") == STOP_OFFERS_DATA and not opted_in:
+            continue  # already out: nothing to stop
+        if button.get("callback_data") == redeem_data(offer.promotion_id) and (
+            offer.redeemed_code is not None
+        ):
+            button["text"] = "🎟 Show my code"
+        rows.append([button])
+    if not opted_in:
+        text = text.removesuffix("\n\n" + FOOTER)
+    markup = InlineKeyboardMarkup.de_json({"inline_keyboard": rows}, context.bot)
+    return text, markup
+
+
+# --------------------------------------------------------------------------------------------
+# Redeem
+
+
+async def on_redeem(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    promotion_id = parse_redeem_data(query.data or "")
+    if promotion_id is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    try:
+        voucher = await context.services.offers.redeem(user.id, promotion_id)
+    except NotRegistered:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    except OfferEnded as ended:
+        await query.answer(
+            f"This offer ended on {format_time(ended.expires_at, context.timezone)}, so it "
+            "can't be redeemed any more.",
+            show_alert=True,
+        )
+        return
+    except OfferError as refusal:
+        await query.answer(REFUSALS.get(type(refusal), texts.STALE_BUTTON), show_alert=True)
+        return
+    await query.answer("Here's your code." if voucher.again else "Redeemed!")
+    await context.bot.send_message(
+        user.id, voucher_text(voucher, context), parse_mode=ParseMode.HTML
+    )
+
+
+def voucher_text(voucher: RedeemedVoucher, context: BotContext) -> str:
+    """HTML, so the code is one tap to copy; everything from the sponsor is escaped."""
+    opening = "Here's your code again" if voucher.again else "🎟 Your voucher code"
+    ends = format_time(voucher.expires_at, context.timezone)
+    lines = [
+        f"{opening} for “{html.escape(voucher.title)}” from "
+        f"{html.escape(voucher.sponsor_name)} (sponsored):",
+        "",
+        f"<code>{html.escape(voucher.code)}</code>",
+        "",
+        f"Offer ends {ends}.",
+    ]
+    if not voucher.again:
+        lines += [
+            "",
+            f"Redeeming adds {VOUCHER_POINTS} community points to your score at the next "
+            f"nightly update (vouchers count up to +{VOUCHER_CAP}).",
+        ]
+    return "\n".join(lines)
