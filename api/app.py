@@ -14,20 +14,30 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from api.errors import ApiError, error_code, error_response
-from api.limits import MAX_BODY_BYTES, SlidingWindowLimiter
+from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
+from api.promotions import PromotionCreated, add_promotion_routes
+from services.partners import PartnerService
+from services.promotions import PromotionService
 from services.sponsors import SponsorService
-from storage.models import Sponsor
+from storage.models import Partner, Sponsor
 
 logger = logging.getLogger(__name__)
 
 SPONSORS_KEY: web.AppKey[SponsorService] = web.AppKey("sponsors", SponsorService)
 LIMITER_KEY: web.AppKey[SlidingWindowLimiter] = web.AppKey("limiter", SlidingWindowLimiter)
 SPONSOR_KEY: web.RequestKey[Sponsor] = web.RequestKey("sponsor", Sponsor)
+PARTNERS_KEY: web.AppKey[PartnerService] = web.AppKey("partners", PartnerService)
+PARTNER_KEY: web.RequestKey[Partner] = web.RequestKey("partner", Partner)
 
-# Route names that need no API key. Everything else is authenticated by default, so a new
-# route cannot be left open by forgetting a decorator.
+# A route declares who may call it by its name: "public.<x>" (and the names below) need no
+# key, "partner.<x>" a data partner's key (bz_pt_...); any other name takes a sponsor key. So
+# a new route is authenticated by default and cannot be left open by forgetting a decorator.
 PUBLIC_ROUTES = frozenset({"openapi"})
+PUBLIC_PREFIX = "public."
+PARTNER_PREFIX = "partner."
+# Routes allowed a larger body than MAX_BODY_BYTES, by route name.
+BODY_LIMITS = {"partner.events": EVENTS_MAX_BODY_BYTES}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,35 +49,42 @@ def _bearer_key(request: web.Request) -> str | None:
     return key.strip()
 
 
-async def _authenticate(request: web.Request) -> Sponsor:
+async def _authenticate(request: web.Request, partner: bool) -> Sponsor | Partner:
     challenge = {"WWW-Authenticate": 'Bearer realm="britizen"'}
     key = _bearer_key(request)
     if key is None:
         raise ApiError(401, "send your API key as 'Authorization: Bearer <key>'", headers=challenge)
-    sponsor = await request.app[SPONSORS_KEY].authenticate(key)
-    if sponsor is None:
-        raise ApiError(401, "the API key is not valid", headers=challenge)
-    return sponsor
+    caller: Sponsor | Partner | None
+    if partner:
+        caller = await request.app[PARTNERS_KEY].authenticate(key)
+    else:
+        caller = await request.app[SPONSORS_KEY].authenticate(key)
+    if caller is None:
+        kind = "partner" if partner else "sponsor"
+        raise ApiError(401, f"the API key is not a valid {kind} key", headers=challenge)
+    return caller
 
 
-def _too_large() -> ApiError:
-    return ApiError(413, f"the request body must be at most {MAX_BODY_BYTES} bytes")
+def _too_large(limit: int = MAX_BODY_BYTES) -> ApiError:
+    return ApiError(413, f"the request body must be at most {limit} bytes")
 
 
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route_name = request.match_info.route.name
+    limit = BODY_LIMITS.get(route_name or "", MAX_BODY_BYTES)
     announced = request.content_length
-    if announced is not None and announced > MAX_BODY_BYTES:
-        raise _too_large()
+    if announced is not None and announced > limit:
+        raise _too_large(limit)
     routing_problem = request.match_info.http_exception
     if isinstance(routing_problem, web.HTTPNotFound):
         raise ApiError(404, f"no such route: {request.method} {request.path}")
-    route_name = request.match_info.route.name
-    sponsor: Sponsor | None = None
-    if route_name not in PUBLIC_ROUTES:
-        sponsor = await _authenticate(request)
+    caller: Sponsor | Partner | None = None
+    name = route_name or ""
+    if name not in PUBLIC_ROUTES and not name.startswith(PUBLIC_PREFIX):
+        caller = await _authenticate(request, partner=name.startswith(PARTNER_PREFIX))
         # Only authenticated callers are counted: a wrong key costs a hash and one indexed
         # lookup, and guessing a 256-bit key is hopeless, so failures need no limit here.
-        retry_after = request.app[LIMITER_KEY].hit(sponsor.id)
+        retry_after = request.app[LIMITER_KEY].hit((type(caller).__name__, caller.id))
         if retry_after is not None:
             raise ApiError(
                 429,
@@ -76,14 +93,16 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
             )
     # The root app allows 1 MiB for Telegram's webhook; the API's own, smaller limit applies
     # here. Reading now also catches chunked bodies that announced no length.
-    request = request.clone(client_max_size=MAX_BODY_BYTES)
-    if sponsor is not None:
-        request[SPONSOR_KEY] = sponsor
+    request = request.clone(client_max_size=limit)
+    if isinstance(caller, Sponsor):
+        request[SPONSOR_KEY] = caller
+    elif isinstance(caller, Partner):
+        request[PARTNER_KEY] = caller
     if request.body_exists:
         try:
             await request.read()
         except web.HTTPRequestEntityTooLarge as exc:
-            raise _too_large() from exc
+            raise _too_large(limit) from exc
     return await handler(request)
 
 
@@ -117,20 +136,49 @@ async def not_found(request: web.Request) -> web.Response:
     return error_response(404, "not_found", f"no such route: {request.method} {request.path}")
 
 
+RouteAdder = Callable[[web.Application], None]
+
+
 def build_api_app(
-    sponsors: SponsorService, limiter: SlidingWindowLimiter | None = None
+    sponsors: SponsorService,
+    limiter: SlidingWindowLimiter | None = None,
+    *,
+    promotions: PromotionService | None = None,
+    on_promotion_created: PromotionCreated | None = None,
+    partners: PartnerService | None = None,
+    extra_routes: tuple[RouteAdder, ...] = (),
 ) -> web.Application:
     app = web.Application(middlewares=[api_errors_as_json])
     app[SPONSORS_KEY] = sponsors
     app[LIMITER_KEY] = limiter or SlidingWindowLimiter()
+    if partners is not None:
+        app[PARTNERS_KEY] = partners
     app.router.add_get("/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/sponsor", whoami, name="whoami")
+    if promotions is not None:
+        add_promotion_routes(app, promotions, on_promotion_created)
+    for add_routes in extra_routes:
+        add_routes(app)
     return app
 
 
-def mount_api(root: web.Application, sponsors: SponsorService) -> web.Application:
+def mount_api(
+    root: web.Application,
+    sponsors: SponsorService,
+    *,
+    promotions: PromotionService | None = None,
+    on_promotion_created: PromotionCreated | None = None,
+    partners: PartnerService | None = None,
+    extra_routes: tuple[RouteAdder, ...] = (),
+) -> web.Application:
     """Mount the API at /api/v1 on ``root``; returns the sub-application."""
-    api = build_api_app(sponsors)
+    api = build_api_app(
+        sponsors,
+        promotions=promotions,
+        on_promotion_created=on_promotion_created,
+        partners=partners,
+        extra_routes=extra_routes,
+    )
     root.add_subapp(API_PREFIX, api)
     # Registered after the sub-app, so it only sees what /api/v1 did not claim.
     root.router.add_route("*", "/api", not_found)

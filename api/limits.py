@@ -10,6 +10,8 @@ from collections.abc import Callable, Hashable
 # Promotions and events are small JSON documents; 64 KiB leaves ample room and keeps a slow or
 # hostile client from making us buffer megabytes per request.
 MAX_BODY_BYTES = 64 * 1024
+# A partner's batch of up to 1,000 payment events is about 150 bytes an event.
+EVENTS_MAX_BODY_BYTES = 512 * 1024
 # Two requests a second on average per key: far above what a sponsor's integration needs, low
 # enough that one runaway client cannot monopolise the database.
 REQUESTS_PER_MINUTE = 120

@@ -115,6 +115,32 @@ def _cmd_sponsor_add(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(add())
 
 
+def _cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
+    from services.clock import system_clock
+    from services.partners import PartnerError, PartnerService
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def add() -> int:
+        db = Database(settings.database_url)
+        try:
+            partners = PartnerService(db, settings.resolved_secret_key(), system_clock)
+            partner, api_key = await partners.create_partner(args.name)
+        except PartnerError as problem:
+            print(f"britizen: {problem}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        print(f"created partner {partner.name!r} (id {partner.id})")
+        print(f"API key: {api_key}")
+        print("Store this key now: it will not be shown again.")
+        return 0
+
+    return asyncio.run(add())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="britizen", description="Britizen citizen-score service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sponsor_add.add_argument("name")
     sponsor_add.set_defaults(handler=_cmd_sponsor_add)
+
+    partner = commands.add_parser("partner", help="manage data partners (events, score look-ups)")
+    partner_commands = partner.add_subparsers(
+        dest="partner_command", required=True, metavar="ACTION"
+    )
+    partner_add = partner_commands.add_parser(
+        "add", help="create a data partner; prints its API key once"
+    )
+    partner_add.add_argument("name")
+    partner_add.set_defaults(handler=_cmd_partner_add)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -11,6 +11,9 @@ from aiohttp import web
 from telegram import Update
 
 from api.app import mount_api
+from api.open_data import open_data_routes
+from api.partners import partner_routes
+from api.scores import score_routes
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -63,5 +66,17 @@ def build_web_app(service: BritizenService) -> web.Application:
     web_app[SERVICE_KEY] = service
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_post("/telegram/webhook", telegram_webhook)
-    mount_api(web_app, service.services.sponsors)
+    services = service.services
+    mount_api(
+        web_app,
+        services.sponsors,
+        promotions=services.promotions,
+        on_promotion_created=service.request_promotion_run,
+        partners=services.partners,
+        extra_routes=(
+            partner_routes(services.events, services.sharing, services.clock),
+            score_routes(services.sharing),
+            open_data_routes(services.open_data),
+        ),
+    )
     return web_app

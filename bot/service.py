@@ -20,6 +20,7 @@ from bot.server import build_web_app
 from bot.settings import Settings
 from handlers.commands import bot_commands
 from notifications.outbox import Dispatcher
+from notifications.promotions import PromotionFanout
 from notifications.reminders import ReminderScan
 from services.clock import Clock, system_clock
 from services.container import Services
@@ -31,6 +32,8 @@ from storage.locks import job_lock
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
+# Scheduled promotions start and expired ones stop within this many seconds.
+PROMOTION_TICK_SECONDS = 5
 
 
 class BritizenService:
@@ -39,7 +42,13 @@ class BritizenService:
     def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.services = Services.build(self.db, settings.resolved_secret_key(), clock, settings.tz)
+        self.services = Services.build(
+            self.db,
+            settings.resolved_secret_key(),
+            clock,
+            settings.tz,
+            admin_ids=frozenset(settings.admin_ids),
+        )
         self.webhook_mode = settings.webhook_url is not None
         self.application: BotApplication = build_application(
             settings, self.services, with_updater=not self.webhook_mode
@@ -48,6 +57,10 @@ class BritizenService:
         self._stopped = False
         self.dispatcher = Dispatcher(self.db, self.application.bot, clock, settings.send_rate)
         self.reminders = ReminderScan(self.db, clock, settings.tz)
+        self.promotions = PromotionFanout(self.db, clock, settings.tz)
+        self._promotions_running = False
+        self._promotions_again = False
+        self._promotion_kicks: set[asyncio.Task[None]] = set()
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
         self._stop_sender = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
@@ -99,6 +112,8 @@ class BritizenService:
         await self.leader.stop()  # stops the sender and releases the lock for a survivor
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        for kick in list(self._promotion_kicks):
+            await kick
         if app.updater is not None and app.updater.running:
             # Stopping the updater confirms the last offset, so nothing is fetched twice.
             await app.updater.stop()
@@ -132,6 +147,14 @@ class BritizenService:
             coalesce=True,
             next_run_time=datetime.now(self.settings.tz),
         )
+        self.scheduler.add_job(
+            self.run_promotions,
+            IntervalTrigger(seconds=PROMOTION_TICK_SECONDS, timezone=self.settings.tz),
+            id="promotions",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self.settings.tz),
+        )
         self.scheduler.start(paused=True)
         await self.leader.start()
 
@@ -154,6 +177,33 @@ class BritizenService:
             await self._sender  # the batch in flight finishes and is recorded
             self._sender = None
 
+    def request_promotion_run(self) -> None:
+        """Fan out now (a promotion starting now was just created) instead of at the next tick."""
+        if self._stopped:
+            return
+        task = asyncio.create_task(self.run_promotions(), name="promotions-kick")
+        self._promotion_kicks.add(task)
+        task.add_done_callback(self._promotion_kicks.discard)
+
+    async def run_promotions(self) -> None:
+        """Fan out due promotions and expire old ones, one run at a time in this process (a
+        request arriving mid-run makes the run go round again, so none waits for the next tick)
+        and one at a time across instances (the job lock)."""
+        self._promotions_again = True
+        if self._promotions_running:
+            return
+        self._promotions_running = True
+        try:
+            while self._promotions_again and not self._stopped:
+                self._promotions_again = False
+                async with job_lock(self.db, "promotions") as held:
+                    if held:
+                        await self.promotions.run_once()
+        except Exception:
+            logger.exception("promotion fan-out failed; the next tick will retry")
+        finally:
+            self._promotions_running = False
+
     async def run_reminder_scan(self) -> None:
         try:
             async with job_lock(self.db, "reminders") as held:
@@ -163,6 +213,15 @@ class BritizenService:
             logger.exception("reminder scan failed; the next tick will retry")
 
     async def run_scoring_pass(self) -> None:
+        try:
+            # Held partner events for people who never registered go after 90 days; nightly,
+            # before the pass, is often enough (nothing reads them but registration).
+            await self.services.events.apply_matched()
+            purged = await self.services.events.purge_expired()
+            if purged:
+                logger.info("purged %d held partner events older than 90 days", purged)
+        except Exception:
+            logger.exception("purging held partner events failed; the next pass retries")
         try:
             await self.services.scoring.run()
         except PassAlreadyRunning:

@@ -15,7 +15,19 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, friends, loans, offers, privacy, registration, score, texts
+from handlers import (
+    common,
+    data_rights,
+    disputes,
+    friends,
+    loans,
+    offers,
+    privacy,
+    registration,
+    score,
+    share,
+    texts,
+)
 from handlers.context import BotContext
 from services.loans import FLOW as LOAN_FLOW
 from services.promotion_messages import REDEEM_PATTERN, STOP_OFFERS_PATTERN
@@ -30,6 +42,10 @@ async def on_text(update: Update, context: BotContext) -> None:
         await registration.on_registration_text(update, context, dialog)
     elif dialog is not None and dialog.flow == LOAN_FLOW:
         await loans.on_loan_text(update, context, dialog)
+    elif dialog is not None and dialog.flow == disputes.DISPUTE_FLOW:
+        await disputes.on_dispute_text(update, context, dialog)
+    elif dialog is not None and dialog.flow == disputes.REVIEW_FLOW:
+        await disputes.on_review_text(update, context, dialog)
     elif await context.services.registration.is_registered(user.id):
         await message.reply_text(texts.UNKNOWN_TEXT)
     else:
@@ -57,6 +73,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("loans", loans.show_loans),
             CommandHandler("offers", offers.show_offers),
             CommandHandler("settings", privacy.show_settings),
+            CommandHandler("share", share.show_share),
+            CommandHandler("mydata", data_rights.send_my_data),
+            CommandHandler("delete", data_rights.start_delete),
+            CommandHandler("dispute", disputes.start_dispute),
+            CommandHandler("review", disputes.show_review),
             CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
                 registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"
@@ -74,6 +95,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(offers.on_stop, pattern=STOP_OFFERS_PATTERN),
             CallbackQueryHandler(offers.on_opt_button, pattern=offers.OPT_PATTERN),
             CallbackQueryHandler(offers.on_page_button, pattern=offers.PAGE_PATTERN),
+            CallbackQueryHandler(share.on_button, pattern=share.BUTTON_PATTERN),
+            CallbackQueryHandler(data_rights.on_button, pattern=data_rights.BUTTON_PATTERN),
+            CallbackQueryHandler(disputes.on_button, pattern=disputes.BUTTON_PATTERN),
+            CallbackQueryHandler(disputes.on_review_button, pattern=disputes.REVIEW_PATTERN),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),

@@ -6,14 +6,21 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
+from services.data_rights import DataRightsService
 from services.dialogs import DialogService
+from services.disputes import DisputeService
+from services.events import EventService
 from services.friends import FriendsService
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
 from services.offers import OffersService
+from services.open_data import OpenDataService
+from services.partners import PartnerService
+from services.promotions import PromotionService
 from services.registration import RegistrationService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
+from services.sharing import SharingService
 from services.sponsors import SponsorService
 from services.updates import UpdateLedger
 from storage.db import Database
@@ -36,6 +43,13 @@ class Services:
     scoring: ScoringPass
     sponsors: SponsorService
     offers: OffersService
+    promotions: PromotionService
+    partners: PartnerService
+    events: EventService
+    sharing: SharingService
+    open_data: OpenDataService
+    data_rights: DataRightsService
+    disputes: DisputeService
 
     @classmethod
     def build(
@@ -44,6 +58,7 @@ class Services:
         secret_key: bytes,
         clock: Clock = system_clock,
         timezone: ZoneInfo = UK_TIME,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
@@ -62,4 +77,11 @@ class Services:
             scoring=ScoringPass(db, clock, timezone),
             sponsors=SponsorService(db, secret_key, clock),
             offers=OffersService(db, clock),
+            promotions=PromotionService(db, clock, timezone),
+            partners=PartnerService(db, secret_key, clock),
+            events=EventService(db, secret_key, clock),
+            sharing=SharingService(db, secret_key, clock),
+            open_data=OpenDataService(db, clock),
+            data_rights=DataRightsService(db, clock),
+            disputes=DisputeService(db, clock, admin_ids),
         )

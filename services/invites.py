@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock
+from services.erasures import earlier_referrer
 from services.friends import (
     RequestOutcome,
     RequestResult,
@@ -162,7 +163,10 @@ class InviteService:
         already = await session.scalar(
             select(Referral.id).where(Referral.invitee_id == newcomer.id)
         )
-        if already is None:
+        # Someone who erased an account and registers again through the same person's link
+        # was credited to them once already.
+        repeat = await earlier_referrer(session, newcomer.ni_hash) == owner.id
+        if already is None and not repeat:
             session.add(Referral(inviter_id=owner.id, invitee_id=newcomer.id, created_at=now))
             credited = True
         result = await send_request(session, newcomer, owner, Via.INVITE, now)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock, as_aware_utc
 from services.promotion_messages import PROMOTION_KIND
+from services.promotions import in_audience as promotion_in_audience
 from services.scores import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score, Sponsor, Voucher
@@ -156,18 +157,15 @@ def is_live(promotion: Promotion, now: datetime) -> bool:
 
 
 def in_audience(promotion: Promotion, citizen: Citizen, score: int | None) -> bool:
-    """The contract's audience rule, as the fan-out applies it (apart from max_recipients)."""
-    if not citizen.marketing_opt_in or citizen.unreachable_at is not None:
-        return False
-    if promotion.audience_min_score is not None and (
-        score is None or score < promotion.audience_min_score
-    ):
-        return False
-    if promotion.audience_districts is not None:
-        districts = {str(d).upper() for d in promotion.audience_districts}
-        if (citizen.postcode_district or "").upper() not in districts:
-            return False
-    return True
+    """The contract's audience rule, as the fan-out applies it (apart from max_recipients):
+    one definition, in services.promotions, tested there against the fan-out's SQL."""
+    return promotion_in_audience(
+        promotion,
+        marketing_opt_in=citizen.marketing_opt_in,
+        unreachable=citizen.unreachable_at is not None,
+        score=score,
+        district=(citizen.postcode_district or "").upper() or None,
+    )
 
 
 def qualifies(

@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock
 from services.dialogs import Dialog, DialogService
+from services.erasures import marketing_suppressed
+from services.events import apply_held_events
 from services.invites import InviteRedemption, InviteService
 from services.scores import record_starting_score
 from services.secrets import ni_number_hash
@@ -93,6 +95,15 @@ class RegistrationService:
             )
             return found is not None
 
+    async def marketing_suppressed(self, telegram_id: int) -> bool:
+        """True if this person's NI number belonged to an erased account: the marketing
+        opt-in question should not be asked (or default to yes) after registration."""
+        async with self._db.transaction() as session:
+            ni_hash = await session.scalar(
+                select(Citizen.ni_hash).where(Citizen.telegram_id == telegram_id)
+            )
+            return ni_hash is not None and await marketing_suppressed(session, ni_hash)
+
     async def begin(self, telegram_id: int, invite_payload: str | None = None) -> None:
         if await self.is_registered(telegram_id):
             raise AlreadyRegistered()
@@ -152,6 +163,13 @@ class RegistrationService:
                 session.add(citizen)
                 await session.flush()
                 starting = await record_starting_score(session, citizen.id, now)
+                # Partners' events that arrived before the account did (within 90 days).
+                await apply_held_events(session, citizen, now)
+                if await marketing_suppressed(session, citizen.ni_hash):
+                    # This number's earlier account was erased: promotions stay off, and we
+                    # don't ask again (recorded as asked); /settings still lets them opt in.
+                    citizen.marketing_opt_in = False
+                    citizen.marketing_asked_at = now
                 if payload and self._invites is not None:
                     # In the same transaction as the account: the referral is credited exactly
                     # when registration completes, never for a half-finished one.

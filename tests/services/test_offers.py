@@ -199,7 +199,7 @@ async def test_offers_listed_are_live_and_for_me(
     me = await add_citizen(db, 1, score=640, district="SO17")
     sponsor = await add_sponsor(db)
     open_to_all = await add_promotion(db, sponsor, title="Open")
-    local = await add_promotion(db, sponsor, title="Local", districts=["so17", "SO18"])
+    local = await add_promotion(db, sponsor, title="Local", districts=["SO17", "SO18"])
     await add_promotion(db, sponsor, title="Elsewhere", districts=["M1"])
     await add_promotion(db, sponsor, title="Too high", min_score=700)
     capped_sent = await add_promotion(db, sponsor, title="Capped, sent", max_recipients=10)

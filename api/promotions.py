@@ -1,0 +1,157 @@
+"""Sponsor routes: create, list, look up and cancel promotions.
+
+Thin: the body is read and validated with services.promotions.PromotionDraft (api.errors
+read_model), the service does the work, and this module only shapes the JSON. Authentication,
+body and rate limits are the middleware's (api.app).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from api.errors import ApiError, ValidationFailed, read_model
+from services.clock import as_aware_utc
+from services.promotions import (
+    InvalidPromotion,
+    PromotionDraft,
+    PromotionNotFound,
+    PromotionService,
+    PromotionView,
+)
+
+PROMOTIONS_KEY: web.AppKey[PromotionService] = web.AppKey("promotions", PromotionService)
+# Called after a promotion that starts now is stored, so its fan-out need not wait for a tick.
+PromotionCreated = Callable[[], None]
+ON_CREATED_KEY: web.AppKey[PromotionCreated] = web.AppKey("promotion_created")
+
+# Ids are 32-bit in the schema; a longer number cannot be a promotion (and would overflow a
+# PostgreSQL integer parameter), so it is simply not found.
+_MAX_ID = 2**31 - 1
+_VOUCHER_TAGS = ("none", "shared", "unique")
+
+
+def _iso(moment: datetime) -> str:
+    return as_aware_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def promotion_json(view: PromotionView) -> dict[str, Any]:
+    p = view.promotion
+    vouchers: dict[str, Any] = {"kind": p.voucher_kind}
+    if p.voucher_kind == "shared":
+        vouchers["code"] = p.voucher_code
+    elif p.voucher_kind == "unique":
+        vouchers["count"] = p.voucher_count
+    body: dict[str, Any] = {
+        "id": p.id,
+        "title": p.title,
+        "text": p.text,
+        "button": (
+            {"label": p.button_label, "url": p.button_url}
+            if p.button_label and p.button_url
+            else None
+        ),
+        "audience": {
+            "min_band": p.audience_min_band,
+            "min_score": p.audience_min_score,
+            "postcode_districts": p.audience_districts,
+            "max_recipients": p.audience_max_recipients,
+        },
+        "starts_at": _iso(p.starts_at),
+        "expires_at": _iso(p.expires_at),
+        "vouchers": vouchers,
+        "status": view.status,
+        "created_at": _iso(p.created_at),
+        "counts": view.counts,
+    }
+    if view.sent_per_minute is not None:
+        body["sent_per_minute"] = [
+            {"minute": _iso(m.minute), "count": m.count} for m in view.sent_per_minute
+        ]
+    return body
+
+
+def _tidy_fields(fields: dict[str, str]) -> dict[str, str]:
+    """pydantic puts the union's tag in a discriminated path (``vouchers.unique.count``); the
+    sponsor wrote ``vouchers.count``."""
+    tidy: dict[str, str] = {}
+    for path, message in fields.items():
+        parts = path.split(".")
+        if len(parts) > 2 and parts[0] == "vouchers" and parts[1] in _VOUCHER_TAGS:
+            parts = [parts[0], *parts[2:]]
+        tidy.setdefault(".".join(parts), message)
+    return tidy
+
+
+def _promotion_id(request: web.Request) -> int:
+    promotion_id = int(request.match_info["id"])
+    if promotion_id > _MAX_ID:
+        raise ApiError(404, f"no promotion {promotion_id}")
+    return promotion_id
+
+
+def _sponsor_id(request: web.Request) -> int:
+    from api.app import SPONSOR_KEY  # api.app imports this module: import at call time
+
+    return request[SPONSOR_KEY].id
+
+
+async def create_promotion(request: web.Request) -> web.Response:
+    try:
+        draft = await read_model(request, PromotionDraft)
+    except ValidationFailed as problem:
+        raise ValidationFailed(_tidy_fields(problem.fields)) from problem
+    service = request.app[PROMOTIONS_KEY]
+    try:
+        view = await service.create(_sponsor_id(request), draft)
+    except InvalidPromotion as problem:
+        raise ValidationFailed(problem.fields) from problem
+    if (
+        view.promotion.status == "scheduled"
+        and view.promotion.starts_at <= view.promotion.created_at
+    ):
+        on_created = request.app.get(ON_CREATED_KEY)
+        if on_created is not None:
+            on_created()
+    location = f"{request.path}/{view.promotion.id}"
+    return web.json_response(promotion_json(view), status=201, headers={"Location": location})
+
+
+async def list_promotions(request: web.Request) -> web.Response:
+    views = await request.app[PROMOTIONS_KEY].list_for(_sponsor_id(request))
+    return web.json_response({"promotions": [promotion_json(view) for view in views]})
+
+
+async def get_promotion(request: web.Request) -> web.Response:
+    promotion_id = _promotion_id(request)
+    try:
+        view = await request.app[PROMOTIONS_KEY].get(_sponsor_id(request), promotion_id)
+    except PromotionNotFound as exc:
+        raise ApiError(404, f"no promotion {promotion_id}") from exc
+    return web.json_response(promotion_json(view))
+
+
+async def cancel_promotion(request: web.Request) -> web.Response:
+    promotion_id = _promotion_id(request)
+    try:
+        view = await request.app[PROMOTIONS_KEY].cancel(_sponsor_id(request), promotion_id)
+    except PromotionNotFound as exc:
+        raise ApiError(404, f"no promotion {promotion_id}") from exc
+    return web.json_response(promotion_json(view))
+
+
+def add_promotion_routes(
+    app: web.Application,
+    promotions: PromotionService,
+    on_created: PromotionCreated | None = None,
+) -> None:
+    app[PROMOTIONS_KEY] = promotions
+    if on_created is not None:
+        app[ON_CREATED_KEY] = on_created
+    app.router.add_post("/promotions", create_promotion, name="create_promotion")
+    app.router.add_get("/promotions", list_promotions, name="list_promotions")
+    app.router.add_get(r"/promotions/{id:\d+}", get_promotion, name="get_promotion")
+    app.router.add_delete(r"/promotions/{id:\d+}", cancel_promotion, name="cancel_promotion")

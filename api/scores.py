@@ -1,0 +1,43 @@
+"""``GET /api/v1/scores/{code}``: a partner reads a score with the citizen's one-time code.
+
+Band, score and computed time, nothing else. 404 for a code that never existed, 410 for one
+that has expired or was used: both tell the partner to ask the citizen for a new one.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api.app import PARTNER_KEY, RouteAdder
+from api.errors import ApiError
+from services.sharing import CodeNotFound, CodeSpent, SharingService
+
+SCORES_SHARING_KEY: web.AppKey[SharingService] = web.AppKey("scores_sharing", SharingService)
+
+
+async def get_score(request: web.Request) -> web.Response:
+    code = request.match_info["code"]
+    sharing = request.app[SCORES_SHARING_KEY]
+    try:
+        if len(code) > 32:
+            raise CodeNotFound()
+        shared = await sharing.read_with_code(request[PARTNER_KEY].id, code)
+    except CodeNotFound as problem:
+        raise ApiError(404, str(problem)) from None
+    except CodeSpent as problem:
+        raise ApiError(410, str(problem)) from None
+    return web.json_response(
+        {
+            "band": shared.band,
+            "score": shared.score,
+            "computed_at": shared.computed_at.isoformat(),
+        }
+    )
+
+
+def score_routes(sharing: SharingService) -> RouteAdder:
+    def add(app: web.Application) -> None:
+        app[SCORES_SHARING_KEY] = sharing
+        app.router.add_get("/scores/{code}", get_score, name="partner.score")
+
+    return add

@@ -1,0 +1,101 @@
+"""/mydata (a JSON file of everything held) and /delete (erasure after confirmation).
+
+The confirmation is a conversation step (a dialog row): the Erase button only works while
+that step is open, so an old or forwarded button can't erase anyone.
+"""
+
+from __future__ import annotations
+
+import io
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import texts
+from handlers.context import BotContext
+from handlers.friends import edit_in_place
+from handlers.guards import registered_only
+from services.data_rights import DeletionBlocked
+from services.dialogs import Dialog
+from services.scores import NotRegistered
+
+DELETE_FLOW = "delete"
+BUTTON_PATTERN = r"^del:(yes|no)$"
+
+CONFIRM_TEXT = (
+    "Erase your Britizen account?\n\n"
+    "This deletes your profile, your score and its history, your friends and friend "
+    "requests, your invite link and referrals, repaid loans, payment records, offers, share "
+    "codes and who has looked at your score. It can't be undone.\n\n"
+    "We keep one thing: a one-way fingerprint of your NI number (not the number), so that "
+    "partners' reports about you are refused from now on, and so that if you join again you "
+    "won't be signed up for offers.\n\n"
+    "Want a copy first? Send /mydata before you confirm."
+)
+ERASED_TEXT = (
+    "Your account has been erased. Everything listed has been deleted; only the fingerprint "
+    "of your NI number is kept, for the reasons given. Thank you for using Britizen — send "
+    "/start if you ever want to come back."
+)
+KEPT_TEXT = "Nothing was deleted: your account stays as it is."
+
+
+@registered_only
+async def send_my_data(update: Update, context: BotContext) -> None:
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    export = await context.services.data_rights.export(user.id)
+    await message.reply_document(
+        io.BytesIO(export.content),
+        filename=export.filename,
+        caption=(
+            "Everything Britizen holds about you, as JSON: profile (NI number masked), "
+            "consents, scores and history, friends, loans and payments, payment events, "
+            "offers, score sharing and its access log, disputes and messages we sent."
+        ),
+    )
+
+
+@registered_only
+async def start_delete(update: Update, context: BotContext) -> None:
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    try:
+        await context.services.data_rights.check_deletable(user.id)
+    except DeletionBlocked as blocked:
+        await message.reply_text(str(blocked))
+        return
+    await context.services.dialogs.set(user.id, Dialog(DELETE_FLOW, "confirm", {}))
+    await message.reply_text(
+        CONFIRM_TEXT,
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton("Yes, erase everything", callback_data="del:yes")],
+                [InlineKeyboardButton("No, keep my account", callback_data="del:no")],
+            ]
+        ),
+    )
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    dialog = await context.services.dialogs.get(user.id)
+    if dialog is None or dialog.flow != DELETE_FLOW:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await context.services.dialogs.clear(user.id)
+    if query.data != "del:yes":
+        await query.answer()
+        await edit_in_place(update, KEPT_TEXT)
+        return
+    try:
+        await context.services.data_rights.erase(user.id)
+    except DeletionBlocked as blocked:
+        await query.answer()
+        await edit_in_place(update, str(blocked))
+        return
+    except NotRegistered:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer("Erased.")
+    await edit_in_place(update, ERASED_TEXT)

@@ -1,0 +1,232 @@
+"""/dispute for citizens and /review for admins. Wording here, logic in services.disputes.
+
+Both are short conversations kept as dialog rows: choose what to contest by buttons, then
+type a statement; an admin chooses Uphold or Reject, then types a note for the citizen.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import texts
+from handlers.context import BotContext
+from handlers.friends import edit_in_place
+from handlers.guards import registered_only
+from services.dialogs import Dialog
+from services.disputes import (
+    DECISIONS,
+    DIMENSION_NAMES,
+    MAX_STATEMENT,
+    BadStatement,
+    DisputeError,
+    QueueItem,
+)
+from services.scores import NotRegistered
+
+DISPUTE_FLOW = "dispute"
+REVIEW_FLOW = "review"
+BUTTON_PATTERN = r"^dsp:(dim|ev|dec)(:[a-z_0-9]+)?$"
+REVIEW_PATTERN = r"^rev:(up|rej):\d+$"
+NOT_ADMIN = "/review is for Britizen's reviewers. To contest something yourself, send /dispute."
+
+START_TEXT = (
+    "What would you like to contest? A person at Britizen reviews every dispute and you'll "
+    "hear the outcome here. A payment record you contest stops counting towards your score "
+    "until it has been reviewed."
+)
+
+
+def _button(text: str, data: str) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text, callback_data=data)]
+
+
+START_MARKUP = InlineKeyboardMarkup(
+    [
+        _button("A part of my score", "dsp:dim"),
+        _button("A payment record", "dsp:ev"),
+        _button("An automated decision (human review)", "dsp:dec"),
+    ]
+)
+
+
+@registered_only
+async def start_dispute(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(START_TEXT, reply_markup=START_MARKUP)
+
+
+async def _ask_statement(update: Update, context: BotContext, kind: str, subject: str) -> None:
+    user = update.effective_user
+    assert user is not None and update.callback_query is not None
+    label = await context.services.disputes.label(user.id, kind, subject)
+    await context.services.dialogs.set(
+        user.id, Dialog(DISPUTE_FLOW, "statement", {"kind": kind, "subject": subject})
+    )
+    await update.callback_query.answer()
+    await edit_in_place(
+        update,
+        f"You're contesting {label}.\n\nIn a few sentences (up to {MAX_STATEMENT} characters), "
+        "tell us what is wrong and what you believe is right. /cancel stops here.",
+    )
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    parts = (query.data or "").split(":")
+    try:
+        if len(parts) == 3:
+            kind = {"dim": "dimension", "ev": "event", "dec": "decision"}[parts[1]]
+            await _ask_statement(update, context, kind, parts[2])
+            return
+        await query.answer()
+        if parts[1] == "dim":
+            rows = [_button(name, f"dsp:dim:{key}") for key, name in DIMENSION_NAMES.items()]
+            await edit_in_place(
+                update, "Which part of your score? /why explains each.", InlineKeyboardMarkup(rows)
+            )
+        elif parts[1] == "dec":
+            rows = [_button(label, f"dsp:dec:{key}") for key, label in DECISIONS.items()]
+            await edit_in_place(
+                update, "Which decision should a person look at?", InlineKeyboardMarkup(rows)
+            )
+        else:
+            events = await context.services.disputes.events(user.id)
+            if not events:
+                await edit_in_place(
+                    update,
+                    "There are no payment records on your account yet, so there's nothing of "
+                    "that kind to contest. /dispute offers the other choices.",
+                )
+                return
+            rows = [
+                _button(
+                    f"{e.occurred_on:%d %b %Y} · {e.source} · {e.outcome.replace('_', ' ')}"
+                    + (" (contested)" if e.disputed else ""),
+                    f"dsp:ev:{e.id}",
+                )
+                for e in events
+            ]
+            await edit_in_place(
+                update,
+                "Which payment record? The most recent are listed.",
+                InlineKeyboardMarkup(rows),
+            )
+    except (DisputeError, NotRegistered, KeyError):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+async def on_dispute_text(update: Update, context: BotContext, dialog: Dialog) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and message.text is not None
+    try:
+        opened = await context.services.disputes.open(
+            user.id, dialog.data["kind"], dialog.data["subject"], message.text
+        )
+    except DisputeError as refusal:
+        await message.reply_text(str(refusal))
+        if isinstance(refusal, BadStatement):
+            return  # still at the statement step: they can send a better one
+        await context.services.dialogs.clear(user.id)
+        return
+    await context.services.dialogs.clear(user.id)
+    extra = (
+        " That record no longer counts towards your score until it has been reviewed."
+        if opened.kind == "event"
+        else ""
+    )
+    await message.reply_text(
+        f"Thank you. Dispute #{opened.id} about {opened.subject_label} is with our reviewers."
+        f"{extra} You'll hear the outcome here."
+    )
+
+
+# --- admins -----------------------------------------------------------------------------------
+
+
+def _is_admin(context: BotContext, user_id: int) -> bool:
+    return user_id in context.bot_data.admin_ids
+
+
+def queue_text(item: QueueItem) -> str:
+    lines = [
+        f"Dispute #{item.id} ({item.waiting} waiting) from {item.citizen_name}",
+        f"About: {item.subject_label}",
+        f"Statement: {item.statement}",
+    ]
+    if item.event is not None:
+        lines.append(
+            f"Record: {item.event.kind.replace('_', ' ')}, {item.event.outcome.replace('_', ' ')}"
+            f" on {item.event.occurred_on.isoformat()}, from {item.event.source} "
+            "(left out of scoring while open)"
+        )
+    lines.append("\nUphold (the citizen is right) or reject? You'll be asked for a note.")
+    return "\n".join(lines)
+
+
+def queue_markup(item: QueueItem) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Uphold", callback_data=f"rev:up:{item.id}"),
+                InlineKeyboardButton("Reject", callback_data=f"rev:rej:{item.id}"),
+            ]
+        ]
+    )
+
+
+async def show_review(update: Update, context: BotContext) -> None:
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    if not _is_admin(context, user.id):
+        await message.reply_text(NOT_ADMIN)
+        return
+    item = await context.services.disputes.next_in_queue()
+    if item is None:
+        await message.reply_text("No disputes are waiting for review.")
+        return
+    await message.reply_text(queue_text(item), reply_markup=queue_markup(item))
+
+
+async def on_review_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    if not _is_admin(context, user.id):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    _, verdict, raw_id = (query.data or "").split(":")
+    upheld = verdict == "up"
+    await context.services.dialogs.set(
+        user.id, Dialog(REVIEW_FLOW, "note", {"id": int(raw_id), "upheld": upheld})
+    )
+    await query.answer()
+    await edit_in_place(
+        update,
+        f"{'Upholding' if upheld else 'Rejecting'} dispute #{raw_id}. Type a short note for the "
+        "citizen explaining the decision (they will see it). /cancel to decide later.",
+    )
+
+
+async def on_review_text(update: Update, context: BotContext, dialog: Dialog) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and message.text is not None
+    await context.services.dialogs.clear(user.id)
+    if not _is_admin(context, user.id):
+        await message.reply_text(NOT_ADMIN)
+        return
+    try:
+        decision = await context.services.disputes.review(
+            int(dialog.data["id"]), user.id, bool(dialog.data["upheld"]), message.text
+        )
+    except DisputeError as refusal:
+        await message.reply_text(str(refusal))
+        return
+    await message.reply_text(
+        f"Dispute #{decision.id} {'upheld' if decision.upheld else 'rejected'}; the citizen "
+        "has been told, with your note."
+    )
+    item = await context.services.disputes.next_in_queue()
+    if item is None:
+        await message.reply_text("That was the last one: no disputes are waiting.")
+    else:
+        await message.reply_text(queue_text(item), reply_markup=queue_markup(item))

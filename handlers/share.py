@@ -1,0 +1,93 @@
+"""/share: a one-time code for a third party, who has looked at your score, and the Allow /
+Deny buttons on a partner's request. Logic lives in services.sharing."""
+
+from __future__ import annotations
+
+import functools
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import texts
+from handlers.context import BotContext
+from handlers.friends import edit_in_place
+from handlers.guards import Handler, registered_only
+from services.scores import NotRegistered
+from services.sharing import ALLOW, BUTTON_PATTERN, AccessEntry, NewCode, NoLongerAvailable
+
+__all__ = ["BUTTON_PATTERN", "on_button", "show_share"]
+
+NEW_CODE = "share:new"
+
+
+def share_text(code: NewCode, log: list[AccessEntry], context: BotContext) -> str:
+    until = code.expires_at.astimezone(context.timezone).strftime("%H:%M")
+    lines = [
+        f"Your one-time code: {code.code}",
+        "",
+        f"Give it only to someone you want to see your score. It works once, until {until} "
+        "(10 minutes). They see your band, your score and when it was computed — nothing else. "
+        "Making a new code cancels this one.",
+        "",
+    ]
+    if log:
+        lines.append("Who has looked at your score:")
+        lines += [
+            f"• {e.partner} — {texts.format_time(e.at, context.timezone)} "
+            f"({'with a code' if e.via == 'code' else 'you allowed it'})"
+            for e in log
+        ]
+    else:
+        lines.append("Nobody has looked at your score yet.")
+    return "\n".join(lines)
+
+
+MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Make a new code", callback_data=NEW_CODE)]])
+
+
+@registered_only
+async def show_share(update: Update, context: BotContext) -> None:
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    sharing = context.services.sharing
+    code = await sharing.new_code(user.id)
+    log = await sharing.access_log(user.id)
+    await message.reply_text(share_text(code, log, context), reply_markup=MARKUP)
+
+
+def _stale_safe(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        try:
+            await handler(update, context)
+        except (NoLongerAvailable, NotRegistered, ValueError):
+            assert update.callback_query is not None
+            await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+    return guarded
+
+
+@_stale_safe
+async def on_button(update: Update, context: BotContext) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    sharing = context.services.sharing
+    parts = (query.data or "").split(":")
+    if parts[1] == "new":
+        code = await sharing.new_code(user.id)
+        log = await sharing.access_log(user.id)
+        await query.answer("New code made; the old one no longer works.")
+        await edit_in_place(update, share_text(code, log, context), MARKUP)
+        return
+    allow = parts[1] == ALLOW
+    partner = await sharing.answer_request(user.id, int(parts[2]), allow)
+    await query.answer()
+    if allow:
+        await edit_in_place(
+            update,
+            f"Allowed: {partner} can see your band, score and when it was computed, once. "
+            "You'll be told when they look; /share lists every look.",
+        )
+    else:
+        await edit_in_place(
+            update, f"Denied: {partner} is told only that you said no. Nothing was shared."
+        )

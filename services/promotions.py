@@ -1,0 +1,571 @@
+"""Sponsors' promotions: create, list, look up and cancel; the audience rule; vouchers; counts.
+
+The request shape and its rules are the pydantic models below (one place: the HTTP API reads
+its body with them, and the OpenAPI document is generated from them). Rules that need the
+clock (expiry in the future, after the start) are checked by PromotionService.create.
+
+The audience (contract of issue 6): opted-in, reachable citizens; if a minimum score is set,
+their current score is at least it (no score row: not included); if districts are set, their
+postcode district is one of them; at most ``max_recipients`` people, lowest citizen id first.
+``audience_select`` is that rule as one SQL query, shared by the count at creation and by the
+fan-out's INSERT ... SELECT, so the number a sponsor is told is the number the engine uses.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field
+from pydantic_core import PydanticCustomError
+from sqlalchemy import ColumnElement, Select, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.model import BANDS
+from services.clock import Clock, as_aware_utc, system_clock
+from services.promotion_messages import (
+    MAX_BUTTON_LABEL_LENGTH,
+    MAX_BUTTON_URL_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+)
+from services.validation import InvalidPostcode, normalise_postcode_district
+from storage.db import Database
+from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score
+
+# -- limits --------------------------------------------------------------------------------------
+
+MAX_VOUCHER_CODE_LENGTH = 64
+MAX_UNIQUE_VOUCHERS = 100_000
+MAX_DISTRICTS = 500
+MAX_RECIPIENTS = 10_000_000
+# A promotion is an offer, not a standing order: it starts within a year and lasts at most one.
+MAX_LEAD_TIME = timedelta(days=366)
+MAX_DURATION = timedelta(days=366)
+
+BAND_FLOORS: dict[str, int] = {band.name: band.lower for band in BANDS}
+BandName = Literal["Poor", "Fair", "Good", "Very good", "Excellent"]
+
+# Unique codes: uppercase letters and digits without the look-alikes 0/O, 1/I/L. 31 symbols,
+# 10 of them per code: 31**10 is about 8e14, so 100,000 codes collide with odds of ~1e-5
+# (and a collision is simply drawn again).
+VOUCHER_ALPHABET = "".join(ch for ch in string.ascii_uppercase + string.digits if ch not in "0O1IL")
+VOUCHER_CODE_LENGTH = 10
+
+# Outbox statuses as the sponsor sees them.
+COUNT_NAMES = ("targeted", "queued", "sent", "failed", "unreachable", "uncertain", "cancelled")
+
+
+# -- the request -----------------------------------------------------------------------------
+
+
+def telegram_length(value: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (most emoji count as two)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def _max_telegram_length(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if telegram_length(value) > limit:
+            raise PydanticCustomError(
+                "telegram_length",
+                "must be at most {limit} characters as Telegram counts them "
+                "(most emoji count as two)",
+                {"limit": limit},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _printable_line(value: str) -> str:
+    if any(not ch.isprintable() for ch in value):
+        raise PydanticCustomError("printable", "must be one line of printable characters")
+    return value
+
+
+def _https_url(value: str) -> str:
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise PydanticCustomError("https_url", "must be a URL without spaces")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError as exc:
+        raise PydanticCustomError("https_url", "must be a valid https:// URL") from exc
+    if parts.scheme.lower() != "https":
+        raise PydanticCustomError("https_url", "must start with https:// (https links only)")
+    if not hostname:
+        raise PydanticCustomError("https_url", "must name a host, e.g. https://example.com/offer")
+    return value
+
+
+def _district(value: str) -> str:
+    try:
+        return normalise_postcode_district(value)
+    except InvalidPostcode as exc:
+        raise PydanticCustomError("postcode_district", exc.message) from exc
+
+
+def _unique_districts(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+StrictInt = Annotated[int, Field(strict=True)]
+
+
+class _Model(BaseModel):
+    # Unknown fields are refused by name, so a typo ("expire_at") is a clear 422, not ignored.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ButtonIn(_Model):
+    """An optional link button under the message."""
+
+    label: Annotated[
+        str, Field(min_length=1, max_length=MAX_BUTTON_LABEL_LENGTH, description="Its text."),
+        _max_telegram_length(MAX_BUTTON_LABEL_LENGTH), AfterValidator(_printable_line),
+    ]  # fmt: skip
+    url: Annotated[
+        str, Field(min_length=1, max_length=MAX_BUTTON_URL_LENGTH, description="An https:// URL."),
+        AfterValidator(_https_url),
+    ]  # fmt: skip
+
+
+class AudienceIn(_Model):
+    """Who receives it. Only citizens who opted in to offers and can be reached, always."""
+
+    min_band: BandName | None = Field(
+        default=None, description="At least this score band (its floor is used as a minimum)."
+    )
+    min_score: Annotated[StrictInt, Field(ge=350, le=950)] | None = Field(
+        default=None, description="At least this current score (350-950)."
+    )
+    postcode_districts: (
+        Annotated[
+            list[Annotated[str, AfterValidator(_district)]],
+            Field(min_length=1, max_length=MAX_DISTRICTS),
+            AfterValidator(_unique_districts),
+        ]
+        | None
+    ) = Field(default=None, description="Only these postcode districts, e.g. `SO17`.")
+    max_recipients: Annotated[StrictInt, Field(ge=1, le=MAX_RECIPIENTS)] | None = Field(
+        default=None, description="At most this many people (lowest citizen id first)."
+    )
+
+    def effective_min_score(self) -> int | None:
+        """The higher of min_score and the floor of min_band (what the audience uses)."""
+        floors = [
+            value
+            for value in (self.min_score, BAND_FLOORS.get(self.min_band or ""))
+            if value is not None
+        ]
+        return max(floors) if floors else None
+
+
+class NoVouchers(_Model):
+    kind: Literal["none"]
+
+
+class SharedVoucher(_Model):
+    """One code shown to everyone who taps Redeem."""
+
+    kind: Literal["shared"]
+    code: Annotated[
+        str, Field(min_length=1, max_length=MAX_VOUCHER_CODE_LENGTH),
+        AfterValidator(_printable_line),
+    ]  # fmt: skip
+
+
+class UniqueVouchers(_Model):
+    """``count`` distinct codes made by Britizen, one per person who taps Redeem."""
+
+    kind: Literal["unique"]
+    count: Annotated[StrictInt, Field(ge=1, le=MAX_UNIQUE_VOUCHERS)]
+
+
+VouchersIn = Annotated[
+    NoVouchers | SharedVoucher | UniqueVouchers,
+    Discriminator(
+        "kind",
+        custom_error_type="voucher_kind",
+        custom_error_message="kind must be one of 'none', 'shared' or 'unique'",
+    ),
+]
+
+
+class PromotionDraft(_Model):
+    """The body of ``POST /api/v1/promotions``."""
+
+    title: Annotated[
+        str, Field(min_length=1, max_length=MAX_TITLE_LENGTH),
+        _max_telegram_length(MAX_TITLE_LENGTH),
+    ]  # fmt: skip
+    text: Annotated[
+        str, Field(min_length=1, max_length=MAX_TEXT_LENGTH, description="Plain text, no markup."),
+        _max_telegram_length(MAX_TEXT_LENGTH),
+    ]  # fmt: skip
+    button: ButtonIn | None = None
+    audience: AudienceIn = Field(default_factory=AudienceIn)
+    starts_at: AwareDatetime | None = Field(
+        default=None,
+        description="ISO 8601 with a UTC offset; null or omitted (or in the past) means now.",
+    )
+    expires_at: AwareDatetime = Field(
+        description="ISO 8601 with a UTC offset; in the future and after starts_at."
+    )
+    vouchers: VouchersIn = Field(default_factory=lambda: NoVouchers(kind="none"))
+
+
+# -- results and errors ----------------------------------------------------------------------
+
+
+class PromotionNotFound(Exception):
+    """No promotion with that id belongs to this sponsor (another sponsor's looks the same)."""
+
+
+class InvalidPromotion(ValueError):
+    """Fields that failed a rule needing more than the body (the clock); path -> message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class SentMinute:
+    minute: datetime
+    count: int
+
+
+@dataclass(frozen=True)
+class PromotionView:
+    """A promotion with its live counts, as the sponsor sees it."""
+
+    promotion: Promotion
+    counts: dict[str, int]
+    sent_per_minute: list[SentMinute] | None = None
+
+    @property
+    def status(self) -> str:
+        # Fanned out and nothing left to send: the sponsor sees "completed".
+        if self.promotion.status == "sending" and self.counts.get("queued", 0) == 0:
+            return "completed"
+        return self.promotion.status
+
+
+@dataclass
+class _Counts:
+    by_status: dict[str, int] = field(default_factory=dict)
+    redeemed: int = 0
+
+
+# -- the audience ------------------------------------------------------------------------------
+
+
+def audience_select(
+    *columns: Any,
+    min_score: int | None,
+    districts: Sequence[str] | None,
+    max_recipients: int | None,
+) -> Select[Any]:
+    """The audience rule as one query selecting ``columns`` (Citizen/Score columns, literals)."""
+    query = (
+        select(*columns)
+        .select_from(Citizen)
+        .where(Citizen.marketing_opt_in.is_(True), Citizen.unreachable_at.is_(None))
+    )
+    if min_score is not None:
+        # An inner join: someone with no score yet is not in a score-limited audience.
+        query = query.join(Score, Score.citizen_id == Citizen.id).where(Score.score >= min_score)
+    if districts:
+        query = query.where(Citizen.postcode_district.in_(list(districts)))
+    if max_recipients is not None:
+        # Only a cap needs an order (lowest ids first). Without one the rows go in as the scan
+        # finds them: sorting 100,000 rows that carry the message text spilled to disk on
+        # PostgreSQL, for an order nobody relies on (the dispatcher orders by priority, id).
+        query = query.order_by(Citizen.id).limit(max_recipients)
+    return query
+
+
+def promotion_audience(promotion: Promotion, *columns: Any) -> Select[Any]:
+    return audience_select(
+        *columns,
+        min_score=promotion.audience_min_score,
+        districts=promotion.audience_districts,
+        max_recipients=promotion.audience_max_recipients,
+    )
+
+
+def in_audience(
+    promotion: Promotion,
+    *,
+    marketing_opt_in: bool,
+    unreachable: bool,
+    score: int | None,
+    district: str | None,
+) -> bool:
+    """The same rule for one person in Python (for /offers); max_recipients is not applied
+    here (it depends on everyone else), the fan-out's queued rows are the truth for that."""
+    if not marketing_opt_in or unreachable:
+        return False
+    if promotion.audience_min_score is not None and (
+        score is None or score < promotion.audience_min_score
+    ):
+        return False
+    return not (promotion.audience_districts and district not in promotion.audience_districts)
+
+
+# -- vouchers --------------------------------------------------------------------------------
+
+
+def generate_voucher_codes(count: int) -> list[str]:
+    """``count`` distinct random codes (see VOUCHER_ALPHABET), from the OS's CSPRNG.
+
+    Vectorised: random bytes below 248 (= 8 x 31) taken modulo 31 are uniform over the alphabet,
+    so there is no modulo bias and no Python loop per character.
+    """
+    alphabet = np.frombuffer(VOUCHER_ALPHABET.encode(), dtype=np.uint8)
+    size = len(VOUCHER_ALPHABET)
+    limit = 256 - 256 % size
+    codes: set[str] = set()
+    while len(codes) < count:
+        missing = count - len(codes)
+        needed = missing * VOUCHER_CODE_LENGTH
+        raw = np.frombuffer(secrets.token_bytes(needed * 2 + 64), dtype=np.uint8)
+        raw = raw[raw < limit][:needed]
+        if len(raw) < needed:
+            continue  # astronomically unlikely: draw again
+        chars = alphabet[raw % size].reshape(missing, VOUCHER_CODE_LENGTH)
+        codes.update(row.tobytes().decode() for row in chars)
+    return list(codes)
+
+
+async def _insert_vouchers(
+    session: AsyncSession, promotion_id: int, codes: list[str], *, postgresql: bool
+) -> None:
+    """All codes in one statement: an array (PostgreSQL) or JSON array (SQLite) parameter
+    unnested by the database, instead of 100,000 bound rows."""
+    if postgresql:
+        statement = text(
+            "INSERT INTO vouchers (promotion_id, code) "
+            "SELECT :promotion_id, unnest(CAST(:codes AS TEXT[]))"
+        )
+        await session.execute(statement, {"promotion_id": promotion_id, "codes": codes})
+    else:
+        statement = text(
+            "INSERT INTO vouchers (promotion_id, code) "
+            "SELECT :promotion_id, value FROM json_each(:codes)"
+        )
+        await session.execute(statement, {"promotion_id": promotion_id, "codes": json.dumps(codes)})
+
+
+# -- the service -------------------------------------------------------------------------------
+
+
+class PromotionService:
+    def __init__(
+        self, db: Database, clock: Clock = system_clock, timezone: ZoneInfo | None = None
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._timezone = timezone or ZoneInfo("Europe/London")
+
+    def _check_times(self, draft: PromotionDraft, now: datetime) -> tuple[datetime, datetime]:
+        problems: dict[str, str] = {}
+        starts = now if draft.starts_at is None else max(as_aware_utc(draft.starts_at), now)
+        expires = as_aware_utc(draft.expires_at)
+        if expires <= now:
+            problems["expires_at"] = "must be in the future"
+        elif expires <= starts:
+            problems["expires_at"] = "must be after starts_at"
+        elif expires - starts > MAX_DURATION:
+            problems["expires_at"] = f"must be at most {MAX_DURATION.days} days after the start"
+        if starts - now > MAX_LEAD_TIME:
+            problems["starts_at"] = f"must be within {MAX_LEAD_TIME.days} days from now"
+        if problems:
+            raise InvalidPromotion(problems)
+        return starts, expires
+
+    async def create(self, sponsor_id: int, draft: PromotionDraft) -> PromotionView:
+        """Store a promotion (and its unique vouchers) and count its audience right now.
+
+        Status is ``scheduled``; the fan-out (notifications.promotions) queues it when its
+        start comes. Raises InvalidPromotion for rules that need the clock.
+        """
+        now = self._clock()
+        starts, expires = self._check_times(draft, now)
+        audience = draft.audience
+        vouchers = draft.vouchers
+        promotion = Promotion(
+            sponsor_id=sponsor_id,
+            title=draft.title,
+            text=draft.text,
+            button_label=draft.button.label if draft.button else None,
+            button_url=draft.button.url if draft.button else None,
+            audience_min_band=audience.min_band,
+            audience_min_score=audience.effective_min_score(),
+            audience_districts=audience.postcode_districts,
+            audience_max_recipients=audience.max_recipients,
+            starts_at=starts,
+            expires_at=expires,
+            voucher_kind=vouchers.kind,
+            voucher_code=vouchers.code if isinstance(vouchers, SharedVoucher) else None,
+            voucher_count=vouchers.count if isinstance(vouchers, UniqueVouchers) else None,
+            status="scheduled",
+            targeted=0,
+            created_at=now,
+        )
+        codes = (
+            generate_voucher_codes(vouchers.count) if isinstance(vouchers, UniqueVouchers) else []
+        )
+        async with self._db.transaction() as session:
+            session.add(promotion)
+            await session.flush()
+            if codes:
+                await _insert_vouchers(
+                    session, promotion.id, codes, postgresql=not self._db.is_sqlite
+                )
+            matched = promotion_audience(promotion, Citizen.id).subquery()
+            promotion.targeted = int(
+                await session.scalar(select(func.count()).select_from(matched)) or 0
+            )
+        return PromotionView(promotion, self._empty_counts(promotion))
+
+    async def list_for(self, sponsor_id: int) -> list[PromotionView]:
+        """The sponsor's promotions, newest first, each with its live counts."""
+        async with self._db.transaction() as session:
+            promotions = list(
+                (
+                    await session.scalars(
+                        select(Promotion)
+                        .where(Promotion.sponsor_id == sponsor_id)
+                        .order_by(Promotion.created_at.desc(), Promotion.id.desc())
+                    )
+                ).all()
+            )
+            counts = await self._counts(
+                session, select(Promotion.id).where(Promotion.sponsor_id == sponsor_id)
+            )
+        return [PromotionView(p, self._as_counts(p, counts.get(p.id))) for p in promotions]
+
+    async def get(self, sponsor_id: int, promotion_id: int) -> PromotionView:
+        """One promotion with its counts and sends per minute; PromotionNotFound if it is not
+        this sponsor's."""
+        async with self._db.transaction() as session:
+            promotion = await self._owned(session, sponsor_id, promotion_id)
+            counts = await self._counts(session, [promotion.id])
+            minutes = await self._sent_per_minute(session, promotion.id)
+        return PromotionView(
+            promotion, self._as_counts(promotion, counts.get(promotion.id)), minutes
+        )
+
+    async def cancel(self, sponsor_id: int, promotion_id: int) -> PromotionView:
+        """Stop a promotion: nothing more is sent. Idempotent; an expired one stays expired."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            # The write comes first: it takes the row lock (PostgreSQL) or the write lock
+            # (SQLite), so a fan-out of this promotion either finished before it (and its rows
+            # are cancelled below) or starts after it (and finds the promotion cancelled).
+            await session.execute(
+                update(Promotion)
+                .where(
+                    Promotion.id == promotion_id,
+                    Promotion.sponsor_id == sponsor_id,
+                    Promotion.status.in_(("scheduled", "sending")),
+                )
+                .values(status="cancelled", cancelled_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            promotion = await self._owned(session, sponsor_id, promotion_id)
+            if promotion.status == "cancelled":
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.promotion_id == promotion_id,
+                        OutboxMessage.status == "pending",
+                    )
+                    .values(status="cancelled", last_error="cancelled by the sponsor")
+                    .execution_options(synchronize_session=False)
+                )
+        return await self.get(sponsor_id, promotion_id)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    async def _owned(session: AsyncSession, sponsor_id: int, promotion_id: int) -> Promotion:
+        promotion = await session.scalar(
+            select(Promotion)
+            .where(Promotion.id == promotion_id, Promotion.sponsor_id == sponsor_id)
+            .execution_options(populate_existing=True)
+        )
+        if promotion is None:
+            raise PromotionNotFound(promotion_id)
+        return promotion
+
+    @staticmethod
+    async def _counts(session: AsyncSession, wanted: Any) -> dict[int, _Counts]:
+        """Counts per promotion for ``wanted`` (a list of ids, or a subquery of them: a
+        sponsor with thousands of promotions stays one query, under PostgreSQL's parameter
+        limit)."""
+        counts: dict[int, _Counts] = {}
+        rows = await session.execute(
+            select(OutboxMessage.promotion_id, OutboxMessage.status, func.count())
+            .where(OutboxMessage.promotion_id.in_(wanted))
+            .group_by(OutboxMessage.promotion_id, OutboxMessage.status)
+        )
+        for promotion_id, status, count in rows.all():
+            counts.setdefault(int(promotion_id or 0), _Counts()).by_status[str(status)] = int(count)
+        redeemed = await session.execute(
+            select(Redemption.promotion_id, func.count())
+            .where(Redemption.promotion_id.in_(wanted))
+            .group_by(Redemption.promotion_id)
+        )
+        for promotion_id, count in redeemed.all():
+            counts.setdefault(int(promotion_id or 0), _Counts()).redeemed = int(count)
+        return counts
+
+    @staticmethod
+    def _empty_counts(promotion: Promotion) -> dict[str, int]:
+        return PromotionService._as_counts(promotion, None)
+
+    @staticmethod
+    def _as_counts(promotion: Promotion, counts: _Counts | None) -> dict[str, int]:
+        counts = counts or _Counts()
+        by_status = counts.by_status
+        return {
+            "targeted": promotion.targeted,
+            "queued": by_status.get("pending", 0) + by_status.get("sending", 0),
+            "sent": by_status.get("sent", 0),
+            "failed": by_status.get("failed", 0),
+            "unreachable": by_status.get("unreachable", 0),
+            "uncertain": by_status.get("uncertain", 0),
+            "cancelled": by_status.get("cancelled", 0),
+            "redeemed": counts.redeemed,
+        }
+
+    async def _sent_per_minute(self, session: AsyncSession, promotion_id: int) -> list[SentMinute]:
+        if not self._db.is_sqlite:
+            minute: ColumnElement[Any] = func.to_char(
+                func.date_trunc("minute", func.timezone("UTC", OutboxMessage.sent_at)),
+                "YYYY-MM-DD HH24:MI",
+            )
+        else:
+            minute = func.strftime("%Y-%m-%d %H:%M", OutboxMessage.sent_at)
+        rows = await session.execute(
+            select(minute.label("minute"), func.count())
+            .where(OutboxMessage.promotion_id == promotion_id, OutboxMessage.status == "sent")
+            .group_by(minute)
+            .order_by(minute)
+        )
+        return [
+            SentMinute(as_aware_utc(datetime.strptime(str(m), "%Y-%m-%d %H:%M")), int(count))
+            for m, count in rows.all()
+        ]

@@ -1,0 +1,336 @@
+"""Score sharing only with consent: one-time codes, partners' access requests, the access log.
+
+A citizen's score leaves Britizen in two ways, both their decision:
+
+- ``/share`` makes a one-time code (valid :data:`CODE_TTL`, single use) that they hand to a
+  third party, who reads the score once with ``GET /api/v1/scores/{code}``;
+- a partner asks (``POST /api/v1/access-requests`` with the NI number) and the citizen gets
+  Allow / Deny buttons; an allowed request can be read once.
+
+Either way the partner gets band, score and computed time, nothing else, and every read is
+logged in ``score_accesses`` (what /share lists). Codes are stored only as keyed hashes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.clock import Clock, as_aware_utc
+from services.friends import citizen_by_telegram_id
+from services.secrets import keyed_hash, ni_number_hash
+from storage.db import Database
+from storage.models import (
+    AccessRequest,
+    Citizen,
+    OutboxMessage,
+    Partner,
+    Score,
+    ScoreAccess,
+    ShareCode,
+)
+
+CODE_TTL = timedelta(minutes=10)
+REQUEST_TTL = timedelta(hours=24)
+CODE_PURPOSE = "share-code"
+# No 0/O, 1/I/L: a code is read out over the phone or typed from a screen.
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_CODE_LENGTH = 8
+ACCESS_LOG_SHOWN = 10
+SHARING_PRIORITY = 5
+ALLOW, DENY = "allow", "deny"
+BUTTON_PATTERN = r"^share:(new|allow:\d+|deny:\d+)$"
+
+
+class SharingError(Exception):
+    """A refusal fit to show; the message is plain English."""
+
+
+class CodeNotFound(SharingError):
+    def __init__(self) -> None:
+        super().__init__("no score is shared under this code; check it was typed correctly")
+
+
+class CodeSpent(SharingError):
+    def __init__(self, *, expired: bool) -> None:
+        super().__init__(
+            "this code has expired: codes are valid for 10 minutes; ask the person for a new one"
+            if expired
+            else "this code has already been used: each code works once; ask for a new one"
+        )
+
+
+class RequestNotFound(SharingError):
+    def __init__(self) -> None:
+        super().__init__("no such access request")
+
+
+class NoLongerAvailable(SharingError):
+    def __init__(self) -> None:
+        super().__init__("This request is no longer open.")
+
+
+@dataclass(frozen=True)
+class SharedScore:
+    score: int
+    band: str
+    computed_at: datetime
+
+
+@dataclass(frozen=True)
+class NewCode:
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    partner: str
+    via: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequestState:
+    id: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    score: SharedScore | None = None
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def request_text(partner: str) -> str:
+    return (
+        f"{partner} asks to see your Britizen score (your band, score and when it was "
+        "computed — nothing else). Allow it once, or deny: they are only told your answer."
+    )
+
+
+def request_markup(request_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {"text": "Allow", "callback_data": f"share:{ALLOW}:{request_id}"},
+                {"text": "Deny", "callback_data": f"share:{DENY}:{request_id}"},
+            ]
+        ]
+    }
+
+
+def _queue(
+    session: AsyncSession,
+    to: Citizen,
+    text: str,
+    kind: str,
+    now: datetime,
+    markup: dict[str, Any] | None = None,
+) -> None:
+    if to.unreachable_at is not None:
+        return
+    session.add(
+        OutboxMessage(
+            chat_id=to.chat_id,
+            citizen_id=to.id,
+            kind=kind,
+            priority=SHARING_PRIORITY,
+            text=text,
+            reply_markup=markup,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+class SharingService:
+    def __init__(self, db: Database, secret_key: bytes, clock: Clock) -> None:
+        self._db = db
+        self._key = secret_key
+        self._clock = clock
+
+    def _hash(self, code: str) -> str:
+        return keyed_hash(self._key, CODE_PURPOSE, normalise_code(code))
+
+    # --- citizen side ---------------------------------------------------------------------
+
+    async def new_code(self, telegram_id: int) -> NewCode:
+        """A fresh code; any earlier unused one stops working, so only one is ever live."""
+        now = self._clock()
+        code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+        async with self._db.transaction() as session:
+            me = await citizen_by_telegram_id(session, telegram_id)
+            await session.execute(
+                update(ShareCode)
+                .where(ShareCode.citizen_id == me.id, ShareCode.used_at.is_(None))
+                .values(expires_at=now)
+            )
+            session.add(
+                ShareCode(
+                    citizen_id=me.id,
+                    code_hash=self._hash(code),
+                    created_at=now,
+                    expires_at=now + CODE_TTL,
+                )
+            )
+        return NewCode(format_code(code), now + CODE_TTL)
+
+    async def access_log(
+        self, telegram_id: int, limit: int = ACCESS_LOG_SHOWN
+    ) -> list[AccessEntry]:
+        async with self._db.transaction() as session:
+            me = await citizen_by_telegram_id(session, telegram_id)
+            rows = await session.execute(
+                select(Partner.name, ScoreAccess.via, ScoreAccess.accessed_at)
+                .join(Partner, Partner.id == ScoreAccess.partner_id)
+                .where(ScoreAccess.citizen_id == me.id)
+                .order_by(ScoreAccess.accessed_at.desc(), ScoreAccess.id.desc())
+                .limit(limit)
+            )
+            return [AccessEntry(name, via, as_aware_utc(at)) for name, via, at in rows]
+
+    async def answer_request(self, telegram_id: int, request_id: int, allow: bool) -> str:
+        """Allow or deny a partner's request; returns the partner's name."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            me = await citizen_by_telegram_id(session, telegram_id)
+            row = await session.get(AccessRequest, request_id)
+            if (
+                row is None
+                or row.citizen_id != me.id
+                or row.status != "pending"
+                or as_aware_utc(row.expires_at) <= now
+            ):
+                raise NoLongerAvailable()
+            row.status = "allowed" if allow else "denied"
+            row.answered_at = now
+            partner = await session.get(Partner, row.partner_id)
+            assert partner is not None
+            return partner.name
+
+    # --- partner side ---------------------------------------------------------------------
+
+    async def read_with_code(self, partner_id: int, code: str) -> SharedScore:
+        now = self._clock()
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(ShareCode).where(ShareCode.code_hash == self._hash(code))
+            )
+            if row is None:
+                raise CodeNotFound()
+            if row.used_at is not None:
+                raise CodeSpent(expired=False)
+            if as_aware_utc(row.expires_at) <= now:
+                raise CodeSpent(expired=True)
+            # Single use even when two requests race: only one UPDATE finds it unused.
+            claimed = await session.execute(
+                update(ShareCode)
+                .where(ShareCode.id == row.id, ShareCode.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise CodeSpent(expired=False)
+            return await self._read(session, row.citizen_id, partner_id, "code", now)
+
+    async def request_access(self, partner_id: int, canonical_ni: str) -> RequestState:
+        """Ask the citizen with this NI number. Unknown numbers get a request that just stays
+        pending until it expires, so the answer never says who is registered."""
+        now = self._clock()
+        ni_hash = ni_number_hash(self._key, canonical_ni)
+        async with self._db.transaction() as session:
+            citizen = await session.scalar(select(Citizen).where(Citizen.ni_hash == ni_hash))
+            partner = await session.get(Partner, partner_id)
+            assert partner is not None
+            if citizen is not None:
+                # One open question per partner at a time: asking again doesn't message the
+                # citizen again, it answers with the request already waiting.
+                waiting = await session.scalar(
+                    select(AccessRequest).where(
+                        AccessRequest.partner_id == partner_id,
+                        AccessRequest.citizen_id == citizen.id,
+                        AccessRequest.status == "pending",
+                        AccessRequest.expires_at > now,
+                    )
+                )
+                if waiting is not None:
+                    return RequestState(
+                        waiting.id,
+                        waiting.status,
+                        as_aware_utc(waiting.created_at),
+                        as_aware_utc(waiting.expires_at),
+                    )
+            row = AccessRequest(
+                partner_id=partner_id,
+                citizen_id=None if citizen is None else citizen.id,
+                status="pending",
+                created_at=now,
+                expires_at=now + REQUEST_TTL,
+            )
+            session.add(row)
+            await session.flush()
+            if citizen is not None:
+                _queue(
+                    session,
+                    citizen,
+                    request_text(partner.name),
+                    "access_request",
+                    now,
+                    request_markup(row.id),
+                )
+            return RequestState(row.id, row.status, now, now + REQUEST_TTL)
+
+    async def read_request(self, partner_id: int, request_id: int) -> RequestState:
+        """The request's status; the first read after the citizen allowed it carries the score
+        (and uses the permission up)."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            row = await session.get(AccessRequest, request_id)
+            if row is None or row.partner_id != partner_id:
+                raise RequestNotFound()
+            expires = as_aware_utc(row.expires_at)
+            if row.status in ("pending", "allowed") and expires <= now:
+                row.status = "expired"
+            shared: SharedScore | None = None
+            if row.status == "allowed" and row.citizen_id is not None:
+                claimed = await session.execute(
+                    update(AccessRequest)
+                    .where(AccessRequest.id == row.id, AccessRequest.status == "allowed")
+                    .values(status="used")
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    shared = await self._read(session, row.citizen_id, partner_id, "request", now)
+                    row.status = "used"
+            return RequestState(row.id, row.status, as_aware_utc(row.created_at), expires, shared)
+
+    async def _read(
+        self, session: AsyncSession, citizen_id: int, partner_id: int, via: str, now: datetime
+    ) -> SharedScore:
+        score = await session.get(Score, citizen_id)
+        citizen = await session.get(Citizen, citizen_id)
+        partner = await session.get(Partner, partner_id)
+        assert score is not None and citizen is not None and partner is not None
+        session.add(
+            ScoreAccess(citizen_id=citizen_id, partner_id=partner_id, via=via, accessed_at=now)
+        )
+        _queue(
+            session,
+            citizen,
+            f"{partner.name} has just seen your score ({score.band}, {score.score}) with your "
+            f"{'code' if via == 'code' else 'permission'}. /share lists everyone who has.",
+            "score_access",
+            now,
+        )
+        return SharedScore(score.score, score.band, as_aware_utc(score.computed_at))
