@@ -14,17 +14,16 @@ import socket
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.service import BritizenService
 from services.clock import ManualClock
-from services.promotion_messages import PROMOTION_KIND, PROMOTION_PRIORITY
 from standin import BotApiStandIn
 from standin.balancer import RoundRobinBalancer
 from storage.db import Database
@@ -33,6 +32,7 @@ from storage.models import OutboxMessage
 from tests.conftest import _truncate_all
 from tests.e2e.conftest import TEST_SECRET, TEST_TOKEN, make_settings, register
 from tests.standin.driver import Citizen
+from tests.support.promotion_data import add_many_opted_in, draft_body
 
 RETRY_SECONDS = 0.2
 
@@ -105,55 +105,32 @@ async def test_a_registration_split_across_two_instances_completes(
         await second.stop()
 
 
-async def _queue_broadcast(url: str, clock: ManualClock, recipients: int) -> None:
-    db = Database(url)
-    try:
-        async with db.transaction() as session:
-            await session.execute(
-                insert(CitizenRow),
-                [
-                    {
-                        "telegram_id": 50_000 + i,
-                        "chat_id": 50_000 + i,
-                        "display_name": f"Citizen {i}",
-                        "ni_hash": f"{i:064x}",
-                        "ni_masked": "QQ •• •• •• C",
-                        "date_of_birth": date(1990, 1, 1),
-                    }
-                    for i in range(recipients)
-                ],
-            )
-            ids = (await session.scalars(select(CitizenRow.id).order_by(CitizenRow.id))).all()
-            now = clock()
-            await session.execute(
-                insert(OutboxMessage),
-                [
-                    {
-                        "chat_id": 50_000 + i,
-                        "citizen_id": citizen_id,
-                        "kind": PROMOTION_KIND,
-                        "priority": PROMOTION_PRIORITY,
-                        "text": "📣 Sponsored by Acme\n\nA test offer",
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for i, citizen_id in enumerate(ids)
-                ],
-            )
-    finally:
-        await db.close()
-
-
-async def test_a_broadcast_sent_by_both_instances_reaches_everyone_exactly_once(
+async def test_a_promotion_sent_by_both_instances_reaches_everyone_exactly_once(
     pg_url: str, standin: BotApiStandIn, balancer: RoundRobinBalancer, clock: ManualClock
 ) -> None:
+    """Created through one instance's API, fanned out, sent by the leader until a rolling
+    restart stops it mid-broadcast, then by the other: each recipient gets it once."""
     recipients = 2_000
     first, second = await start_pair(standin, pg_url, balancer, clock)
     leader, follower = (first, second) if first.leader.is_leader else (second, first)
     try:
-        await _queue_broadcast(pg_url, clock, recipients)
+        db = Database(pg_url)
+        try:
+            await add_many_opted_in(db, recipients, clock())
+        finally:
+            await db.close()
+        _sponsor, key = await follower.services.sponsors.create_sponsor("Acme Ltd")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{follower.http_port}/api/v1/promotions",
+                json=draft_body(clock() + timedelta(days=7)),
+                headers={"Authorization": f"Bearer {key}"},
+            ) as response,
+        ):
+            assert response.status == 201, await response.text()
+            promotion = await response.json()
+        assert promotion["counts"]["targeted"] == recipients
 
         def sent() -> int:
             return len(standin.calls_of("sendMessage"))
@@ -171,21 +148,16 @@ async def test_a_broadcast_sent_by_both_instances_reaches_everyone_exactly_once(
         assert set(per_chat.values()) == {1}, "someone got the promotion twice"
         assert leader.dispatcher.sent > 0 and follower.dispatcher.sent > 0
         assert leader.dispatcher.sent + follower.dispatcher.sent == recipients
-        db = Database(pg_url)
-        try:
-            async with db.transaction() as session:
-                statuses = dict(
-                    (
-                        await session.execute(
-                            select(OutboxMessage.status, func.count()).group_by(
-                                OutboxMessage.status
-                            )
-                        )
-                    ).all()
-                )
-        finally:
-            await db.close()
-        assert statuses == {"sent": recipients}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                f"http://127.0.0.1:{follower.http_port}/api/v1/promotions/{promotion['id']}",
+                headers={"Authorization": f"Bearer {key}"},
+            ) as response,
+        ):
+            counts = (await response.json())["counts"]
+        assert counts["sent"] == recipients
+        assert counts["queued"] == counts["uncertain"] == counts["failed"] == 0
     finally:
         await first.stop()
         await second.stop()
