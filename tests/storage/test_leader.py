@@ -123,3 +123,48 @@ async def test_on_sqlite_the_only_instance_always_leads(tmp_path: Path) -> None:
     assert not only.is_leader
     assert log.events == ["elected", "deposed"]
     await db.close()
+
+
+async def test_instances_starting_together_migrate_once(postgres_database: str) -> None:
+    """Every instance migrates at start; run together on an empty database, one migrates and
+    the others wait for it (an advisory lock), so none fails on a half-created schema."""
+    import os
+    import sys
+
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _pg_execute
+
+    name = f"{make_url(postgres_database).database}_migrate"
+    await _pg_execute(postgres_database, f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_database).set(database=name).render_as_string(hide_password=False)
+    try:
+        # Processes, as instances are (Alembic's context is global: threads would share it).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BRITIZEN_")}
+        env.update(BRITIZEN_DATABASE_URL=url, BRITIZEN_SECRET_KEY="x" * 40)
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "db",
+                "upgrade",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            for _ in range(3)
+        ]
+        outputs = [await process.communicate() for process in processes]
+        assert [p.returncode for p in processes] == [0, 0, 0], outputs
+        db = Database(url)
+        try:
+            async with db.transaction() as session:
+                versions = (
+                    await session.scalars(text("SELECT version_num FROM alembic_version"))
+                ).all()
+        finally:
+            await db.close()
+        assert len(versions) == 1
+    finally:
+        await _pg_execute(postgres_database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
