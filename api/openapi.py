@@ -76,6 +76,14 @@ _COMPONENTS: dict[str, Any] = {
                 "status": {"enum": ["ok", "degraded"]},
                 "database": {"type": "boolean"},
                 "mode": {"enum": ["webhook", "polling"]},
+                "scheduler_lock": {
+                    "type": "boolean",
+                    "description": "Whether this instance runs the scheduled jobs and the sender.",
+                },
+                "instance": {
+                    "type": "string",
+                    "description": "hostname:pid, or the configured name",
+                },
             },
         },
     },

@@ -35,6 +35,9 @@ async def healthz(request: web.Request) -> web.Response:
         "database": database_ok,
         "mode": "webhook" if service.settings.webhook_url else "polling",
         "sandbox": service.sandbox is not None,
+        # Whether this instance runs the scheduled jobs and the outbox sender right now.
+        "scheduler_lock": service.leader.is_leader,
+        "instance": service.instance_name,
     }
     return web.json_response(body, status=200 if database_ok else 503)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,7 @@ from services.clock import Clock, system_clock
 from services.container import Services
 from services.scoring_pass import PassAlreadyRunning
 from storage.db import Database
+from storage.leader import LeaderElection
 from storage.locks import job_lock
 
 if TYPE_CHECKING:
@@ -67,8 +70,17 @@ class BritizenService:
         self._promotions_again = False
         self._promotion_kicks: set[asyncio.Task[None]] = set()
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
-        self._stop_background = asyncio.Event()
-        self._background: list[asyncio.Task[None]] = []
+        self._stop_sender = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        # One instance at a time runs the scheduled jobs and the outbox sender (so the send
+        # rate holds across all instances); the others only answer webhooks and the API.
+        self.leader = LeaderElection(
+            self.db,
+            retry_seconds=settings.leader_retry_seconds,
+            on_elected=self._lead,
+            on_deposed=self._follow,
+        )
+        self.instance_name = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.http_port: int | None = None
 
     async def start(self) -> None:
@@ -79,7 +91,7 @@ class BritizenService:
         if self.sandbox is not None:
             await self.sandbox.prepare(self)
         await self._start_http()
-        self._start_background()
+        await self._start_background()
         if self.webhook_mode:
             assert self.settings.webhook_url is not None
             await app.bot.set_webhook(
@@ -109,11 +121,9 @@ class BritizenService:
             return
         self._stopped = True
         app = self.application
+        await self.leader.stop()  # stops the sender and releases the lock for a survivor
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self._stop_background.set()
-        for task in self._background:
-            await task
         for kick in list(self._promotion_kicks):
             await kick
         if app.updater is not None and app.updater.running:
@@ -130,10 +140,8 @@ class BritizenService:
         await self.db.close()
         logger.info("Britizen stopped cleanly")
 
-    def _start_background(self) -> None:
-        self._background.append(
-            asyncio.create_task(self.dispatcher.run(self._stop_background), name="outbox")
-        )
+    async def _start_background(self) -> None:
+        """Add the jobs to a paused scheduler; it runs only while this instance leads."""
         self.scheduler.add_job(
             self.run_scoring_pass,
             CronTrigger.from_crontab(self.settings.scoring_cron, timezone=self.settings.tz),
@@ -161,7 +169,27 @@ class BritizenService:
             coalesce=True,
             next_run_time=datetime.now(self.settings.tz),
         )
-        self.scheduler.start()
+        self.scheduler.start(paused=True)
+        await self.leader.start()
+
+    async def _lead(self) -> None:
+        self._stop_sender.clear()
+        self._sender = asyncio.create_task(self.dispatcher.run(self._stop_sender), name="outbox")
+        self.scheduler.resume()
+        # Catch up at once on taking over rather than at the next interval: after a failover
+        # the reminders due meanwhile go out straight away.
+        now = datetime.now(self.settings.tz)
+        for job in self.scheduler.get_jobs():
+            if isinstance(job.trigger, IntervalTrigger):
+                job.modify(next_run_time=now)
+
+    async def _follow(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+        self._stop_sender.set()
+        if self._sender is not None:
+            await self._sender  # the batch in flight finishes and is recorded
+            self._sender = None
 
     def request_promotion_run(self) -> None:
         """Fan out now (a promotion starting now was just created) instead of at the next tick."""

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     payment_provider_token: str | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     scoring_cron: str = "0 2 * * *"
+    # Scale-out (PostgreSQL): how often a non-leader tries to take over the scheduled jobs and
+    # the outbox sender, and how often the leader checks it still holds them.
+    leader_retry_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Shown by /healthz so an operator can tell instances apart; hostname:pid when unset.
+    instance_name: str | None = None
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -105,3 +105,24 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
     yield database
     await database.close()
+
+
+def skips_forbidden() -> bool:
+    return os.environ.get("BRITIZEN_TEST_FORBID_SKIPS", "") not in ("", "0", "false")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """In CI (.ci/run sets BRITIZEN_TEST_FORBID_SKIPS) a skipped test fails the run: every
+    storage test must really run on both backends, and the browser leg must really run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skips_forbidden() and skipped:
+        terminalreporter.section("skips are not allowed in CI", sep="!", red=True)
+        for report in skipped:
+            terminalreporter.write_line(f"SKIPPED {report.nodeid}: {report.longrepr}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skips_forbidden() and skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
+from storage.locks import advisory_key
 from storage.models import Base
 
 config = context.config
@@ -23,6 +25,12 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # N instances starting together all migrate: the first takes this lock and
+            # migrates; the others wait, then find the database at head. Released at commit.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrations")}
+            )
         context.run_migrations()
 
 
