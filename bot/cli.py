@@ -96,9 +96,12 @@ def _cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_sponsor_add(settings: Settings, args: argparse.Namespace) -> int:
+def _add_api_client(settings: Settings, kind: str, name: str) -> int:
+    """`britizen sponsor add` / `britizen partner add`: create the client, print its key once."""
+    from services.api_clients import ApiClientError
     from services.clock import system_clock
-    from services.sponsors import SponsorError, SponsorService
+    from services.partners import PartnerService
+    from services.sponsors import SponsorService
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -106,15 +109,17 @@ def _cmd_sponsor_add(settings: Settings, args: argparse.Namespace) -> int:
 
     async def add() -> int:
         db = Database(settings.database_url)
+        registry = SponsorService if kind == "sponsor" else PartnerService
         try:
-            sponsors = SponsorService(db, settings.resolved_secret_key(), system_clock)
-            sponsor, api_key = await sponsors.create_sponsor(args.name)
-        except SponsorError as problem:
+            client, api_key = await registry(
+                db, settings.resolved_secret_key(), system_clock
+            ).create(name)
+        except ApiClientError as problem:
             print(f"britizen: {problem}", file=sys.stderr)
             return 2
         finally:
             await db.close()
-        print(f"created sponsor {sponsor.name!r} (id {sponsor.id})")
+        print(f"created {kind} {client.name!r} (id {client.id})")
         print(f"API key: {api_key}")
         # Only a keyed hash is stored, so there is no way to show it later.
         print("Store this key now: it will not be shown again.")
@@ -123,30 +128,12 @@ def _cmd_sponsor_add(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(add())
 
 
+def _cmd_sponsor_add(settings: Settings, args: argparse.Namespace) -> int:
+    return _add_api_client(settings, "sponsor", args.name)
+
+
 def _cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
-    from services.clock import system_clock
-    from services.partners import PartnerError, PartnerService
-    from storage.db import Database
-    from storage.migrate import upgrade
-
-    upgrade(settings.database_url)
-
-    async def add() -> int:
-        db = Database(settings.database_url)
-        try:
-            partners = PartnerService(db, settings.resolved_secret_key(), system_clock)
-            partner, api_key = await partners.create_partner(args.name)
-        except PartnerError as problem:
-            print(f"britizen: {problem}", file=sys.stderr)
-            return 2
-        finally:
-            await db.close()
-        print(f"created partner {partner.name!r} (id {partner.id})")
-        print(f"API key: {api_key}")
-        print("Store this key now: it will not be shown again.")
-        return 0
-
-    return asyncio.run(add())
+    return _add_api_client(settings, "partner", args.name)
 
 
 def build_parser() -> argparse.ArgumentParser:
