@@ -124,7 +124,7 @@ def _start_instance(index: int, db_url: str, standin_port: int, workdir: Path) -
         BRITIZEN_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
         BRITIZEN_SEND_RATE="1000",
         BRITIZEN_INSTANCE_NAME=f"bench-{index}",
-        BRITIZEN_LOG_LEVEL="WARNING",
+        BRITIZEN_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     )
     log = (workdir / f"instance-{index}.log").open("wb")
     profile = ["-m", "cProfile", "-o", str(workdir / f"instance-{index}.prof")]
@@ -273,12 +273,16 @@ async def _measure(
             for instance in instances:
                 await _wait_healthy(http, instance)
             # Warm-up: connection pools, caches and first-import costs out of the figures.
-            await _run_load(http, instances, people, rate=args.rate, seconds=2, first_update_id=1)
+            # Update ids are new in every measurement: the ledger drops any it has seen.
+            base = count * 100_000_000
+            await _run_load(
+                http, instances, people, rate=args.rate, seconds=2, first_update_id=base
+            )
             await asyncio.sleep(1)
             mark = await _calls_mark(http, standin_port)
             posted, span, errors = await _run_load(
                 http, instances, people, rate=args.rate, seconds=args.seconds,
-                first_update_id=1_000_000,
+                first_update_id=base + 10_000_000,
             )  # fmt: skip
             await asyncio.sleep(1)
             replies = await _replies(http, standin_port, mark)

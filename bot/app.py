@@ -7,6 +7,7 @@ from typing import Any
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 import handlers
+from bot.aiohttp_request import AiohttpRequest
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from handlers.context import BotContext, BotData
@@ -34,7 +35,10 @@ def build_application(
         # Replies to a person's own message go straight out under this overall cap; messages the
         # bot starts itself go through the notifications outbox and its dispatcher.
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
-        .connection_pool_size(64)
+        # Replies over aiohttp, not PTB's default httpx: a fraction of the CPU per request
+        # (bot/aiohttp_request.py). getUpdates gets its own one-connection client, as in PTB.
+        .request(AiohttpRequest(connection_pool_size=64))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if not with_updater:
         builder = builder.updater(None)
