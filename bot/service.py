@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
+# How long stop() waits for a scheduled job that is running (a scoring pass takes ~30 s at 1M).
+JOB_DRAIN_SECONDS = 60
 # Scheduled promotions start and expired ones stop within this many seconds.
 PROMOTION_TICK_SECONDS = 5
 
@@ -69,6 +73,9 @@ class BritizenService:
         self._promotions_running = False
         self._promotions_again = False
         self._promotion_kicks: set[asyncio.Task[None]] = set()
+        # Scheduled jobs running right now: stop() lets them finish before closing the
+        # database (APScheduler's shutdown would cancel them mid-transaction).
+        self._running_jobs: set[asyncio.Task[Any]] = set()
         self.scheduler = AsyncIOScheduler(timezone=settings.tz)
         self._stop_sender = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
@@ -123,6 +130,10 @@ class BritizenService:
         app = self.application
         await self.leader.stop()  # stops the sender and releases the lock for a survivor
         if self.scheduler.running:
+            self.scheduler.pause()  # no new runs; the running ones finish
+        if self._running_jobs:
+            await asyncio.wait(list(self._running_jobs), timeout=JOB_DRAIN_SECONDS)
+        if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for kick in list(self._promotion_kicks):
             await kick
@@ -140,10 +151,26 @@ class BritizenService:
         await self.db.close()
         logger.info("Britizen stopped cleanly")
 
+    def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """The job, remembered while it runs so stop() can wait for it."""
+
+        @functools.wraps(job)
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running_jobs.add(task)
+            try:
+                await job()
+            finally:
+                if task is not None:
+                    self._running_jobs.discard(task)
+
+        return run
+
     async def _start_background(self) -> None:
         """Add the jobs to a paused scheduler; it runs only while this instance leads."""
         self.scheduler.add_job(
-            self.run_scoring_pass,
+            self._tracked(self.run_scoring_pass),
             CronTrigger.from_crontab(self.settings.scoring_cron, timezone=self.settings.tz),
             id="scoring",
             max_instances=1,
@@ -154,7 +181,7 @@ class BritizenService:
         # Reminders are rows; the scheduler only ticks. The first tick runs at start-up, so
         # anything still relevant after downtime goes out straight away.
         self.scheduler.add_job(
-            self.run_reminder_scan,
+            self._tracked(self.run_reminder_scan),
             IntervalTrigger(minutes=1, timezone=self.settings.tz),
             id="reminders",
             max_instances=1,
@@ -162,7 +189,7 @@ class BritizenService:
             next_run_time=datetime.now(self.settings.tz),
         )
         self.scheduler.add_job(
-            self.run_promotions,
+            self._tracked(self.run_promotions),
             IntervalTrigger(seconds=PROMOTION_TICK_SECONDS, timezone=self.settings.tz),
             id="promotions",
             max_instances=1,
