@@ -95,17 +95,14 @@ class Outbox:
         now = self._clock()
         async with self._db.transaction() as session:
             session.add_all(
-                OutboxMessage(
+                OutboxMessage.due_now(
                     chat_id=m.chat_id,
                     citizen_id=m.citizen_id,
                     kind=m.kind,
                     priority=m.priority,
                     text=m.text,
+                    now=now,
                     reply_markup=m.reply_markup,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
                 )
                 for m in messages
             )

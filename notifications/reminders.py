@@ -189,7 +189,7 @@ class ReminderScan:
                     instalment = await session.get(Instalment, instalment_id)
                     assert instalment is not None
                     session.add(
-                        OutboxMessage(
+                        OutboxMessage.due_now(
                             chat_id=chat_id,
                             citizen_id=citizen_id,
                             kind=f"reminder:{kind.value}",
@@ -201,10 +201,7 @@ class ReminderScan:
                                 instalment.amount_pence,
                                 instalment.late_fee_pence,
                             ),
-                            status="pending",
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
+                            now=now,
                         )
                     )
         except IntegrityError:

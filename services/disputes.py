@@ -125,16 +125,13 @@ def _queue(
     session: AsyncSession, chat_id: int, citizen_id: int | None, text: str, kind: str, now: datetime
 ) -> None:
     session.add(
-        OutboxMessage(
+        OutboxMessage.due_now(
             chat_id=chat_id,
             citizen_id=citizen_id,
             kind=kind,
             priority=DISPUTE_PRIORITY,
             text=text,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+            now=now,
         )
     )
 

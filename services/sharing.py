@@ -141,17 +141,14 @@ def _queue(
     if to.unreachable_at is not None:
         return
     session.add(
-        OutboxMessage(
+        OutboxMessage.due_now(
             chat_id=to.chat_id,
             citizen_id=to.id,
             kind=kind,
             priority=SHARING_PRIORITY,
             text=text,
+            now=now,
             reply_markup=markup,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
         )
     )
 

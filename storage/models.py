@@ -275,6 +275,32 @@ class OutboxMessage(Base):
         ForeignKey("promotions.id", ondelete="CASCADE"), default=None
     )
 
+    @classmethod
+    def due_now(
+        cls,
+        *,
+        chat_id: int,
+        citizen_id: int | None,
+        kind: str,
+        priority: int,
+        text: str,
+        now: datetime,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> OutboxMessage:
+        """A new row, pending and due at once: how every message the bot starts is queued."""
+        return cls(
+            chat_id=chat_id,
+            citizen_id=citizen_id,
+            kind=kind,
+            priority=priority,
+            text=text,
+            reply_markup=reply_markup,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
 
 class Loan(Base):
     """A small instalment loan from the lending partner. Money is integer pence throughout."""
