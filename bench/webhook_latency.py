@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +126,7 @@ def _start_instance(index: int, db_url: str, standin_port: int, workdir: Path) -
         BRITIZEN_SEND_RATE="1000",
         BRITIZEN_INSTANCE_NAME=f"bench-{index}",
         BRITIZEN_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        **{k[6:]: v for k, v in os.environ.items() if k.startswith("BENCH_BRITIZEN_")},
     )
     log = (workdir / f"instance-{index}.log").open("wb")
     profile = ["-m", "cProfile", "-o", str(workdir / f"instance-{index}.prof")]
@@ -234,7 +236,7 @@ async def _calls_mark(http: aiohttp.ClientSession, standin_port: int) -> int:
 
 def _latencies(
     posted: list[tuple[int, float]], replies: list[dict[str, Any]]
-) -> tuple[list[float], int]:
+) -> tuple[list[tuple[float, float]], int]:
     """Match each POST with the first reply to that chat after it (one in flight per person)."""
     by_chat: dict[int, list[float]] = {}
     for call in replies:
@@ -242,7 +244,7 @@ def _latencies(
     for stamps in by_chat.values():
         stamps.sort()
     cursor: dict[int, int] = {}
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []  # (POST time, latency in ms)
     missing = 0
     for chat_id, sent_at in posted:
         stamps = by_chat.get(chat_id, [])
@@ -252,9 +254,76 @@ def _latencies(
         if i == len(stamps):
             missing += 1
             continue
-        latencies.append((stamps[i] - sent_at) * 1000)
+        latencies.append((sent_at, (stamps[i] - sent_at) * 1000))
         cursor[chat_id] = i + 1
     return latencies, missing
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def _postgres_processes() -> list[psutil.Process]:
+    """The PostgreSQL server's processes (backends, WAL writer, autovacuum) on this machine."""
+    found = []
+    for process in psutil.process_iter(["name"]):
+        if (process.info["name"] or "").startswith("postgres"):
+            found.append(process)
+    return found
+
+
+class CpuMeter:
+    """CPU seconds each part of the set-up used between start() and stop()."""
+
+    def __init__(self, parts: dict[str, list[psutil.Process]]) -> None:
+        self._parts = parts
+        self._start: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._start = {name: _cpu_seconds(ps) for name, ps in self._parts.items()}
+
+    def stop(self) -> None:
+        self.used = {name: _cpu_seconds(ps) - self._start[name] for name, ps in self._parts.items()}
+
+
+# A process that only sleeps 2 ms at a time: how late it wakes is how long anything on this
+# machine can wait for a core (run queue, or the host not running this VM). Printed per second
+# beside the slow replies, it tells a stall of the machine from one of the service.
+_STALL_PROBE = """
+import sys, time
+start = time.monotonic(); end = start + float(sys.argv[1]); worst = {}
+while time.monotonic() < end:
+    t = time.monotonic(); time.sleep(0.002); lag = (time.monotonic() - t - 0.002) * 1000
+    worst[int(t - start)] = max(worst.get(int(t - start), 0.0), lag)
+print(" ".join(str(round(worst[s])) for s in sorted(worst)), flush=True)
+"""
+
+
+def _start_stall_probe(seconds: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _STALL_PROBE, str(seconds)], stdout=subprocess.PIPE
+    )
+
+
+def _slow_timeline(
+    posted: list[tuple[int, float]], latencies_at: list[tuple[float, float]], threshold_ms: float
+) -> str:
+    """Replies slower than the threshold, counted per second of the run ("." for none)."""
+    if not posted:
+        return ""
+    start = posted[0][1]
+    seconds = int(posted[-1][1] - start) + 1
+    counts = [0] * seconds
+    for sent_at, latency in latencies_at:
+        if latency >= threshold_ms:
+            counts[min(seconds - 1, int(sent_at - start))] += 1
+    return " ".join(str(c) if c else "." for c in counts)
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -263,7 +332,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 async def _measure(
-    args: argparse.Namespace, count: int, db_url: str, people: list[int], workdir: Path
+    args: argparse.Namespace, run: int, count: int, db_url: str, people: list[int], workdir: Path
 ) -> dict[str, Any]:
     standin, standin_port = _start_standin()
     instances = [_start_instance(i, db_url, standin_port, workdir) for i in range(count)]
@@ -274,21 +343,37 @@ async def _measure(
                 await _wait_healthy(http, instance)
             # Warm-up: connection pools, caches and first-import costs out of the figures.
             # Update ids are new in every measurement: the ledger drops any it has seen.
-            base = count * 100_000_000
+            base = (run + 1) * 100_000_000
             await _run_load(
                 http, instances, people, rate=args.rate, seconds=2, first_update_id=base
             )
             await asyncio.sleep(1)
             mark = await _calls_mark(http, standin_port)
+            meter = CpuMeter(
+                {
+                    **{
+                        f"instance {n}": [psutil.Process(i.process.pid)]
+                        for n, i in enumerate(instances)
+                    },
+                    "stand-in": [psutil.Process(standin.pid)],
+                    "PostgreSQL": _postgres_processes(),
+                    "load generator": [psutil.Process()],
+                }
+            )
+            meter.start()
+            probe = _start_stall_probe(args.seconds) if args.timeline else None
             posted, span, errors = await _run_load(
                 http, instances, people, rate=args.rate, seconds=args.seconds,
                 first_update_id=base + 10_000_000,
             )  # fmt: skip
             await asyncio.sleep(1)
+            meter.stop()
+            stalls = probe.communicate()[0].decode().strip() if probe is not None else ""
             replies = await _replies(http, standin_port, mark)
             async with http.get(f"http://127.0.0.1:{standin_port}/_standin/stats") as r:
                 stats = await r.json()
-        latencies, missing = _latencies(posted, replies)
+        timed, missing = _latencies(posted, replies)
+        latencies = [latency for _, latency in timed]
         if not latencies:
             raise RuntimeError(
                 f"no replies matched ({errors} POST errors); the stand-in saw "
@@ -304,6 +389,11 @@ async def _measure(
             "p95": _percentile(latencies, 95),
             "p99": _percentile(latencies, 99),
             "mean": statistics.fmean(latencies),
+            "cpu_ms_per_update": {
+                name: used * 1000 / len(posted) for name, used in meter.used.items()
+            },
+            "slow_timeline": _slow_timeline(posted, timed, TARGET_P99_MS),
+            "stalls": stalls,
         }
     finally:
         for instance in instances:
@@ -330,8 +420,8 @@ async def _main(args: argparse.Namespace) -> int:
             f"Webhook latency, PostgreSQL, {args.citizens:,} citizens sending /score at "
             f"{args.rate:.0f} updates/s for {args.seconds:.0f} s (POST -> reply at the stand-in):"
         )
-        for count in (int(n) for n in args.instances.split(",")):
-            r = await _measure(args, count, db_url, people, workdir)
+        for run, count in enumerate(int(n) for n in args.instances.split(",")):
+            r = await _measure(args, run, count, db_url, people, workdir)
             verdict = "met" if r["p99"] < TARGET_P99_MS and not r["missing"] else "NOT met"
             print(
                 f"  {count} instance{'s' if count > 1 else ' '}: {r['throughput']:6.1f} replies/s, "
@@ -339,6 +429,12 @@ async def _main(args: argparse.Namespace) -> int:
                 f"(mean {r['mean']:.1f}; {r['errors']} errors, {r['missing']} unanswered of "
                 f"{r['updates']:,}); p99 < {TARGET_P99_MS:.0f} ms: {verdict}"
             )
+            cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in r["cpu_ms_per_update"].items())
+            print(f"      CPU ms per update: {cpu}")
+            if args.timeline:
+                slow = r["slow_timeline"]
+                print(f"      replies over {TARGET_P99_MS:.0f} ms, per second: {slow}")
+                print(f"      longest wait for a core (ms), per second: {r['stalls']}")
         print(f"  load average now: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         await _pg(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -351,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--citizens", type=int, default=1000)
     parser.add_argument("--instances", default="1,2")
+    parser.add_argument(
+        "--timeline", action="store_true", help="print how many replies were slow in each second"
+    )
     return asyncio.run(_main(parser.parse_args(argv)))
 
 

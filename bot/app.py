@@ -31,7 +31,7 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url_for(settings.telegram_api_url))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(PerUserUpdateProcessor(working_limit=settings.concurrent_updates))
         # Replies to a person's own message go straight out under this overall cap; messages the
         # bot starts itself go through the notifications outbox and its dispatcher.
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import signal
@@ -53,7 +54,15 @@ class BritizenService:
         self.settings = settings
         # Sandbox mode: the bot's Bot API is the in-process stand-in (see bot/sandbox.py).
         self.sandbox = sandbox
-        self.db = Database(settings.database_url)
+        pool = (
+            {}
+            if settings.is_sqlite
+            else {
+                "pool_size": settings.database_pool_size,
+                "max_overflow": settings.database_max_overflow,
+            }
+        )
+        self.db = Database(settings.database_url, **pool)
         self.services = Services.build(
             self.db,
             settings.resolved_secret_key(),
@@ -97,6 +106,8 @@ class BritizenService:
         await app.start()
         if self.sandbox is not None:
             await self.sandbox.prepare(self)
+        # Connections opened now, not by the first burst of updates (see storage.db).
+        await self.db.warm_up(self.settings.database_pool_size)
         await self._start_http()
         await self._start_background()
         if self.webhook_mode:
@@ -121,6 +132,10 @@ class BritizenService:
         )
         if self.sandbox is not None:
             self.sandbox.announce(self)
+        # Everything loaded so far (modules, handlers, the ORM's mappers) lives as long as the
+        # process: moved out of the collector's sight, a full collection scans only what
+        # updates create, instead of pausing every update for tens of milliseconds.
+        gc.freeze()
 
     async def stop(self) -> None:
         """Stop in reverse order; safe to call twice and after a half-finished start."""

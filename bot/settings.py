@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.updates import DEFAULT_WORKING_LIMIT
+from storage.db import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
+
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/britizen.db"
 DEV_SECRET_FILE = Path("data/secret.key")
@@ -62,6 +65,14 @@ class Settings(BaseSettings):
     # Scale-out (PostgreSQL): how often a non-leader tries to take over the scheduled jobs and
     # the outbox sender, and how often the leader checks it still holds them.
     leader_retry_seconds: float = Field(default=10.0, gt=0, le=60)
+    # PostgreSQL connections each instance keeps open, and how many more it may open for a
+    # burst (see storage.db). N instances need N x (pool + overflow + 1 for the leader lock)
+    # below the server's max_connections.
+    database_pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1, le=500)
+    database_max_overflow: int = Field(default=DEFAULT_MAX_OVERFLOW, ge=0, le=500)
+    # Updates one instance works on at once (the rest queue; see bot.updates). Below the pool
+    # size, so updates never need a connection the pool doesn't have.
+    concurrent_updates: int = Field(default=DEFAULT_WORKING_LIMIT, ge=1, le=1000)
     # Shown by /healthz so an operator can tell instances apart; hostname:pid when unset.
     instance_name: str | None = None
     log_level: str = "INFO"
@@ -128,6 +139,12 @@ class Settings(BaseSettings):
                 )
             if self.webhook_url and not self.webhook_secret:
                 raise ValueError("BRITIZEN_WEBHOOK_SECRET is required with a webhook in production")
+        if not self.is_sqlite and self.concurrent_updates > self.database_pool_size:
+            raise ValueError(
+                f"BRITIZEN_CONCURRENT_UPDATES ({self.concurrent_updates}) must not exceed "
+                f"BRITIZEN_DATABASE_POOL_SIZE ({self.database_pool_size}): each update being "
+                "worked on holds a database connection"
+            )
         if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(f"BRITIZEN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return self

@@ -27,7 +27,8 @@ class DialogService:
         self._db = db
 
     async def get(self, telegram_id: int) -> Dialog | None:
-        async with self._db.transaction() as session:
+        # Asked on every plain-text message and by the registration guard: one statement.
+        async with self._db.autocommit() as session:
             row = await session.get(DialogState, telegram_id)
             return None if row is None else Dialog(row.flow, row.step, dict(row.data))
 

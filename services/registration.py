@@ -89,7 +89,8 @@ class RegistrationService:
         self._invites = invites
 
     async def is_registered(self, telegram_id: int) -> bool:
-        async with self._db.transaction() as session:
+        # Asked before nearly every command: one statement, no transaction around it.
+        async with self._db.autocommit() as session:
             found = await session.scalar(
                 select(Citizen.id).where(Citizen.telegram_id == telegram_id)
             )

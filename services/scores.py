@@ -225,7 +225,8 @@ class ScoreService:
         return citizen, row
 
     async def current_for_telegram_user(self, telegram_id: int) -> ScoreView:
-        async with self._db.transaction() as session:
+        # One read (the most frequent command): no transaction around it.
+        async with self._db.autocommit() as session:
             _, row = await self._row_for(session, telegram_id)
             return ScoreView(
                 row.score,

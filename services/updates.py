@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock
@@ -22,9 +22,13 @@ class UpdateLedger:
 
     async def claim(self, update_id: int) -> bool:
         """True the first time an update id is seen, False for a redelivery."""
+        # One INSERT on every update, so no BEGIN and COMMIT around it: the statement is atomic
+        # by itself, and the primary key is what makes a redelivery lose.
         try:
-            async with self._db.transaction() as session:
-                session.add(ProcessedUpdate(update_id=update_id, processed_at=self._clock()))
+            async with self._db.autocommit() as session:
+                await session.execute(
+                    insert(ProcessedUpdate).values(update_id=update_id, processed_at=self._clock())
+                )
         except IntegrityError:
             return False
         return True

@@ -48,6 +48,9 @@ def test_run_in_production_without_a_token_explains_how_to_get_one(
         ("BRITIZEN_SECRET_KEY", "short"),
         ("BRITIZEN_ADMIN_IDS", "12,abc"),
         ("BRITIZEN_SCORING_CRON", "every night"),
+        ("BRITIZEN_DATABASE_POOL_SIZE", "0"),
+        ("BRITIZEN_DATABASE_MAX_OVERFLOW", "-1"),
+        ("BRITIZEN_CONCURRENT_UPDATES", "0"),
     ],
 )
 def test_a_malformed_setting_is_named_in_one_line(
@@ -72,6 +75,21 @@ def test_production_requires_a_secret_key(
     monkeypatch.setenv("BRITIZEN_ENVIRONMENT", "production")
     assert main(["db", "upgrade"]) == 2
     assert "BRITIZEN_SECRET_KEY is required in production" in capsys.readouterr().err
+
+
+def test_more_concurrent_updates_than_pooled_connections_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each update being worked on holds a connection: more of them than the pool would make
+    # every burst open (and close) connections, the stall the limit exists to prevent.
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("BRITIZEN_DATABASE_URL", "postgresql+asyncpg://britizen@db/britizen")
+    monkeypatch.setenv("BRITIZEN_DATABASE_POOL_SIZE", "8")
+    monkeypatch.setenv("BRITIZEN_CONCURRENT_UPDATES", "12")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "BRITIZEN_CONCURRENT_UPDATES (12)" in err and "BRITIZEN_DATABASE_POOL_SIZE (8)" in err
 
 
 def test_db_upgrade_creates_the_default_sqlite_database(
