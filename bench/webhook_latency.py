@@ -410,7 +410,13 @@ async def _measure(
 async def _main(args: argparse.Namespace) -> int:
     admin = os.environ.get("BRITIZEN_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
     name = f"britizen_bench_{uuid.uuid4().hex[:8]}"
-    await _pg(admin, f'CREATE DATABASE "{name}"')
+    try:
+        await _pg(admin, f'CREATE DATABASE "{name}"')
+    except (OSError, TimeoutError) as exc:
+        where = make_url(admin).render_as_string()
+        print(f"The webhook benchmark needs PostgreSQL; {where} is not reachable ({exc}).")
+        print("Set BRITIZEN_BENCH_POSTGRES_URL to a server where it may create a database.")
+        return 1
     db_url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     workdir = ROOT / "bench" / "results" / "webhook"
     workdir.mkdir(parents=True, exist_ok=True)
