@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 import handlers
 from bot.aiohttp_request import AiohttpRequest
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from handlers.context import BotContext, BotData
+from notifications.send_budget import BudgetRateLimiter, SendBudget
 from services.container import Services
 
 BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
@@ -23,7 +24,7 @@ def file_url_for(api_url: str) -> str:
 
 
 def build_application(
-    settings: Settings, services: Services, *, with_updater: bool
+    settings: Settings, services: Services, budget: SendBudget, *, with_updater: bool
 ) -> BotApplication:
     builder = (
         Application.builder()
@@ -32,9 +33,10 @@ def build_application(
         .base_file_url(file_url_for(settings.telegram_api_url))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .concurrent_updates(PerUserUpdateProcessor(working_limit=settings.concurrent_updates))
-        # Replies to a person's own message go straight out under this overall cap; messages the
-        # bot starts itself go through the notifications outbox and its dispatcher.
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
+        # Replies to a person's own message go straight out; messages the bot starts itself go
+        # through the notifications outbox. Both spend from one budget for the bot, shared by
+        # every instance (notifications/send_budget.py), replies first.
+        .rate_limiter(BudgetRateLimiter(budget))
         # Replies over aiohttp, not PTB's default httpx: a fraction of the CPU per request
         # (bot/aiohttp_request.py). getUpdates gets its own one-connection client, as in PTB.
         .request(AiohttpRequest(connection_pool_size=64))

@@ -26,6 +26,7 @@ from handlers.commands import bot_commands
 from notifications.outbox import Dispatcher
 from notifications.promotions import PromotionFanout
 from notifications.reminders import ReminderScan
+from notifications.send_budget import SendBudget, bot_id_from_token
 from services.clock import Clock, system_clock
 from services.container import Services
 from services.scoring_pass import PassAlreadyRunning
@@ -71,12 +72,18 @@ class BritizenService:
             admin_ids=frozenset(settings.admin_ids),
         )
         self.webhook_mode = settings.webhook_url is not None
+        # One send rate for the bot across every instance: replies and the outbox both spend it.
+        self.send_budget = SendBudget(
+            self.db, bot_id_from_token(settings.require_token()), settings.send_rate
+        )
         self.application: BotApplication = build_application(
-            settings, self.services, with_updater=not self.webhook_mode
+            settings, self.services, self.send_budget, with_updater=not self.webhook_mode
         )
         self._runner: web.AppRunner | None = None
         self._stopped = False
-        self.dispatcher = Dispatcher(self.db, self.application.bot, clock, settings.send_rate)
+        self.dispatcher = Dispatcher(
+            self.db, self.application.bot, clock, settings.send_rate, budget=self.send_budget
+        )
         self.reminders = ReminderScan(self.db, clock, settings.tz)
         self.promotions = PromotionFanout(self.db, clock, settings.tz)
         self._promotions_running = False

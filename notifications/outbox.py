@@ -50,6 +50,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from notifications.send_budget import SendBudget
 from services.clock import Clock
 from services.promotion_messages import PROMOTION_KIND
 from storage.db import Database
@@ -286,12 +287,15 @@ class Dispatcher:
         batch_size: int | None = None,
         sender: Sender | None = None,
         progress_every: float = PROGRESS_EVERY_SECONDS,
+        budget: SendBudget | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._sender: Sender = sender or BotApiSender.for_bot(bot)
         self.send_rate = send_rate
         self._pacer = _Pacer(send_rate)
+        # The bot's shared budget (replies first, every instance); None: the pacer alone.
+        self._budget = budget
         self._batch_size = batch_size or max(1, min(500, math.ceil(send_rate * CLAIM_SECONDS)))
         # Rows claimed (status `sending`) whose outcome is not yet written: the most a kill -9
         # can leave uncertain. Claims stop while this many are outstanding.
@@ -443,6 +447,8 @@ class Dispatcher:
                 heapq.heappush(self._deferred, (now + wait_for_chat, row.id, row))
                 continue
             await self._pacer.wait(self._paused_until)
+            if self._budget is not None:
+                await self._budget.take(reply=False)
             if self._paused_until > time.monotonic():
                 self._ready.appendleft(row)  # a 429 arrived while we waited for the slot
                 continue

@@ -585,3 +585,18 @@ class Dispute(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     reviewer_telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     review_note: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class SendBudgetRow(Base):
+    """The bot's shared send budget (notifications.send_budget): a token bucket per bot.
+
+    Every instance leases tokens from this row before sending, so BRITIZEN_SEND_RATE holds
+    for the bot as a whole however many instances reply and broadcast. Times are seconds since
+    the epoch: the bucket only ever subtracts two of them.
+    """
+
+    __tablename__ = "send_budgets"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -62,7 +62,11 @@ async def eventually(condition: Callable[[], bool], what: str, seconds: float = 
 
 
 async def start_pair(
-    standin: BotApiStandIn, url: str, balancer: RoundRobinBalancer, clock: ManualClock
+    standin: BotApiStandIn,
+    url: str,
+    balancer: RoundRobinBalancer,
+    clock: ManualClock,
+    **settings_overrides: Any,
 ) -> tuple[BritizenService, BritizenService]:
     services = []
     for name in ("a", "b"):
@@ -72,6 +76,7 @@ async def start_pair(
             webhook_url=f"{balancer.url}/telegram/webhook",
             leader_retry_seconds=RETRY_SECONDS,
             instance_name=name,
+            **settings_overrides,
         )
         service = BritizenService(settings, clock=clock)
         await service.start()
@@ -161,6 +166,49 @@ async def test_a_promotion_sent_by_both_instances_reaches_everyone_exactly_once(
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_replies_and_a_broadcast_from_two_instances_keep_to_one_send_rate(
+    pg_url: str, balancer: RoundRobinBalancer, clock: ManualClock
+) -> None:
+    """BRITIZEN_SEND_RATE is the bot's, not each instance's: while the leader broadcasts, both
+    instances answer a crowd, and the Bot API never sees more than the rate (with 10% for
+    network jitter). Each instance on its own clock would send up to three times it."""
+    rate, recipients, crowd = 20, 60, 40
+    standin = BotApiStandIn(rate_limit_per_second=rate * 1.1)
+    await standin.start()
+    first, second = await start_pair(standin, pg_url, balancer, clock, send_rate=rate)
+    follower = second if first.leader.is_leader else first
+    try:
+        db = Database(pg_url)
+        try:
+            await add_many_opted_in(db, recipients, clock())
+        finally:
+            await db.close()
+        _sponsor, key = await follower.services.sponsors.create_sponsor("Acme Ltd")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{follower.http_port}/api/v1/promotions",
+                json=draft_body(clock() + timedelta(days=7)),
+                headers={"Authorization": f"Bearer {key}"},
+            ) as response,
+        ):
+            assert response.status == 201, await response.text()
+        people = [Citizen(standin, 7_000 + n, f"Person {n}") for n in range(crowd)]
+        await asyncio.gather(*(person.send("/help") for person in people))
+        for person in people:
+            await person.expect("/score")  # the help text, answered whichever instance had it
+        await eventually(
+            lambda: len(standin.calls_of("sendMessage")) >= recipients + crowd,
+            "the broadcast and every answer sent",
+        )
+        assert standin.rejected_429 == 0, "the instances together went over the send rate"
+        assert set(balancer.forwarded) == set(balancer.backends)  # both instances answered
+    finally:
+        await first.stop()
+        await second.stop()
+        await standin.stop()
 
 
 def _free_port() -> int:
