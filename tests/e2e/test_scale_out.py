@@ -85,6 +85,31 @@ async def start_pair(
     return services[0], services[1]
 
 
+async def promote_to_many(
+    through: BritizenService, url: str, recipients: int, clock: ManualClock
+) -> tuple[str, dict[str, Any]]:
+    """`recipients` opted-in citizens and a promotion to all of them, created through the API
+    of one instance; returns the sponsor's key and the promotion as the API answered."""
+    db = Database(url)
+    try:
+        await add_many_opted_in(db, recipients, clock())
+    finally:
+        await db.close()
+    _sponsor, key = await through.services.sponsors.create_sponsor("Acme Ltd")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{through.http_port}/api/v1/promotions",
+            json=draft_body(clock() + timedelta(days=7)),
+            headers={"Authorization": f"Bearer {key}"},
+        ) as response,
+    ):
+        assert response.status == 201, await response.text()
+        promotion: dict[str, Any] = await response.json()
+    assert promotion["counts"]["targeted"] == recipients
+    return key, promotion
+
+
 async def test_a_registration_split_across_two_instances_completes(
     pg_url: str, standin: BotApiStandIn, balancer: RoundRobinBalancer, clock: ManualClock
 ) -> None:
@@ -119,23 +144,7 @@ async def test_a_promotion_sent_by_both_instances_reaches_everyone_exactly_once(
     first, second = await start_pair(standin, pg_url, balancer, clock)
     leader, follower = (first, second) if first.leader.is_leader else (second, first)
     try:
-        db = Database(pg_url)
-        try:
-            await add_many_opted_in(db, recipients, clock())
-        finally:
-            await db.close()
-        _sponsor, key = await follower.services.sponsors.create_sponsor("Acme Ltd")
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"http://127.0.0.1:{follower.http_port}/api/v1/promotions",
-                json=draft_body(clock() + timedelta(days=7)),
-                headers={"Authorization": f"Bearer {key}"},
-            ) as response,
-        ):
-            assert response.status == 201, await response.text()
-            promotion = await response.json()
-        assert promotion["counts"]["targeted"] == recipients
+        key, promotion = await promote_to_many(follower, pg_url, recipients, clock)
 
         def sent() -> int:
             return len(standin.calls_of("sendMessage"))
@@ -180,21 +189,7 @@ async def test_replies_and_a_broadcast_from_two_instances_keep_to_one_send_rate(
     first, second = await start_pair(standin, pg_url, balancer, clock, send_rate=rate)
     follower = second if first.leader.is_leader else first
     try:
-        db = Database(pg_url)
-        try:
-            await add_many_opted_in(db, recipients, clock())
-        finally:
-            await db.close()
-        _sponsor, key = await follower.services.sponsors.create_sponsor("Acme Ltd")
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"http://127.0.0.1:{follower.http_port}/api/v1/promotions",
-                json=draft_body(clock() + timedelta(days=7)),
-                headers={"Authorization": f"Bearer {key}"},
-            ) as response,
-        ):
-            assert response.status == 201, await response.text()
+        await promote_to_many(follower, pg_url, recipients, clock)
         people = [Citizen(standin, 7_000 + n, f"Person {n}") for n in range(crowd)]
         await asyncio.gather(*(person.send("/help") for person in people))
         for person in people:
