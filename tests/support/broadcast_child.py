@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from notifications.outbox import BotApiSender, Dispatcher
+from notifications.send_budget import SendBudget, bot_id_from_token
 from services.clock import system_clock
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -71,7 +72,9 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
     db = Database(url)
     bot = Bot(token, base_url=base_url)
     sender = TimedSender(bot.base_url)
-    dispatcher = Dispatcher(db, bot, system_clock, send_rate, sender=sender)
+    # As in the service: the sender spends from the bot's shared send budget.
+    budget = SendBudget(db, bot_id_from_token(token), send_rate)
+    dispatcher = Dispatcher(db, bot, system_clock, send_rate, sender=sender, budget=budget)
     stop = asyncio.Event()
 
     async def watch() -> None:
