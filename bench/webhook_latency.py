@@ -9,6 +9,10 @@ person does. Latency is from the webhook POST to the moment the stand-in receive
 reply for that chat: both sides read CLOCK_MONOTONIC, which is one clock for every process on
 a machine. Everything runs as separate processes: the stand-in, each `britizen run` instance,
 PostgreSQL; this process only sends and measures. Target: p99 under 100 ms at 200 updates/s.
+
+Settings for the instances can be varied without editing this file: BENCH_BRITIZEN_X=v gives
+each instance BRITIZEN_X=v (e.g. BENCH_BRITIZEN_DATABASE_MAX_OVERFLOW=0). BENCH_PROFILE=1 runs
+them under cProfile (bench/results/webhook/instance-N.prof), BENCH_LOG_LEVEL sets their logging.
 """
 
 from __future__ import annotations

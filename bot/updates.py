@@ -34,7 +34,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
         self._working = asyncio.Semaphore(working_limit)
-        self.working_limit = working_limit
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None

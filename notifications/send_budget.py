@@ -90,10 +90,6 @@ class SendBudget:
         self._leases = {True: _Lease(), False: _Lease()}
         self._leasing = {True: asyncio.Lock(), False: asyncio.Lock()}
 
-    @property
-    def rate(self) -> float:
-        return self.bucket.rate
-
     async def take(self, *, reply: bool) -> None:
         """One token: a reply may use the reserve, a broadcast message may not."""
         lease = self._leases[reply]

@@ -36,9 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.model import DIMENSIONS, CitizenInputs, score
 from services.clock import Clock, as_aware_utc
+from services.notices import queue_to_citizen
 from services.scores import NotRegistered
 from storage.db import Database
-from storage.models import Citizen, FriendRequest, Friendship, OutboxMessage, Score
+from storage.models import Citizen, FriendRequest, Friendship, Score
 
 REQUESTS_PER_DAY = 20
 """Friend requests one person may send in any 24 hours."""
@@ -290,29 +291,6 @@ async def requests_sent_since(session: AsyncSession, citizen_id: int, since: dat
     return int(count or 0)
 
 
-def _queue(
-    session: AsyncSession,
-    to: Citizen,
-    text: str,
-    kind: str,
-    now: datetime,
-    markup: dict[str, Any] | None = None,
-) -> None:
-    if to.unreachable_at is not None:
-        return  # they blocked the bot; the request still waits for them in /friends
-    session.add(
-        OutboxMessage.due_now(
-            chat_id=to.chat_id,
-            citizen_id=to.id,
-            kind=kind,
-            priority=FRIEND_MESSAGE_PRIORITY,
-            text=text,
-            now=now,
-            reply_markup=markup,
-        )
-    )
-
-
 async def send_request(
     session: AsyncSession, requester: Citizen, recipient: Citizen, via: Via, now: datetime
 ) -> RequestResult:
@@ -332,8 +310,13 @@ async def send_request(
                 return RequestResult.ALREADY_ASKED
             # They asked first: asking them back is the same as accepting.
             row.status, row.responded_at = "accepted", now
-            _queue(
-                session, recipient, accepted_text(requester.display_name), FRIEND_ACCEPTED_KIND, now
+            queue_to_citizen(
+                session,
+                recipient,
+                accepted_text(requester.display_name),
+                FRIEND_ACCEPTED_KIND,
+                now,
+                priority=FRIEND_MESSAGE_PRIORITY,
             )
             return RequestResult.ACCEPTED_THEIRS
         if row.status == "blocked" and row.requester_id == requester.id:
@@ -366,13 +349,14 @@ async def send_request(
     # other at the same instant collide on the pair's unique constraint, and the caller
     # retries (see with_retry) to find the other's request and accept it.
     await session.flush()
-    _queue(
+    queue_to_citizen(
         session,
         recipient,
         request_text(requester.display_name, via),
         FRIEND_REQUEST_KIND,
         now,
         request_markup(request.id),
+        priority=FRIEND_MESSAGE_PRIORITY,
     )
     return RequestResult.SENT
 
@@ -458,8 +442,13 @@ class FriendsService:
             row.responded_at = now
             # Only good news is sent: a decline or block is not announced to the requester.
             if answer is Answer.ACCEPT:
-                _queue(
-                    session, requester, accepted_text(me.display_name), FRIEND_ACCEPTED_KIND, now
+                queue_to_citizen(
+                    session,
+                    requester,
+                    accepted_text(me.display_name),
+                    FRIEND_ACCEPTED_KIND,
+                    now,
+                    priority=FRIEND_MESSAGE_PRIORITY,
                 )
             return AnswerOutcome(answer, requester.display_name)
 

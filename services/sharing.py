@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock, as_aware_utc
 from services.friends import citizen_by_telegram_id
+from services.notices import queue_to_citizen
 from services.secrets import keyed_hash, ni_number_hash
 from storage.db import Database
 from storage.models import (
     AccessRequest,
     Citizen,
-    OutboxMessage,
     Partner,
     Score,
     ScoreAccess,
@@ -128,29 +128,6 @@ def request_markup(request_id: int) -> dict[str, Any]:
             ]
         ]
     }
-
-
-def _queue(
-    session: AsyncSession,
-    to: Citizen,
-    text: str,
-    kind: str,
-    now: datetime,
-    markup: dict[str, Any] | None = None,
-) -> None:
-    if to.unreachable_at is not None:
-        return
-    session.add(
-        OutboxMessage.due_now(
-            chat_id=to.chat_id,
-            citizen_id=to.id,
-            kind=kind,
-            priority=SHARING_PRIORITY,
-            text=text,
-            now=now,
-            reply_markup=markup,
-        )
-    )
 
 
 class SharingService:
@@ -279,13 +256,14 @@ class SharingService:
             session.add(row)
             await session.flush()
             if citizen is not None:
-                _queue(
+                queue_to_citizen(
                     session,
                     citizen,
                     request_text(partner.name),
                     "access_request",
                     now,
                     request_markup(row.id),
+                    priority=SHARING_PRIORITY,
                 )
             return RequestState(row.id, row.status, now, now + REQUEST_TTL)
 
@@ -322,12 +300,13 @@ class SharingService:
         session.add(
             ScoreAccess(citizen_id=citizen_id, partner_id=partner_id, via=via, accessed_at=now)
         )
-        _queue(
+        queue_to_citizen(
             session,
             citizen,
             f"{partner.name} has just seen your score ({score.band}, {score.score}) with your "
             f"{'code' if via == 'code' else 'permission'}. /share lists everyone who has.",
             "score_access",
             now,
+            priority=SHARING_PRIORITY,
         )
         return SharedScore(score.score, score.band, as_aware_utc(score.computed_at))

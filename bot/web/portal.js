@@ -2,31 +2,15 @@
 // calls). It validates nothing itself: the API's 422 answers are shown beside each field.
 // The API key lives in sessionStorage only (this tab), never in a cookie or localStorage.
 
+import { $, el } from "./dom.js";
+
 const API = "/api/v1";
 const KEY_STORAGE = "britizen.sponsorKey";
 const REFRESH_MS = 3000;
 const LIVE = new Set(["scheduled", "sending"]);
 const SVG = "http://www.w3.org/2000/svg";
 
-const $ = (id) => document.getElementById(id);
-
 const state = { key: null, sponsor: null, promotions: [], selected: null, detail: null, timer: 0, confirmCancel: false };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 let toastTimer = 0;
 function toast(text) {

@@ -1,11 +1,11 @@
 // The sandbox chat page: talk to the bot as one of several test citizens.
 // Everything goes through /sandbox/api (the stand-in's user side); nothing reaches Telegram.
 
+import { $, el } from "./dom.js";
+
 const API = "/sandbox/api";
 const LONG_POLL_SECONDS = 20;
 const OTHERS_POLL_MS = 3000;
-
-const $ = (id) => document.getElementById(id);
 
 const state = {
   bot: { username: "", name: "Britizen" },
@@ -23,22 +23,6 @@ function chatOf(userId) {
     state.chats.set(userId, chat);
   }
   return chat;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
 }
 
 async function api(path, body) {
