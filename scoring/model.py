@@ -50,6 +50,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from scoring.bands import BANDS, SCORE_MAX, SCORE_MIN, Band, band_for, band_indices
+
 __all__ = [
     "BANDS",
     "BASE_SCORE",
@@ -91,8 +93,6 @@ BoolArray = npt.NDArray[np.bool_]
 MODEL_VERSION = 1
 """Stored with every explanation; bump when any constant or formula below changes."""
 
-SCORE_MIN = 350
-SCORE_MAX = 950
 BASE_SCORE = 580
 STARTING_SCORE = 600
 """A verified citizen with no history: BASE_SCORE + 20 for verification, every other part 0."""
@@ -102,51 +102,6 @@ FRIEND_INFLUENCE_CAP = 30
 down from what the same person would score with no friends at all. Two different sets of friends
 can therefore differ by at most twice this; in practice the floor is -15, because only
 friends' scores can count against anyone (see connections)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Bands
-
-
-@dataclass(frozen=True)
-class Band:
-    name: str
-    lower: int
-    upper: int
-    """Inclusive."""
-
-    def __contains__(self, score: object) -> bool:
-        if isinstance(score, bool) or not isinstance(score, int | np.integer):
-            return False
-        return self.lower <= int(score) <= self.upper
-
-
-BANDS: tuple[Band, ...] = (
-    Band("Poor", 350, 549),
-    Band("Fair", 550, 599),
-    Band("Good", 600, 649),
-    Band("Very good", 650, 699),
-    Band("Excellent", 700, 950),
-)
-_BAND_LOWERS = np.array([b.lower for b in BANDS], dtype=np.int64)
-
-
-def band_for(score: int) -> Band:
-    """The band holding ``score``; ValueError outside 350-950."""
-    if isinstance(score, bool) or not isinstance(score, int | np.integer):
-        raise TypeError(f"score must be an int, not {type(score).__name__}")
-    s = int(score)
-    if not SCORE_MIN <= s <= SCORE_MAX:
-        raise ValueError(f"score {s} is outside {SCORE_MIN}-{SCORE_MAX}")
-    return BANDS[int(np.searchsorted(_BAND_LOWERS, s, side="right")) - 1]
-
-
-def band_indices(scores: npt.ArrayLike) -> npt.NDArray[np.int8]:
-    """Index into BANDS for each score (scores must lie in 350-950)."""
-    s = np.asarray(scores)
-    if s.size and (int(s.min()) < SCORE_MIN or int(s.max()) > SCORE_MAX):
-        raise ValueError(f"scores must lie in {SCORE_MIN}-{SCORE_MAX}")
-    return (np.searchsorted(_BAND_LOWERS, s, side="right") - 1).astype(np.int8)
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from scoring.tiers import Tier, Tiers, default_tiers
 from services.charts import score_history_png
 from services.clock import as_aware_utc
 from services.commitments import commitments_of, limit_for
+from services.errors import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
@@ -134,10 +135,6 @@ class BenefitsView:
             return ()
         have = set(self.tier.benefits)
         return tuple(line for line in self.next_tier.benefits if line not in have)
-
-
-class NotRegistered(Exception):
-    """The Telegram user has no Britizen account."""
 
 
 async def record_starting_score(session: AsyncSession, citizen_id: int, now: datetime) -> ScoreView:
