@@ -19,6 +19,7 @@ from handlers import (
     common,
     data_rights,
     disputes,
+    errors,
     friends,
     loans,
     offers,
@@ -29,8 +30,8 @@ from handlers import (
     texts,
 )
 from handlers.context import BotContext
+from services import callbacks as cb
 from services.loans import FLOW as LOAN_FLOW
-from services.promotion_messages import REDEEM_PATTERN, STOP_OFFERS_PATTERN
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -78,27 +79,29 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("delete", data_rights.start_delete),
             CommandHandler("dispute", disputes.start_dispute),
             CommandHandler("review", disputes.show_review),
-            CallbackQueryHandler(registration.consent, pattern=r"^reg:consent:"),
             CallbackQueryHandler(
-                registration.skip_postcode, pattern=rf"^{registration.SKIP_POSTCODE}$"
+                registration.consent, pattern=cb.REGISTRATION.action_pattern("consent")
             ),
-            CallbackQueryHandler(score.on_button, pattern=score.BUTTON_PATTERN),
-            CallbackQueryHandler(friends.on_request_button, pattern=friends.REQUEST_PATTERN),
-            CallbackQueryHandler(friends.on_list_button, pattern=friends.LIST_PATTERN),
-            CallbackQueryHandler(friends.on_pick_button, pattern=friends.PICK_PATTERN),
-            CallbackQueryHandler(friends.on_compare_button, pattern=friends.COMPARE_PATTERN),
-            CallbackQueryHandler(friends.on_invite_button, pattern=friends.INVITE_PATTERN),
-            CallbackQueryHandler(privacy.on_button, pattern=privacy.BUTTON_PATTERN),
-            CallbackQueryHandler(loans.on_application_button, pattern=loans.APPLICATION_PATTERN),
-            CallbackQueryHandler(loans.on_pay_button, pattern=loans.PAY_PATTERN),
-            CallbackQueryHandler(offers.on_redeem, pattern=REDEEM_PATTERN),
-            CallbackQueryHandler(offers.on_stop, pattern=STOP_OFFERS_PATTERN),
-            CallbackQueryHandler(offers.on_opt_button, pattern=offers.OPT_PATTERN),
-            CallbackQueryHandler(offers.on_page_button, pattern=offers.PAGE_PATTERN),
-            CallbackQueryHandler(share.on_button, pattern=share.BUTTON_PATTERN),
-            CallbackQueryHandler(data_rights.on_button, pattern=data_rights.BUTTON_PATTERN),
-            CallbackQueryHandler(disputes.on_button, pattern=disputes.BUTTON_PATTERN),
-            CallbackQueryHandler(disputes.on_review_button, pattern=disputes.REVIEW_PATTERN),
+            CallbackQueryHandler(
+                registration.skip_postcode, pattern=cb.REGISTRATION.action_pattern("postcode")
+            ),
+            CallbackQueryHandler(score.on_button, pattern=cb.SCORE.pattern),
+            CallbackQueryHandler(friends.on_request_button, pattern=cb.FRIEND_REQUEST.pattern),
+            CallbackQueryHandler(friends.on_list_button, pattern=cb.FRIEND_LIST.pattern),
+            CallbackQueryHandler(friends.on_pick_button, pattern=cb.FRIEND_PICK.pattern),
+            CallbackQueryHandler(friends.on_compare_button, pattern=cb.COMPARE.pattern),
+            CallbackQueryHandler(friends.on_invite_button, pattern=cb.INVITE.pattern),
+            CallbackQueryHandler(privacy.on_button, pattern=privacy.SETTINGS.pattern),
+            CallbackQueryHandler(loans.on_application_button, pattern=cb.LOAN.pattern),
+            CallbackQueryHandler(loans.on_pay_button, pattern=cb.LOAN_PAY.pattern),
+            CallbackQueryHandler(offers.on_redeem, pattern=cb.OFFERS.action_pattern("r")),
+            CallbackQueryHandler(offers.on_stop, pattern=cb.OFFERS.action_pattern("stop")),
+            CallbackQueryHandler(offers.on_opt_button, pattern=cb.OFFERS.action_pattern("opt")),
+            CallbackQueryHandler(offers.on_page_button, pattern=cb.OFFERS.action_pattern("p")),
+            CallbackQueryHandler(share.on_button, pattern=cb.SHARE.pattern),
+            CallbackQueryHandler(data_rights.on_button, pattern=cb.DELETE.pattern),
+            CallbackQueryHandler(disputes.on_button, pattern=cb.DISPUTE.pattern),
+            CallbackQueryHandler(disputes.on_review_button, pattern=cb.REVIEW.pattern),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),
@@ -110,4 +113,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(common.stale_button),
         ]
     )
-    app.add_error_handler(common.on_error)
+    app.add_error_handler(errors.on_error)

@@ -64,23 +64,3 @@ async def stale_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer(texts.STALE_BUTTON, show_alert=True)
-
-
-async def on_error(update: object, context: BotContext) -> None:
-    """Log with the update id (never the message text) and apologise; the service keeps going."""
-    update_id = update.update_id if isinstance(update, Update) else None
-    logger.error(
-        "error handling update %s: %s",
-        update_id,
-        type(context.error).__name__,
-        exc_info=context.error,
-    )
-    if not isinstance(update, Update):
-        return
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(texts.APOLOGY, show_alert=True)
-        elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, texts.APOLOGY)
-    except Exception:
-        logger.warning("could not send the apology for update %s", update_id, exc_info=True)

@@ -12,14 +12,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import texts
 from handlers.context import BotContext
-from handlers.friends import edit_in_place
 from handlers.guards import registered_only
+from handlers.ui import edit_in_place
+from services.callbacks import DELETE
 from services.data_rights import DeletionBlocked
 from services.dialogs import Dialog
-from services.scores import NotRegistered
 
 DELETE_FLOW = "delete"
-BUTTON_PATTERN = r"^del:(yes|no)$"
 
 CONFIRM_TEXT = (
     "Erase your Britizen account?\n\n"
@@ -69,8 +68,8 @@ async def start_delete(update: Update, context: BotContext) -> None:
         CONFIRM_TEXT,
         reply_markup=InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton("Yes, erase everything", callback_data="del:yes")],
-                [InlineKeyboardButton("No, keep my account", callback_data="del:no")],
+                [InlineKeyboardButton("Yes, erase everything", callback_data=DELETE.encode("yes"))],
+                [InlineKeyboardButton("No, keep my account", callback_data=DELETE.encode("no"))],
             ]
         ),
     )
@@ -84,7 +83,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await context.services.dialogs.clear(user.id)
-    if query.data != "del:yes":
+    if DELETE.decode(query.data).action != "yes":
         await query.answer()
         await edit_in_place(update, KEPT_TEXT)
         return
@@ -93,9 +92,6 @@ async def on_button(update: Update, context: BotContext) -> None:
     except DeletionBlocked as blocked:
         await query.answer()
         await edit_in_place(update, str(blocked))
-        return
-    except NotRegistered:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer("Erased.")
     await edit_in_place(update, ERASED_TEXT)

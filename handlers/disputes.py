@@ -10,8 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import texts
 from handlers.context import BotContext
-from handlers.friends import edit_in_place
 from handlers.guards import registered_only
+from handlers.ui import edit_in_place
+from services.callbacks import DISPUTE, REVIEW
 from services.dialogs import Dialog
 from services.disputes import (
     DECISIONS,
@@ -21,12 +22,9 @@ from services.disputes import (
     DisputeError,
     QueueItem,
 )
-from services.scores import NotRegistered
 
 DISPUTE_FLOW = "dispute"
 REVIEW_FLOW = "review"
-BUTTON_PATTERN = r"^dsp:(dim|ev|dec)(:[a-z_0-9]+)?$"
-REVIEW_PATTERN = r"^rev:(up|rej):\d+$"
 NOT_ADMIN = "/review is for Britizen's reviewers. To contest something yourself, send /dispute."
 
 START_TEXT = (
@@ -42,9 +40,9 @@ def _button(text: str, data: str) -> list[InlineKeyboardButton]:
 
 START_MARKUP = InlineKeyboardMarkup(
     [
-        _button("A part of my score", "dsp:dim"),
-        _button("A payment record", "dsp:ev"),
-        _button("An automated decision (human review)", "dsp:dec"),
+        _button("A part of my score", DISPUTE.encode("dim")),
+        _button("A payment record", DISPUTE.encode("ev")),
+        _button("An automated decision (human review)", DISPUTE.encode("dec")),
     ]
 )
 
@@ -73,20 +71,22 @@ async def _ask_statement(update: Update, context: BotContext, kind: str, subject
 async def on_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = (query.data or "").split(":")
+    press = DISPUTE.decode(query.data)
     try:
-        if len(parts) == 3:
-            kind = {"dim": "dimension", "ev": "event", "dec": "decision"}[parts[1]]
-            await _ask_statement(update, context, kind, parts[2])
+        if press.argument is not None:
+            kind = {"dim": "dimension", "ev": "event", "dec": "decision"}[press.action]
+            await _ask_statement(update, context, kind, press.argument)
             return
         await query.answer()
-        if parts[1] == "dim":
-            rows = [_button(name, f"dsp:dim:{key}") for key, name in DIMENSION_NAMES.items()]
+        if press.action == "dim":
+            rows = [
+                _button(name, DISPUTE.encode("dim", key)) for key, name in DIMENSION_NAMES.items()
+            ]
             await edit_in_place(
                 update, "Which part of your score? /why explains each.", InlineKeyboardMarkup(rows)
             )
-        elif parts[1] == "dec":
-            rows = [_button(label, f"dsp:dec:{key}") for key, label in DECISIONS.items()]
+        elif press.action == "dec":
+            rows = [_button(label, DISPUTE.encode("dec", key)) for key, label in DECISIONS.items()]
             await edit_in_place(
                 update, "Which decision should a person look at?", InlineKeyboardMarkup(rows)
             )
@@ -103,7 +103,7 @@ async def on_button(update: Update, context: BotContext) -> None:
                 _button(
                     f"{e.occurred_on:%d %b %Y} · {e.source} · {e.outcome.replace('_', ' ')}"
                     + (" (contested)" if e.disputed else ""),
-                    f"dsp:ev:{e.id}",
+                    DISPUTE.encode("ev", e.id),
                 )
                 for e in events
             ]
@@ -112,7 +112,8 @@ async def on_button(update: Update, context: BotContext) -> None:
                 "Which payment record? The most recent are listed.",
                 InlineKeyboardMarkup(rows),
             )
-    except (DisputeError, NotRegistered, KeyError):
+    except DisputeError:
+        # Not the presser's to contest (a forged subject, someone else's record).
         await query.answer(texts.STALE_BUTTON, show_alert=True)
 
 
@@ -168,8 +169,8 @@ def queue_markup(item: QueueItem) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Uphold", callback_data=f"rev:up:{item.id}"),
-                InlineKeyboardButton("Reject", callback_data=f"rev:rej:{item.id}"),
+                InlineKeyboardButton("Uphold", callback_data=REVIEW.encode("up", item.id)),
+                InlineKeyboardButton("Reject", callback_data=REVIEW.encode("rej", item.id)),
             ]
         ]
     )
@@ -194,10 +195,10 @@ async def on_review_button(update: Update, context: BotContext) -> None:
     if not _is_admin(context, user.id):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    _, verdict, raw_id = (query.data or "").split(":")
-    upheld = verdict == "up"
+    press = REVIEW.decode(query.data)
+    upheld, raw_id = press.action == "up", press.number
     await context.services.dialogs.set(
-        user.id, Dialog(REVIEW_FLOW, "note", {"id": int(raw_id), "upheld": upheld})
+        user.id, Dialog(REVIEW_FLOW, "note", {"id": raw_id, "upheld": upheld})
     )
     await query.answer()
     await edit_in_place(

@@ -14,7 +14,6 @@ pressing, so a forged or replayed button is told "no longer available" and chang
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 
 from telegram import (
@@ -27,24 +26,23 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
 
 from handlers import texts
 from handlers.context import BotContext
-from handlers.guards import Handler, registered_only
+from handlers.guards import registered_only
 from handlers.texts import format_time
+from handlers.ui import edit_in_place
+from services.callbacks import BARE, COMPARE, FRIEND_LIST, FRIEND_PICK, FRIEND_REQUEST, INVITE
 from services.charts import comparison_png
+from services.errors import NotRegistered
 from services.friends import (
-    REQUEST_CALLBACK_PREFIX,
     REQUESTS_PER_DAY,
     Answer,
     Comparison,
     FriendsOverview,
     FriendView,
-    InvalidSetting,
     Leaderboard,
     LeaderboardEntry,
-    NoLongerAvailable,
     PendingRequest,
     RequestOutcome,
     RequestResult,
@@ -53,15 +51,9 @@ from services.friends import (
     request_text,
 )
 from services.invites import invite_url
-from services.scores import NotRegistered
 
 logger = logging.getLogger(__name__)
 
-REQUEST_PATTERN = rf"^{REQUEST_CALLBACK_PREFIX}:(acc|dec|blk|show):\d+$"
-LIST_PATTERN = r"^fl:(p:\d+|v:\d+|rm:\d+|rmy:\d+|in)$"
-PICK_PATTERN = r"^fa:pick$"
-COMPARE_PATTERN = r"^cmp:(\d+|p:\d+)$"
-INVITE_PATTERN = r"^inv:(show|new)$"
 
 PAGE_SIZE = 8
 FRIEND_PICKER_ID = 1
@@ -69,8 +61,10 @@ FRIEND_PICKER_ID = 1
 PICK_AT_ONCE = 10
 NOT_NOW = "Not now"
 
-ADD_FRIENDS_BUTTON = InlineKeyboardButton("➕ Add friends", callback_data="fa:pick")
-INVITE_BUTTON = InlineKeyboardButton("📨 My invite link", callback_data="inv:show")
+ADD_FRIENDS_BUTTON = InlineKeyboardButton(
+    "➕ Add friends", callback_data=FRIEND_PICK.encode("pick")
+)
+INVITE_BUTTON = InlineKeyboardButton("📨 My invite link", callback_data=INVITE.encode("show"))
 PICKER_KEYBOARD = ReplyKeyboardMarkup(
     [
         [
@@ -92,41 +86,9 @@ PICKER_KEYBOARD = ReplyKeyboardMarkup(
 )
 
 
-def stale_safe(handler: Handler) -> Handler:
-    """For button handlers: anything the service refuses as not the presser's, or someone
-    without an account pressing, is answered "no longer available" and nothing changes."""
-
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: BotContext) -> None:
-        try:
-            await handler(update, context)
-        except (NoLongerAvailable, InvalidSetting, NotRegistered, ValueError):
-            # ValueError: data that doesn't parse (an unknown answer); only forgery gets here.
-            assert update.callback_query is not None
-            await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
-
-    return guarded
-
-
-def _parts(update: Update) -> tuple[int, list[str]]:
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None
-    return user.id, (query.data or "").split(":")
-
-
-async def edit_in_place(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Show ``text`` in place of the message the button was on, or as a new message when that
-    can't be edited (too old, or a photo)."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():
-            return
-        await query.get_bot().send_message(user.id, text, reply_markup=markup)
+def _presser(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,15 +162,21 @@ def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeybo
             lines += ["", f"Page {page + 1} of {pages}"]
         lines += ["", "Tap a friend to compare or remove them."]
         buttons = [
-            InlineKeyboardButton(friend.name, callback_data=f"fl:v:{friend.citizen_id}")
+            InlineKeyboardButton(
+                friend.name, callback_data=FRIEND_LIST.encode("v", friend.citizen_id)
+            )
             for friend in shown
         ]
         rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         nav = []
         if page > 0:
-            nav.append(InlineKeyboardButton("‹ Previous", callback_data=f"fl:p:{page - 1}"))
+            nav.append(
+                InlineKeyboardButton("‹ Previous", callback_data=FRIEND_LIST.encode("p", page - 1))
+            )
         if page < pages - 1:
-            nav.append(InlineKeyboardButton("Next ›", callback_data=f"fl:p:{page + 1}"))
+            nav.append(
+                InlineKeyboardButton("Next ›", callback_data=FRIEND_LIST.encode("p", page + 1))
+            )
         if nav:
             rows.append(nav)
     if overview.incoming:
@@ -236,10 +204,18 @@ def friend_card(friend: FriendView, context: BotContext) -> tuple[str, InlineKey
         lines.append(f"Friends since {format_time(friend.since, context.timezone)}")
     rows = []
     if friend.shares_score:
-        rows.append([InlineKeyboardButton("📊 Compare", callback_data=f"cmp:{friend.citizen_id}")])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "📊 Compare", callback_data=COMPARE.encode(BARE, friend.citizen_id)
+                )
+            ]
+        )
     rows.append(
         [
-            InlineKeyboardButton("Remove friend", callback_data=f"fl:rm:{friend.citizen_id}"),
+            InlineKeyboardButton(
+                "Remove friend", callback_data=FRIEND_LIST.encode("rm", friend.citizen_id)
+            ),
             InlineKeyboardButton("‹ All friends", callback_data="fl:p:0"),
         ]
     )
@@ -350,12 +326,10 @@ async def show_invite(update: Update, context: BotContext) -> None:
     await _send_invite(update, context)
 
 
-@stale_safe
 async def on_invite_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    _, parts = _parts(update)
-    fresh = parts[1] == "new"
+    fresh = INVITE.decode(query.data).action == "new"
     await query.answer("Your old link no longer works." if fresh else None)
     await _send_invite(update, context, fresh=fresh)
 
@@ -381,7 +355,6 @@ async def _offer_picker(message: Message) -> None:
     )
 
 
-@stale_safe
 async def on_pick_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -440,14 +413,13 @@ ANSWERED = {
 }
 
 
-@stale_safe
 async def on_request_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    user_id, (_, action, raw_id) = _parts(update)
+    user_id, press = _presser(update), FRIEND_REQUEST.decode(query.data)
     friends = context.services.friends
-    if action == "show":
-        pending = await friends.pending_request(user_id, int(raw_id))
+    if press.action == "show":
+        pending = await friends.pending_request(user_id, press.number)
         await query.answer()
         await context.bot.send_message(
             user_id,
@@ -457,7 +429,7 @@ async def on_request_button(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    outcome = await friends.answer(user_id, int(raw_id), Answer(action))
+    outcome = await friends.answer(user_id, press.number, Answer(press.action))
     await query.answer()
     await edit_in_place(update, ANSWERED[outcome.answer].format(name=outcome.name))
 
@@ -474,24 +446,23 @@ async def show_friends(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-@stale_safe
 async def on_list_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    user_id, parts = _parts(update)
+    user_id, press = _presser(update), FRIEND_LIST.decode(query.data)
     friends = context.services.friends
-    action = parts[1]
+    action = press.action
     if action == "p":
         overview = await friends.overview(user_id)
-        text, markup, _ = friends_page(overview, int(parts[2]))
+        text, markup, _ = friends_page(overview, press.number)
         await query.answer()
         await edit_in_place(update, text, markup)
     elif action == "v":
-        friend = await friends.friend(user_id, int(parts[2]))
+        friend = await friends.friend(user_id, press.number)
         await query.answer()
         await edit_in_place(update, *friend_card(friend, context))
     elif action == "rm":
-        friend = await friends.friend(user_id, int(parts[2]))
+        friend = await friends.friend(user_id, press.number)
         await query.answer()
         await edit_in_place(
             update,
@@ -502,15 +473,18 @@ async def on_list_button(update: Update, context: BotContext) -> None:
                 [
                     [
                         InlineKeyboardButton(
-                            "Yes, remove", callback_data=f"fl:rmy:{friend.citizen_id}"
+                            "Yes, remove",
+                            callback_data=FRIEND_LIST.encode("rmy", friend.citizen_id),
                         ),
-                        InlineKeyboardButton("No, keep", callback_data=f"fl:v:{friend.citizen_id}"),
+                        InlineKeyboardButton(
+                            "No, keep", callback_data=FRIEND_LIST.encode("v", friend.citizen_id)
+                        ),
                     ]
                 ]
             ),
         )
     elif action == "rmy":
-        name = await friends.remove(user_id, int(parts[2]))
+        name = await friends.remove(user_id, press.number)
         await query.answer()
         await edit_in_place(update, f"{name} is no longer your friend.")
     else:  # "in": the requests waiting for this person, each with its buttons again
@@ -559,13 +533,16 @@ def compare_picker(overview: FriendsOverview, page: int) -> tuple[str, InlineKey
         )
     if pages > 1:
         lines.append(f"Page {page + 1} of {pages}")
-    buttons = [InlineKeyboardButton(f.name, callback_data=f"cmp:{f.citizen_id}") for f in shown]
+    buttons = [
+        InlineKeyboardButton(f.name, callback_data=COMPARE.encode(BARE, f.citizen_id))
+        for f in shown
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("‹ Previous", callback_data=f"cmp:p:{page - 1}"))
+        nav.append(InlineKeyboardButton("‹ Previous", callback_data=COMPARE.encode("p", page - 1)))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("Next ›", callback_data=f"cmp:p:{page + 1}"))
+        nav.append(InlineKeyboardButton("Next ›", callback_data=COMPARE.encode("p", page + 1)))
     if nav:
         rows.append(nav)
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -579,20 +556,19 @@ async def show_compare(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-@stale_safe
 async def on_compare_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    user_id, parts = _parts(update)
+    user_id, press = _presser(update), COMPARE.decode(query.data)
     friends = context.services.friends
-    if parts[1] == "p":
+    if press.action == "p":
         overview = await friends.overview(user_id)
-        text, markup = compare_picker(overview, int(parts[2]))
+        text, markup = compare_picker(overview, press.number)
         await query.answer()
         await edit_in_place(update, text, markup)
         return
     try:
-        comparison = await friends.comparison(user_id, int(parts[1]))
+        comparison = await friends.comparison(user_id, press.number)
     except ScoreNotShared as refusal:
         if refusal.mine:
             reason = "Compare needs you to share your score with friends too: see /settings."

@@ -14,16 +14,15 @@ against the presser's own dialog row or loans, so a stale, replayed or forged bu
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 
-from handlers import texts
 from handlers.context import BotContext
-from handlers.friends import edit_in_place
-from handlers.guards import Handler, registered_only
+from handlers.guards import registered_only
+from handlers.ui import edit_in_place
+from services.callbacks import LOAN, LOAN_PAY
 from services.clock import as_aware_utc
 from services.dialogs import Dialog
 from services.loan_terms import (
@@ -53,9 +52,6 @@ from services.loans import (
     StaleApplication,
     payment_payload,
 )
-
-APPLICATION_PATTERN = r"^loan:(amt:\d{1,7}|term:\d{1,2}|ok:[\w-]{1,40}|no:[\w-]{1,40})$"
-PAY_PATTERN = r"^loans:pay:\d{1,12}$"
 
 INVOICE_TITLE = "Britizen loan repayment"
 
@@ -139,7 +135,7 @@ def refusal_text(e: Eligibility) -> str:
 
 def amount_markup(e: Eligibility) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(format_pence(pence), callback_data=f"loan:amt:{pence}")
+        InlineKeyboardButton(format_pence(pence), callback_data=LOAN.encode("amt", pence))
         for pence in e.amount_choices
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
@@ -157,7 +153,7 @@ def term_text(amount_pence: int, monthly: dict[int, int]) -> str:
 TERM_MARKUP = InlineKeyboardMarkup(
     [
         [
-            InlineKeyboardButton(_months(term), callback_data=f"loan:term:{term}")
+            InlineKeyboardButton(_months(term), callback_data=LOAN.encode("term", term))
             for term in TERM_CHOICES
         ]
     ]
@@ -195,8 +191,10 @@ def summary_markup(application: Application) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ Confirm", callback_data=f"loan:ok:{application.key}"),
-                InlineKeyboardButton("Cancel", callback_data=f"loan:no:{application.key}"),
+                InlineKeyboardButton(
+                    "✅ Confirm", callback_data=LOAN.encode("ok", application.key)
+                ),
+                InlineKeyboardButton("Cancel", callback_data=LOAN.encode("no", application.key)),
             ]
         ]
     )
@@ -264,7 +262,9 @@ def loans_markup(loans: list[LoanView]) -> InlineKeyboardMarkup | None:
         # With two loans open, "instalment 1" alone doesn't say which one.
         if len(dues) > 1:
             label += f" of the {format_pence(loan.principal_pence)} loan"
-        rows.append([InlineKeyboardButton(label + ")", callback_data=f"loans:pay:{due.id}")])
+        rows.append(
+            [InlineKeyboardButton(label + ")", callback_data=LOAN_PAY.encode("pay", due.id))]
+        )
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -296,21 +296,6 @@ QUOTE_MOVED = "A new day has started, so the dates have moved. Please check them
 
 # --------------------------------------------------------------------------------------------
 # /loan
-
-
-def stale_safe(handler: Handler) -> Handler:
-    """A button the services no longer recognise for the presser gets the stale alert."""
-
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: BotContext) -> None:
-        try:
-            await handler(update, context)
-        except (StaleApplication, ValueError):
-            # ValueError: callback data that doesn't parse; only forgery gets here.
-            assert update.callback_query is not None
-            await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
-
-    return guarded
 
 
 @registered_only
@@ -370,19 +355,19 @@ async def _ask_term(update: Update, context: BotContext, amount: int, *, edit: b
         await update.effective_message.reply_text(text, reply_markup=TERM_MARKUP)
 
 
-@stale_safe
 async def on_application_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    _, action, value = (query.data or "").split(":")
+    press = LOAN.decode(query.data)
+    action, value = press.action, press.word
     applications = context.services.loan_applications
     try:
         if action == "amt":
-            amount = await applications.choose_amount(user.id, int(value))
+            amount = await applications.choose_amount(user.id, press.number)
             await query.answer()
             await _ask_term(update, context, amount, edit=True)
         elif action == "term":
-            application = await applications.choose_term(user.id, int(value))
+            application = await applications.choose_term(user.id, press.number)
             await query.answer()
             await edit_in_place(update, summary_text(application), summary_markup(application))
         elif action == "ok":
@@ -434,11 +419,10 @@ async def show_loans(update: Update, context: BotContext) -> None:
     )
 
 
-@stale_safe
 async def on_pay_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    instalment_id = int((query.data or "").rsplit(":", 1)[1])
+    instalment_id = LOAN_PAY.decode(query.data).number
     try:
         due = await context.services.loans.payable(user.id, instalment_id)
     except PaymentRejected as refusal:

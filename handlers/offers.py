@@ -21,10 +21,11 @@ from telegram.constants import ParseMode
 
 from handlers import texts
 from handlers.context import BotContext
-from handlers.friends import edit_in_place
 from handlers.guards import registered_only
 from handlers.texts import format_time
+from handlers.ui import edit_in_place
 from scoring.model import VOUCHER_CAP, VOUCHER_POINTS
+from services.callbacks import OFFERS, BadCallback
 from services.offers import (
     PAGE_SIZE,
     NotForYou,
@@ -47,15 +48,12 @@ from services.promotion_messages import (
     promotion_text,
     redeem_data,
 )
-from services.scores import NotRegistered
 
 logger = logging.getLogger(__name__)
 
-OPT_PATTERN = r"^off:opt:(yes|no)$"
-PAGE_PATTERN = r"^off:p:\d+$"
 
-OPT_IN_DATA = "off:opt:yes"
-OPT_OUT_DATA = "off:opt:no"
+OPT_IN_DATA = OFFERS.encode("opt", "yes")
+OPT_OUT_DATA = OFFERS.encode("opt", "no")
 
 SCORE_NOTE = (
     f"Offers never affect your score, except that each voucher you redeem adds "
@@ -132,12 +130,11 @@ async def ask_about_offers(bot: Bot, chat_id: int) -> None:
 async def on_opt_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    opt_in = query.data == OPT_IN_DATA
-    try:
-        await context.services.offers.set_marketing(user.id, opt_in)
-    except NotRegistered:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    answer = OFFERS.decode(query.data).word
+    if answer not in ("yes", "no"):
+        raise BadCallback(answer)
+    opt_in = answer == "yes"
+    await context.services.offers.set_marketing(user.id, opt_in)
     await query.answer("Offers on." if opt_in else "No offers.")
     await edit_in_place(update, OPTED_IN if opt_in else DECLINED)
 
@@ -147,11 +144,7 @@ async def on_stop(update: Update, context: BotContext) -> None:
     button still works); the confirmation is a message of its own."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    try:
-        change = await context.services.offers.set_marketing(user.id, False)
-    except NotRegistered:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    change = await context.services.offers.set_marketing(user.id, False)
     await query.answer("Offers stopped.")
     if change.changed:
         queued = (
@@ -180,12 +173,7 @@ async def show_offers(update: Update, context: BotContext) -> None:
 async def on_page_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    page = int((query.data or "off:p:0").rsplit(":", 1)[1])
-    try:
-        await _send_page(context, user.id, page)
-    except NotRegistered:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
+    await _send_page(context, user.id, OFFERS.decode(query.data).number)
     await query.answer()
 
 
@@ -211,7 +199,13 @@ async def _send_page(context: BotContext, telegram_id: int, page: int) -> None:
             telegram_id,
             f"Showing {listing.first}–{listing.last} of {listing.total} offers.",
             reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton("More offers ▶", callback_data=f"off:p:{listing.page + 1}")]]
+                [
+                    [
+                        InlineKeyboardButton(
+                            "More offers ▶", callback_data=OFFERS.encode("p", listing.page + 1)
+                        )
+                    ]
+                ]
             ),
         )
 
@@ -279,9 +273,6 @@ async def on_redeem(update: Update, context: BotContext) -> None:
         return
     try:
         voucher = await context.services.offers.redeem(user.id, promotion_id)
-    except NotRegistered:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
     except OfferEnded as ended:
         await query.answer(
             f"This offer ended on {format_time(ended.expires_at, context.timezone)}, so it "

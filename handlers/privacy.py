@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
-from handlers.friends import edit_in_place, stale_safe
 from handlers.guards import registered_only
 from handlers.offers import SCORE_NOTE
-from services.friends import SCORE_FRIENDS, SCORE_NOBODY, InvalidSetting, PrivacySettings
+from handlers.ui import edit_in_place
+from services.callbacks import Arg, BadCallback, Codec
+from services.friends import SCORE_FRIENDS, SCORE_NOBODY, PrivacySettings
 
 MARKETING = "marketing_opt_in"
 """Kept by the offers service (opting out also cancels queued offers), not the friends one."""
-
-BUTTON_PATTERN = r"^set:(open|[a-z]+:[a-z]+)$"
 
 
 @dataclass(frozen=True)
@@ -145,6 +144,8 @@ TOGGLES: tuple[Toggle, ...] = (
     ),
 )
 _BY_KEY = {toggle.key: toggle for toggle in TOGGLES}
+SETTINGS = Codec("set", {"open": Arg.NONE, **{toggle.key: Arg.WORD for toggle in TOGGLES}})
+"""`set:open` shows the screen; `set:<toggle>:<value>` sets a value (never "flip")."""
 
 
 def _current(settings: PrivacySettings, offers: bool) -> dict[str, str]:
@@ -170,7 +171,7 @@ def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, In
             [
                 InlineKeyboardButton(
                     f"{'✓ ' if choice.value == chosen else ''}{toggle.button}: {choice.label}",
-                    callback_data=f"set:{toggle.key}:{choice.value}",
+                    callback_data=SETTINGS.encode(toggle.key, choice.value),
                 )
                 for choice in toggle.choices
             ]
@@ -188,30 +189,27 @@ async def show_settings(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-@stale_safe
 async def on_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = (query.data or "").split(":")
+    press = SETTINGS.decode(query.data)
     friends = context.services.friends
-    if parts[1] == "open":
+    if press.action == "open":
         settings = await friends.settings(user.id)
         offers = await context.services.offers.opted_in(user.id)
         await query.answer()
         text, markup = settings_screen(settings, offers=offers)
         await context.bot.send_message(user.id, text, reply_markup=markup)
         return
-    toggle = _BY_KEY.get(parts[1])
-    if toggle is None:
-        raise InvalidSetting()
-    chosen = next((choice for choice in toggle.choices if choice.value == parts[2]), None)
+    toggle = _BY_KEY[press.action]
+    chosen = next((choice for choice in toggle.choices if choice.value == press.argument), None)
     if chosen is None:
-        raise InvalidSetting()
+        raise BadCallback(f"no choice {press.argument!r} for {toggle.key}")
     if toggle.setting == MARKETING:
         await context.services.offers.set_marketing(user.id, chosen.value == "yes")
         settings = await friends.settings(user.id)
     else:
-        settings = await friends.change_setting(user.id, toggle.setting, parts[2])
+        settings = await friends.change_setting(user.id, toggle.setting, chosen.value)
     offers = await context.services.offers.opted_in(user.id)
     if chosen.saved_note is None:
         await query.answer("Saved.")

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from handlers import friends, offers, texts
 from handlers.context import BotContext
 from services import registration as reg
+from services.callbacks import REGISTRATION
 from services.dialogs import Dialog
 from services.friends import RequestResult
 from services.invites import InviteRedemption, is_invite_payload
@@ -18,9 +19,9 @@ from services.validation import InvalidInput
 
 logger = logging.getLogger(__name__)
 
-CONSENT_YES = "reg:consent:yes"
-CONSENT_NO = "reg:consent:no"
-SKIP_POSTCODE = "reg:postcode:skip"
+CONSENT_YES = REGISTRATION.encode("consent", "yes")
+CONSENT_NO = REGISTRATION.encode("consent", "no")
+SKIP_POSTCODE = REGISTRATION.encode("postcode", "skip")
 
 WELCOME = (
     "Welcome to Britizen 👋\n"

@@ -12,16 +12,15 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.texts import format_time
+from services.callbacks import SCORE
 from services.scores import BenefitsView, Explanation, History, ScoreView
 
-WHY = "score:why"
-HISTORY = "score:history"
-BENEFITS = "score:benefits"
-BUTTON_PATTERN = r"^score:(why|history|benefits)$"
+WHY = SCORE.encode("why")
+HISTORY = SCORE.encode("history")
+BENEFITS = SCORE.encode("benefits")
 
 SCORE_BUTTONS = InlineKeyboardMarkup(
     [
@@ -221,11 +220,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     """[Why?] [History] [Benefits]: the same as the commands, sent as a new message."""
     query = update.callback_query
     assert query is not None
-    entry = _BUTTONS.get(query.data or "")
-    if entry is None:  # the handler's pattern admits only known buttons; this is a safety net
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
-    command, action = entry
+    command, action = _BUTTONS[SCORE.encode(SCORE.decode(query.data).action)]
     if update.effective_message is None:
         # Telegram stops showing bots messages older than 48 hours, so there is nowhere to
         # reply under; the command still works.

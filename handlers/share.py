@@ -3,18 +3,16 @@ Deny buttons on a partner's request. Logic lives in services.sharing."""
 
 from __future__ import annotations
 
-import functools
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import texts
 from handlers.context import BotContext
-from handlers.friends import edit_in_place
-from handlers.guards import Handler, registered_only
-from services.scores import NotRegistered
-from services.sharing import ALLOW, BUTTON_PATTERN, AccessEntry, NewCode, NoLongerAvailable
+from handlers.guards import registered_only
+from handlers.ui import edit_in_place
+from services.callbacks import SHARE
+from services.sharing import ALLOW, AccessEntry, NewCode
 
-__all__ = ["BUTTON_PATTERN", "on_button", "show_share"]
+__all__ = ["on_button", "show_share"]
 
 NEW_CODE = "share:new"
 
@@ -54,32 +52,19 @@ async def show_share(update: Update, context: BotContext) -> None:
     await message.reply_text(share_text(code, log, context), reply_markup=MARKUP)
 
 
-def _stale_safe(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: BotContext) -> None:
-        try:
-            await handler(update, context)
-        except (NoLongerAvailable, NotRegistered, ValueError):
-            assert update.callback_query is not None
-            await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
-
-    return guarded
-
-
-@_stale_safe
 async def on_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     sharing = context.services.sharing
-    parts = (query.data or "").split(":")
-    if parts[1] == "new":
+    press = SHARE.decode(query.data)
+    if press.action == "new":
         code = await sharing.new_code(user.id)
         log = await sharing.access_log(user.id)
         await query.answer("New code made; the old one no longer works.")
         await edit_in_place(update, share_text(code, log, context), MARKUP)
         return
-    allow = parts[1] == ALLOW
-    partner = await sharing.answer_request(user.id, int(parts[2]), allow)
+    allow = press.action == ALLOW
+    partner = await sharing.answer_request(user.id, press.number, allow)
     await query.answer()
     if allow:
         await edit_in_place(

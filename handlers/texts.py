@@ -11,6 +11,7 @@ NOT_REGISTERED = (
 UNKNOWN_TEXT = "I didn't catch that. Send /help to see what I can do."
 UNKNOWN_COMMAND = "I don't know that command. Send /help for the list."
 STALE_BUTTON = "This is no longer available."
+NOT_ALLOWED = "Sorry, that isn't something you can do."
 APOLOGY = (
     "Sorry — something went wrong on our side and nothing was changed. "
     "Please try again in a moment."

@@ -35,9 +35,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.model import DIMENSIONS, CitizenInputs, score
+from services.callbacks import FRIEND_REQUEST
 from services.clock import Clock, as_aware_utc
+from services.errors import NotRegistered, ServiceError, StaleAction
 from services.notices import queue_to_citizen
-from services.scores import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, FriendRequest, Friendship, Score
 
@@ -56,7 +57,6 @@ FRIEND_ACCEPTED_KIND = "friend_accepted"
 
 # Callback data of the buttons on a request: "fq:<answer>:<friend_requests.id>". The handlers
 # match this prefix; the service re-checks the id against whoever pressed.
-REQUEST_CALLBACK_PREFIX = "fq"
 
 SCORE_FRIENDS = "friends"
 SCORE_NOBODY = "nobody"
@@ -99,11 +99,11 @@ class RequestOutcome:
     """The other person's name: their Britizen name, or the one Telegram gave us."""
 
 
-class FriendsError(Exception):
+class FriendsError(ServiceError):
     """A refusal the handlers word for the person."""
 
 
-class NoLongerAvailable(FriendsError):
+class NoLongerAvailable(FriendsError, StaleAction):
     """A button about a request, friend or setting that isn't the presser's, or no longer is
     what it was: forged, replayed, already answered, or a friend since removed."""
 
@@ -117,7 +117,7 @@ class ScoreNotShared(FriendsError):
         """The friend's name."""
 
 
-class InvalidSetting(FriendsError):
+class InvalidSetting(FriendsError, StaleAction):
     """A setting or value that doesn't exist (only a forged button can ask for one)."""
 
 
@@ -249,7 +249,7 @@ def request_markup(request_id: int) -> dict[str, Any]:
     """Accept / Decline / Block, as the Bot API's InlineKeyboardMarkup JSON."""
 
     def button(text: str, answer: Answer) -> dict[str, str]:
-        return {"text": text, "callback_data": f"{REQUEST_CALLBACK_PREFIX}:{answer}:{request_id}"}
+        return {"text": text, "callback_data": FRIEND_REQUEST.encode(answer, request_id)}
 
     return {
         "inline_keyboard": [

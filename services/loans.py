@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.tiers import default_tiers
 from services.clock import Clock
 from services.dialogs import Dialog, DialogService
+from services.errors import ServiceError, StaleAction
 from services.loan_terms import (
     AMOUNT_CHOICES_PENCE,
     ANNUAL_RATE,
@@ -44,7 +45,7 @@ LOAN_SOURCE = "loan"
 CURRENCY = "GBP"
 
 
-class LoanError(Exception):
+class LoanError(ServiceError):
     """A refusal the citizen should read."""
 
 
@@ -60,7 +61,7 @@ class PaymentRejected(LoanError):
     pass
 
 
-class StaleApplication(LoanError):
+class StaleApplication(LoanError, StaleAction):
     """A /loan button or answer that no longer matches the presser's loan conversation:
     replayed, forged, from a finished or cancelled application, or for an amount that no longer
     fits."""

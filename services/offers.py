@@ -30,9 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock, as_aware_utc
+from services.errors import NotRegistered
 from services.promotion_messages import PROMOTION_KIND
 from services.promotions import in_audience as promotion_in_audience
-from services.scores import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score, Sponsor, Voucher
 

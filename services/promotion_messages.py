@@ -15,14 +15,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.callbacks import OFFERS, BadCallback
+
 PROMOTION_KIND = "promotion"
 # Lower goes first: loan reminders 0, friend messages 5, score alerts 10, promotions last.
 PROMOTION_PRIORITY = 100
 
-REDEEM_PREFIX = "off:r:"
-STOP_OFFERS_DATA = "off:stop"
-REDEEM_PATTERN = r"^off:r:\d+$"
-STOP_OFFERS_PATTERN = r"^off:stop$"
+STOP_OFFERS_DATA = OFFERS.encode("stop")
 
 # Telegram allows 4,096 characters in a message. The label, title, expiry line and footer
 # take at most about 300 of them, so a sponsor's text may have the rest.
@@ -37,15 +36,16 @@ FOOTER = "You get offers because you opted in. Tap “Stop offers” to stop the
 
 
 def redeem_data(promotion_id: int) -> str:
-    return f"{REDEEM_PREFIX}{promotion_id}"
+    return OFFERS.encode("r", promotion_id)
 
 
 def parse_redeem_data(data: str) -> int | None:
     """The promotion id in a Redeem button's data, or None if it isn't one."""
-    if not data.startswith(REDEEM_PREFIX):
+    try:
+        press = OFFERS.decode(data)
+        return press.number if press.action == "r" else None
+    except BadCallback:
         return None
-    tail = data[len(REDEEM_PREFIX) :]
-    return int(tail) if tail.isdigit() else None
 
 
 def promotion_text(

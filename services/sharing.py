@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.callbacks import SHARE
 from services.clock import Clock, as_aware_utc
+from services.errors import ServiceError, StaleAction
 from services.friends import citizen_by_telegram_id
 from services.notices import queue_to_citizen
 from services.secrets import keyed_hash, ni_number_hash
@@ -44,10 +46,9 @@ _CODE_LENGTH = 8
 ACCESS_LOG_SHOWN = 10
 SHARING_PRIORITY = 5
 ALLOW, DENY = "allow", "deny"
-BUTTON_PATTERN = r"^share:(new|allow:\d+|deny:\d+)$"
 
 
-class SharingError(Exception):
+class SharingError(ServiceError):
     """A refusal fit to show; the message is plain English."""
 
 
@@ -70,7 +71,7 @@ class RequestNotFound(SharingError):
         super().__init__("no such access request")
 
 
-class NoLongerAvailable(SharingError):
+class NoLongerAvailable(SharingError, StaleAction):
     def __init__(self) -> None:
         super().__init__("This request is no longer open.")
 
@@ -123,8 +124,8 @@ def request_markup(request_id: int) -> dict[str, Any]:
     return {
         "inline_keyboard": [
             [
-                {"text": "Allow", "callback_data": f"share:{ALLOW}:{request_id}"},
-                {"text": "Deny", "callback_data": f"share:{DENY}:{request_id}"},
+                {"text": "Allow", "callback_data": SHARE.encode(ALLOW, request_id)},
+                {"text": "Deny", "callback_data": SHARE.encode(DENY, request_id)},
             ]
         ]
     }

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from scoring.model import REFERRAL_POINTS
 from services.clock import ManualClock
 from services.dialogs import DialogService
+from services.errors import NotRegistered
 from services.friends import (
     DECLINE_COOLDOWN,
     FRIEND_ACCEPTED_KIND,
@@ -30,7 +31,7 @@ from services.friends import (
 )
 from services.invites import INVITE_PREFIX, InviteService, is_invite_payload, qr_png
 from services.registration import RegistrationService
-from services.scores import NotRegistered, record_starting_score
+from services.scores import record_starting_score
 from services.scoring_pass import ScoringPass
 from storage.db import Database
 from storage.models import (

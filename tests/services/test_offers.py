@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from scoring.model import VOUCHER_CAP, VOUCHER_POINTS
 from services.clock import ManualClock
+from services.errors import NotRegistered
 from services.offers import (
     PAGE_SIZE,
     NotForYou,
@@ -25,7 +26,7 @@ from services.offers import (
     VouchersGone,
 )
 from services.promotion_messages import PROMOTION_KIND, PROMOTION_PRIORITY
-from services.scores import NotRegistered, ScoreService
+from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score, Sponsor, Voucher
