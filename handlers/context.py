@@ -30,6 +30,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
 
+    citizen_id: int | None = None
+    """The presser's account, set by `registered_only` after its one registration read."""
+
     @property
     def services(self) -> Services:
         return self.bot_data.services

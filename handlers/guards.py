@@ -22,7 +22,9 @@ def registered_only(handler: Handler) -> Handler:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
-        if await context.services.registration.is_registered(user.id):
+        citizen_id = await context.services.registration.citizen_id(user.id)
+        if citizen_id is not None:
+            context.citizen_id = citizen_id
             await handler(update, context)
             return
         dialog = await context.services.dialogs.get(user.id)

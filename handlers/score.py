@@ -172,7 +172,8 @@ def benefits_text(view: BenefitsView) -> str:
 @registered_only
 async def show_score(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
-    view = await context.services.scores.current_for_telegram_user(update.effective_user.id)
+    assert context.citizen_id is not None  # set by registered_only
+    view = await context.services.scores.current(context.citizen_id)
     await update.effective_message.reply_text(
         score_text(view, context.timezone), reply_markup=SCORE_BUTTONS
     )

@@ -28,6 +28,7 @@ from services.validation import (
 )
 from storage.db import Database
 from storage.models import Citizen
+from storage.repositories import citizens
 
 FLOW = "registration"
 STEP_CONSENT = "consent"
@@ -87,6 +88,12 @@ class RegistrationService:
         self._key = secret_key
         self._clock = clock
         self._invites = invites
+
+    async def citizen_id(self, telegram_id: int) -> int | None:
+        """The account behind a Telegram user, or None: the one registration read per update
+        (the bot's guard hands the id on, so nothing downstream looks the account up again)."""
+        async with self._db.autocommit() as session:
+            return await citizens.id_by_telegram_id(session, telegram_id)
 
     async def is_registered(self, telegram_id: int) -> bool:
         # Asked before nearly every command: one statement, no transaction around it.

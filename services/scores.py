@@ -195,6 +195,19 @@ def _stored_points(row: Score) -> dict[str, int] | None:
     return {key: int(value) for key, value in points.items()}
 
 
+def _view(row: Score) -> ScoreView:
+    return ScoreView(
+        row.score,
+        row.band,
+        row.previous_score,
+        as_aware_utc(row.computed_at),
+        # The pass keeps its breakdown in columns and leaves this JSON empty (on SQLite
+        # its CAST('{}' AS JSON) even reads back as 0), so only a dict is taken as one.
+        dict(row.breakdown) if isinstance(row.breakdown, dict) else {},
+        row.as_of,
+    )
+
+
 class ScoreService:
     def __init__(
         self,
@@ -225,16 +238,16 @@ class ScoreService:
         # One read (the most frequent command): no transaction around it.
         async with self._db.autocommit() as session:
             _, row = await self._row_for(session, telegram_id)
-            return ScoreView(
-                row.score,
-                row.band,
-                row.previous_score,
-                as_aware_utc(row.computed_at),
-                # The pass keeps its breakdown in columns and leaves this JSON empty (on SQLite
-                # its CAST('{}' AS JSON) even reads back as 0), so only a dict is taken as one.
-                dict(row.breakdown) if isinstance(row.breakdown, dict) else {},
-                row.as_of,
-            )
+            return _view(row)
+
+    async def current(self, citizen_id: int) -> ScoreView:
+        """The score of a citizen the caller has already found (the bot's guard did): one read
+        of the scores row, no second look-up of the account."""
+        async with self._db.autocommit() as session:
+            row = await session.get(Score, citizen_id)
+            if row is None:  # erased between the guard's read and this one
+                raise NotRegistered()
+            return _view(row)
 
     async def explain(self, telegram_id: int) -> Explanation:
         """Rebuild the person's model inputs from the database and explain them as of the

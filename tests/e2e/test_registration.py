@@ -200,10 +200,10 @@ async def test_a_handler_error_is_logged_with_the_update_id_and_apologised_for(
     ivy = citizen(109, "Ivy")
     await register(ivy, "AB 65 43 21 D")
 
-    async def broken(telegram_id: int) -> object:
+    async def broken(citizen_id: int) -> object:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(service.services.scores, "current_for_telegram_user", broken)
+    monkeypatch.setattr(service.services.scores, "current", broken)
     with caplog.at_level(logging.ERROR):
         await ivy.send("/score")
         await ivy.expect("Sorry", "something went wrong")
