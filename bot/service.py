@@ -218,6 +218,15 @@ class BritizenService:
             coalesce=True,
             next_run_time=datetime.now(self.settings.tz),
         )
+        # Housekeeping: the processed-updates ledger would otherwise grow by a row per update
+        # forever; hourly keeps each delete small.
+        self.scheduler.add_job(
+            self._tracked(self.run_housekeeping),
+            IntervalTrigger(hours=1, timezone=self.settings.tz),
+            id="housekeeping",
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.start(paused=True)
         await self.leader.start()
 
@@ -274,6 +283,17 @@ class BritizenService:
                     await self.reminders.run_once()
         except Exception:
             logger.exception("reminder scan failed; the next tick will retry")
+
+    async def run_housekeeping(self) -> None:
+        """Forget processed update ids older than KEEP_PROCESSED_FOR (services/updates.py)."""
+        try:
+            async with job_lock(self.db, "housekeeping") as held:
+                if held:
+                    pruned = await self.services.updates.prune()
+                    if pruned:
+                        logger.info("pruned %d processed-update ids", pruned)
+        except Exception:
+            logger.exception("housekeeping failed; the next tick will retry")
 
     async def run_scoring_pass(self) -> None:
         try:
