@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -26,6 +27,14 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.statuses import (
+    CHECKED_COLUMNS,
+    OutboxStatus,
+    PromotionStatus,
+    VoucherKind,
+    check_sql,
+)
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -295,7 +304,7 @@ class OutboxMessage(Base):
             priority=priority,
             text=text,
             reply_markup=reply_markup,
-            status="pending",
+            status=OutboxStatus.PENDING.value,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
@@ -414,10 +423,10 @@ class Promotion(Base):
     expires_at: Mapped[datetime] = mapped_column()
     # none, shared (one code for everyone: voucher_code), unique (voucher_count codes made
     # by Britizen, one per person)
-    voucher_kind: Mapped[str] = mapped_column(String(16), default="none")
+    voucher_kind: Mapped[str] = mapped_column(String(16), default=VoucherKind.NONE.value)
     voucher_code: Mapped[str | None] = mapped_column(String(64), default=None)
     voucher_count: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(String(16), default=PromotionStatus.SCHEDULED.value)
     # How many people the audience matched: at creation, then the number actually queued.
     targeted: Mapped[int] = mapped_column(Integer, default=0)
     fanned_out_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -600,3 +609,11 @@ class SendBudgetRow(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+# Every status/kind/outcome column accepts only its enum's values (storage/statuses.py); the
+# constraints are created by migration 0011 under the same names.
+for (_table, _column), _values in CHECKED_COLUMNS.items():
+    Base.metadata.tables[_table].append_constraint(
+        CheckConstraint(check_sql(_column, _values), name=f"{_column}_values")
+    )

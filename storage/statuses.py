@@ -1,0 +1,121 @@
+"""Every status, kind and outcome column's values, as StrEnums the database enforces.
+
+Each enum here is backed by a CHECK constraint on its column (migration 0011, and
+`CHECKED_COLUMNS` below keeps the models and the migration honest: a test compares them with
+what the database refuses). StrEnum members compare equal to their strings, so code and SQL
+that write the plain value keep working; new code should name the member.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FriendshipStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REMOVED = "removed"
+    BLOCKED = "blocked"
+
+
+class FriendVia(StrEnum):
+    CONTACTS = "contacts"
+    LINK = "link"
+    INVITE = "invite"
+
+
+class PaymentKind(StrEnum):
+    BILL = "bill"
+    LOAN_INSTALMENT = "loan_instalment"
+
+
+class PaymentOutcome(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSED = "missed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"
+    UNCERTAIN = "uncertain"
+    """Left `sending` by a crash: never sent again, so nobody gets a message twice."""
+
+
+class LoanStatus(StrEnum):
+    ACTIVE = "active"
+    REPAID = "repaid"
+    DEFAULTED = "defaulted"
+
+
+class ReminderOutcome(StrEnum):
+    QUEUED = "queued"
+    SKIPPED_STALE = "skipped_stale"
+    SKIPPED_OPTED_OUT = "skipped_opted_out"
+    SKIPPED_UNREACHABLE = "skipped_unreachable"
+
+
+class PromotionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class VoucherKind(StrEnum):
+    NONE = "none"
+    SHARED = "shared"
+    UNIQUE = "unique"
+
+
+class AccessRequestStatus(StrEnum):
+    PENDING = "pending"
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+class DisputeKind(StrEnum):
+    DIMENSION = "dimension"
+    EVENT = "event"
+    DECISION = "decision"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
+CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
+    ("friendships", "status"): FriendshipStatus,
+    ("friend_requests", "via"): FriendVia,
+    ("payment_events", "kind"): PaymentKind,
+    ("payment_events", "outcome"): PaymentOutcome,
+    ("held_payment_events", "kind"): PaymentKind,
+    ("held_payment_events", "outcome"): PaymentOutcome,
+    ("outbox", "status"): OutboxStatus,
+    ("loans", "status"): LoanStatus,
+    ("reminders", "outcome"): ReminderOutcome,
+    ("promotions", "status"): PromotionStatus,
+    ("promotions", "voucher_kind"): VoucherKind,
+    ("access_requests", "status"): AccessRequestStatus,
+    ("disputes", "kind"): DisputeKind,
+    ("disputes", "status"): DisputeStatus,
+}
+"""(table, column) -> the enum its CHECK constraint lists."""
+
+
+def check_name(table: str, column: str) -> str:
+    return f"ck_{table}_{column}_values"
+
+
+def check_sql(column: str, values: type[StrEnum]) -> str:
+    listed = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({listed})"
