@@ -173,6 +173,10 @@ class BritizenService:
         await self.db.close()
         logger.info("Britizen stopped cleanly")
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         """The job, remembered while it runs so stop() can wait for it."""
 

@@ -36,7 +36,7 @@ import re
 import struct
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from hashlib import sha1
 from typing import Any, TypeVar
@@ -493,6 +493,10 @@ class BotApiStandIn:
         self._event_seq = 0
         self._seq = 0
         self._inflight = 0
+        self.settle_hooks: list[Callable[[], Awaitable[bool]]] = []
+        """Awaited when `wait_idle` finds the wire quiet: each waits until a bot's own queue
+        (its outbox) has nothing due and says whether anything was, so "the bot sent nothing"
+        can't pass merely because a queued message hadn't been picked up yet."""
         self._polls_waiting = 0
         self._last_activity = time.monotonic()
 
@@ -901,6 +905,20 @@ class BotApiStandIn:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        while True:
+            await self._wait_quiet(quiet, deadline, timeout)
+            # Quiet on the wire; the bot may still hold queued messages it hasn't picked up.
+            # Drain them, and if any were due, wait for quiet again after their sends.
+            drained = False
+            for settle in list(self.settle_hooks):
+                drained |= await asyncio.wait_for(
+                    settle(), timeout=max(0.0, deadline - loop.time())
+                )
+            if not drained:
+                return
+
+    async def _wait_quiet(self, quiet: float, deadline: float, timeout: float) -> None:  # noqa: ASYNC109
+        loop = asyncio.get_running_loop()
         while True:
             now = time.monotonic()
             busy = self._inflight > 0 or self._undelivered_updates()

@@ -13,6 +13,7 @@ from bot.settings import Settings
 from services.clock import ManualClock
 from standin import BotApiStandIn
 from tests.standin.driver import Citizen
+from tests.support.outbox_drain import settle_hook
 
 TEST_TOKEN = "123456:TEST-TOKEN-britizen"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -47,13 +48,22 @@ async def start_service(
     """Start (and at the end stop) services on the test database; call again to 'restart'."""
     running: list[BritizenService] = []
 
+    hooks: list[Callable[[], Awaitable[bool]]] = []
+
     async def start(**overrides: Any) -> BritizenService:
         service = BritizenService(make_settings(standin, db_url, **overrides), clock=clock)
         await service.start()
         running.append(service)
+        # "The bot sent nothing" waits for this service's outbox to drain first.
+        hook = settle_hook(service)
+        hooks.append(hook)
+        standin.settle_hooks.append(hook)
         return service
 
     yield start
+    for hook in hooks:
+        if hook in standin.settle_hooks:
+            standin.settle_hooks.remove(hook)
     for service in reversed(running):
         await service.stop()
 

@@ -1,0 +1,46 @@
+"""Wait for a running service's outbox to have nothing due: the settle hook for the stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import func, select
+
+from bot.service import BritizenService
+from storage.models import OutboxMessage
+from storage.statuses import OutboxStatus
+
+POLL_SECONDS = 0.05
+
+
+async def due_rows(service: BritizenService) -> int:
+    """Rows the dispatcher would send now (pending and due) or is sending."""
+    now = service.services.clock()
+    async with service.db.autocommit() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                | (
+                    (OutboxMessage.status == OutboxStatus.PENDING)
+                    & (OutboxMessage.next_attempt_at <= now)
+                )
+            )
+        )
+    return int(count or 0)
+
+
+def settle_hook(service: BritizenService) -> Callable[[], Awaitable[bool]]:
+    async def settle() -> bool:
+        """Wait until nothing is due; True if something was (so the caller waits for quiet
+        again after those sends)."""
+        waited = False
+        # A stopped instance sends nothing more; what it left is another instance's to send.
+        while not service.stopped and await due_rows(service):
+            waited = True
+            await asyncio.sleep(POLL_SECONDS)
+        return waited
+
+    return settle
