@@ -15,7 +15,8 @@ import asyncio
 import signal
 import sys
 
-from standin.server import DEFAULT_BOT_USERNAME, BotApiStandIn
+from standin.common import DEFAULT_BOT_USERNAME
+from standin.server import BotApiStandIn
 
 
 def _parser() -> argparse.ArgumentParser:
