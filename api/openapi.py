@@ -13,6 +13,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, REQUESTS_PER_MINUTE
+from scoring.bands import BAND_NAMES
 from services.promotions import COUNT_NAMES, PromotionDraft
 
 API_PREFIX = "/api/v1"
@@ -368,7 +369,7 @@ _SHARED_SCORE = {
     "type": "object",
     "required": ["band", "score", "computed_at"],
     "properties": {
-        "band": {"enum": ["Poor", "Fair", "Good", "Very good", "Excellent"]},
+        "band": {"enum": list(BAND_NAMES)},
         "score": {"type": "integer", "minimum": 350, "maximum": 950},
         "computed_at": {"type": "string", "format": "date-time"},
     },

@@ -24,7 +24,7 @@ from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.texts import format_time
 from handlers.ui import edit_in_place
-from scoring.model import VOUCHER_CAP, VOUCHER_POINTS
+from scoring.rules import VOUCHER_CAP, VOUCHER_POINTS
 from services.callbacks import OFFERS, BadCallback
 from services.offers import (
     PAGE_SIZE,

@@ -16,7 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from scoring.model import BANDS, Band, band_for
+from scoring.bands import BANDS, Band, band_for
+from texts.format import money
 
 __all__ = [
     "Tier",
@@ -104,11 +105,6 @@ class Tiers:
         """Points still needed to reach the next tier, or None at the top."""
         nxt = self.next_tier(score)
         return None if nxt is None else nxt.min_score - score
-
-
-def _money(pence: int) -> str:
-    pounds, p = divmod(pence, 100)
-    return f"£{pounds:,}" if p == 0 else f"£{pounds:,}.{p:02d}"
 
 
 def _join(items: tuple[str, ...]) -> str:
@@ -217,7 +213,7 @@ def load_tiers(text: str | None = None) -> Tiers:
             raise TiersError(f"[wording.vouchers] is missing {t['voucher_access'].value!r}")
         lines = [template.format(**voucher_unlock)]
         if t["loan_limit_pence"]:
-            lines.append(text_of("loan", limit=_money(t["loan_limit_pence"])))
+            lines.append(text_of("loan", limit=money(t["loan_limit_pence"], drop_zero_pence=True)))
         else:
             lines.append(text_of("no_loan", **loan_unlock))
         if t["deposit_free"]:

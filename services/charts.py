@@ -18,14 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-# Band boundaries and colours, lowest first: (name, lower, upper, colour).
-BAND_SHADES: tuple[tuple[str, int, int, str], ...] = (
-    ("Poor", 350, 549, "#f8d7da"),
-    ("Fair", 550, 599, "#fde9c9"),
-    ("Good", 600, 649, "#fff8c5"),
-    ("Very good", 650, 699, "#dff3d8"),
-    ("Excellent", 700, 950, "#cfe8fc"),
-)
+from scoring.bands import BANDS
+
 PNG_DPI = 110
 
 
@@ -45,12 +39,15 @@ def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your
     scores = [score for _, score in points]
     low = max(350, min(scores) - 60)
     high = min(950, max(scores) + 60)
-    for name, lower, upper, colour in BAND_SHADES:
+    for band in BANDS:
+        lower, upper = band.lower, band.upper
         if upper < low or lower > high:
             continue
-        axes.axhspan(max(lower, low), min(upper + 1, high), color=colour, zorder=0)
+        axes.axhspan(max(lower, low), min(upper + 1, high), color=band.colour, zorder=0)
         middle = (max(lower, low) + min(upper + 1, high)) / 2
-        axes.text(1.01, middle, name, transform=axes.get_yaxis_transform(), va="center", fontsize=8)
+        axes.text(
+            1.01, middle, band.name, transform=axes.get_yaxis_transform(), va="center", fontsize=8
+        )
     # Dots mark each calculation while there are few; a year of nightly dots would be a smear.
     marker = "o" if len(points) <= 60 else None
     axes.plot(times, scores, marker=marker, color="#1f4e79", linewidth=2, zorder=2)  # type: ignore[arg-type]

@@ -24,12 +24,20 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.model import BANDS
+from scoring.bands import BAND_FLOORS, BAND_NAMES
 from services.clock import Clock, as_aware_utc, system_clock
 from services.promotion_messages import (
     MAX_BUTTON_LABEL_LENGTH,
@@ -51,8 +59,20 @@ MAX_RECIPIENTS = 10_000_000
 MAX_LEAD_TIME = timedelta(days=366)
 MAX_DURATION = timedelta(days=366)
 
-BAND_FLOORS: dict[str, int] = {band.name: band.lower for band in BANDS}
-BandName = Literal["Poor", "Fair", "Good", "Very good", "Excellent"]
+
+def _known_band(name: str) -> str:
+    if name not in BAND_NAMES:
+        listed = ", ".join(f"'{band}'" for band in BAND_NAMES[:-1])
+        raise PydanticCustomError(
+            "literal_error", f"Input should be {listed} or '{BAND_NAMES[-1]}'"
+        )
+    return name
+
+
+BandName = Annotated[
+    str, AfterValidator(_known_band), WithJsonSchema({"type": "string", "enum": list(BAND_NAMES)})
+]
+"""A band name from scoring.bands (the one table), as a promotion's min_band."""
 
 # Unique codes: uppercase letters and digits without the look-alikes 0/O, 1/I/L. 31 symbols,
 # 10 of them per code: 31**10 is about 8e14, so 100,000 codes collide with odds of ~1e-5

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from scoring.model import REFERRAL_POINTS
+from scoring.rules import REFERRAL_POINTS
 from services.clock import ManualClock
 from services.dialogs import DialogService
 from services.errors import NotRegistered

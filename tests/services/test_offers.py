@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from scoring.model import VOUCHER_CAP, VOUCHER_POINTS
+from scoring.rules import VOUCHER_CAP, VOUCHER_POINTS
 from services.clock import ManualClock
 from services.errors import NotRegistered
 from services.offers import (
