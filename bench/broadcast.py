@@ -14,7 +14,7 @@ Three figures (issue #6), each with the load average, since the machine may be s
    lost beyond the rows marked uncertain, counted from the stand-in's per-chat log.
 
 The dispatcher runs in a child process (tests/support/broadcast_child.py: the real
-notifications.outbox.Dispatcher until the queue is empty), so its RSS is its own. Recipients,
+notifications.dispatcher.Dispatcher until the queue is empty), so its RSS is its own. Recipients,
 sponsor, promotion and outbox rows come from tests/support/broadcast.py (one INSERT ... SELECT,
 as the fan-out writes them). SQLite by default, in bench/results/; `--database-url` takes a
 PostgreSQL server URL and uses a throwaway database on it.

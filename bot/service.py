@@ -23,7 +23,7 @@ from bot.app import BotApplication, build_application
 from bot.server import build_web_app
 from bot.settings import Settings
 from handlers.commands import bot_commands
-from notifications.outbox import Dispatcher
+from notifications.dispatcher import Dispatcher
 from notifications.promotions import PromotionFanout
 from notifications.reminders import ReminderScan
 from notifications.send_budget import SendBudget, bot_id_from_token

@@ -15,14 +15,9 @@ from sqlalchemy import select
 from telegram import Bot
 from telegram.error import TelegramError
 
-from notifications.outbox import (
-    CATCH_UP_SECONDS,
-    MAX_ATTEMPTS,
-    BotApiSender,
-    Dispatcher,
-    Outbox,
-    OutgoingMessage,
-)
+from notifications.dispatcher import Dispatcher
+from notifications.outbox import CATCH_UP_SECONDS, MAX_ATTEMPTS, Outbox, OutgoingMessage
+from notifications.sender import BotApiSender
 from services.clock import ManualClock, as_aware_utc
 from standin import BotApiStandIn
 from storage.db import Database
@@ -273,7 +268,7 @@ async def test_sends_are_paced_at_the_send_rate(
     # 60 sends at 40/s span at least 59 intervals, less the pacer's catch-up allowance and a
     # little network jitter: a lower bound only, so a slow machine can't make this fail.
     assert stamps[-1] - stamps[0] >= 59 / 40 - CATCH_UP_SECONDS - 0.05
-    # No second ever holds more than the rate allows (see notifications.outbox._Pacer).
+    # No second ever holds more than the rate allows (see notifications.pacing._Pacer).
     busiest = max(sum(1 for s in stamps if t <= s < t + 1) for t in stamps)
     assert busiest <= 40 * (1 + CATCH_UP_SECONDS) + 1
 
@@ -359,7 +354,7 @@ async def test_progress_line_reports_sent_total_rate_and_eta(
     await Outbox(db, clock).enqueue([message(chat, f"m{chat}") for chat in range(1, 41)])
     stop = asyncio.Event()
     dispatcher = make_dispatcher(clock, send_rate=40, progress_every=0.2)
-    with caplog.at_level(logging.INFO, logger="notifications.outbox"):
+    with caplog.at_level(logging.INFO, logger="notifications.dispatcher"):
         task = asyncio.create_task(dispatcher.run(stop))
         await sends_reach(standin, 40)
         stop.set()

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, select
 from telegram import Bot
 
-from notifications.outbox import BotApiSender, Dispatcher
+from notifications.dispatcher import Dispatcher
 from notifications.send_budget import SendBudget, bot_id_from_token
+from notifications.sender import BotApiSender
 from services.clock import system_clock
 from storage.db import Database
 from storage.models import OutboxMessage
