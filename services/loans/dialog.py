@@ -1,0 +1,199 @@
+"""The /loan conversation (amount, term, summary, confirm).
+
+Its state is a dialog row, never process memory, and every step re-reads that row, so a stale
+or forged button changes nothing and a restart carries on at the same step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeGuard
+
+from services.dialogs import Dialog, DialogService
+from services.loan_terms import (
+    MIN_LOAN_PENCE,
+    TERM_CHOICES,
+    LoanQuote,
+    parse_amount,
+    quote,
+)
+from services.loans.model import (
+    Eligibility,
+    LoanError,
+    LoanView,
+    StaleApplication,
+    _over_limit,
+    new_application_key,
+)
+from services.loans.repayments import (
+    LoanService,
+)
+
+# ------------------------------------------------------------------------------------------------
+# The /loan conversation
+
+FLOW = "loan"
+STEP_AMOUNT = "amount"
+STEP_TERM = "term"
+STEP_CONFIRM = "confirm"
+
+
+@dataclass(frozen=True)
+class Application:
+    """A quote as shown in the summary, with the key its Confirm button carries."""
+
+    quote: LoanQuote
+    key: str
+
+
+class QuoteExpired(LoanError):
+    """Confirm pressed on a later day than the summary was made: the dates have moved, so the
+    citizen sees (and confirms) a fresh summary rather than a schedule they never read."""
+
+    def __init__(self, fresh: Application) -> None:
+        super().__init__("the quote's dates have moved")
+        self.fresh = fresh
+
+
+class NoLongerEligible(LoanError):
+    """Mid-application, their band or what they owe changed so that they can't borrow now."""
+
+    def __init__(self, eligibility: Eligibility) -> None:
+        super().__init__(eligibility.refusal)
+        self.eligibility = eligibility
+
+
+class LoanApplications:
+    """Amount, then term, then a summary to confirm or cancel, one dialog row per person.
+
+    The row holds the amount, the term, the quote's day and the application key; the Confirm
+    button carries the key too, so a button from an older summary (or someone else's) never
+    matches. A Confirm whose application already made a loan returns that loan: a double tap
+    shows the same confirmation and never a second loan (LoanService.confirm guarantees the
+    latter even if both taps race past the dialog check).
+    """
+
+    def __init__(self, loans: LoanService, dialogs: DialogService) -> None:
+        self._loans = loans
+        self._dialogs = dialogs
+
+    async def begin(self, telegram_id: int) -> Eligibility:
+        """/loan: where they stand; the conversation starts only if they can borrow."""
+        eligibility = await self._loans.eligibility(telegram_id)
+        if eligibility.can_borrow:
+            await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_AMOUNT))
+        else:
+            await self._leave(telegram_id)
+        return eligibility
+
+    async def choose_amount(self, telegram_id: int, principal_pence: int) -> int:
+        """An amount button: only while choosing an amount, and only an amount offered now."""
+        dialog = await self._dialogs.get(telegram_id)
+        if _at(dialog, STEP_TERM) and dialog.data["amount"] == principal_pence:
+            return principal_pence  # a double tap: already chosen, nothing changes
+        await self._dialog(telegram_id, STEP_AMOUNT)
+        eligibility = await self._still_eligible(telegram_id)
+        if principal_pence not in eligibility.amount_choices:
+            raise StaleApplication()  # drawn when more was available (or forged)
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_TERM, {"amount": principal_pence}))
+        return principal_pence
+
+    async def type_amount(self, telegram_id: int, text: str) -> int:
+        """A typed amount. InvalidAmount or OverLimit say what to change; the conversation stays
+        at the amount step so they can simply try again."""
+        await self._dialog(telegram_id, STEP_AMOUNT)
+        eligibility = await self._still_eligible(telegram_id)
+        pence = parse_amount(
+            text, minimum_pence=MIN_LOAN_PENCE, maximum_pence=eligibility.limit_pence
+        )
+        if pence > eligibility.available_pence:
+            raise _over_limit(eligibility)
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_TERM, {"amount": pence}))
+        return pence
+
+    async def chosen_amount(self, telegram_id: int) -> int:
+        """The amount of an application at the term step (to ask for the term again)."""
+        dialog = await self._dialog(telegram_id, STEP_TERM)
+        return int(dialog.data["amount"])
+
+    def monthly_payments(self, principal_pence: int) -> dict[int, int]:
+        """Each term's monthly instalment for this amount, to show beside the term buttons."""
+        return {
+            term: self._loans.quote(principal_pence, term).instalments[0].amount_pence
+            for term in TERM_CHOICES
+        }
+
+    async def choose_term(self, telegram_id: int, term_months: int) -> Application:
+        if term_months not in TERM_CHOICES:
+            raise StaleApplication()
+        current = await self._dialogs.get(telegram_id)
+        if _at(current, STEP_CONFIRM) and current.data["term"] == term_months:
+            return await self.pending(telegram_id)  # a double tap: the same summary and key
+        dialog = await self._dialog(telegram_id, STEP_TERM)
+        return await self._quote(telegram_id, int(dialog.data["amount"]), term_months)
+
+    async def pending(self, telegram_id: int) -> Application:
+        """The summary waiting for Confirm (to show it again)."""
+        dialog = await self._dialog(telegram_id, STEP_CONFIRM)
+        loan_quote = self._loans.quote(int(dialog.data["amount"]), int(dialog.data["term"]))
+        return Application(loan_quote, str(dialog.data["key"]))
+
+    async def confirm(self, telegram_id: int, application_key: str) -> LoanView:
+        dialog = await self._dialogs.get(telegram_id)
+        if _is_summary(dialog, application_key):
+            amount, term = int(dialog.data["amount"]), int(dialog.data["term"])
+            if dialog.data.get("quoted_on") != self._loans.today().isoformat():
+                raise QuoteExpired(await self._quote(telegram_id, amount, term))
+            try:
+                loan = await self._loans.confirm(telegram_id, amount, term, application_key)
+            except LoanError:
+                # Over the limit by now (a score drop, another loan): this application is over.
+                await self._leave(telegram_id)
+                raise
+            await self._leave(telegram_id)
+            return loan
+        made = await self._loans.loan_for_application(telegram_id, application_key)
+        if made is None:
+            raise StaleApplication()
+        return made
+
+    async def cancel(self, telegram_id: int, application_key: str) -> None:
+        """Cancel on the summary: only that summary's own, still-open application."""
+        if not _is_summary(await self._dialogs.get(telegram_id), application_key):
+            raise StaleApplication()
+        await self._dialogs.clear(telegram_id)
+
+    async def _quote(self, telegram_id: int, amount: int, term: int) -> Application:
+        today = self._loans.today()  # once, so the dates shown and the day recorded agree
+        loan_quote = quote(amount, term, today)
+        key = new_application_key()
+        data = {"amount": amount, "term": term, "key": key, "quoted_on": today.isoformat()}
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_CONFIRM, data))
+        return Application(loan_quote, key)
+
+    async def _dialog(self, telegram_id: int, step: str) -> Dialog:
+        dialog = await self._dialogs.get(telegram_id)
+        if not _at(dialog, step):
+            raise StaleApplication()
+        return dialog
+
+    async def _still_eligible(self, telegram_id: int) -> Eligibility:
+        eligibility = await self._loans.eligibility(telegram_id)
+        if not eligibility.can_borrow:
+            await self._leave(telegram_id)
+            raise NoLongerEligible(eligibility)
+        return eligibility
+
+    async def _leave(self, telegram_id: int) -> None:
+        """End a loan conversation, leaving any other conversation alone."""
+        dialog = await self._dialogs.get(telegram_id)
+        if dialog is not None and dialog.flow == FLOW:
+            await self._dialogs.clear(telegram_id)
+
+
+def _at(dialog: Dialog | None, step: str) -> TypeGuard[Dialog]:
+    return dialog is not None and dialog.flow == FLOW and dialog.step == step
+
+
+def _is_summary(dialog: Dialog | None, application_key: str) -> TypeGuard[Dialog]:
+    return _at(dialog, STEP_CONFIRM) and dialog.data.get("key") == application_key

@@ -1,0 +1,157 @@
+"""Loans' vocabulary: errors, eligibility, views of loans and instalments, payment payloads."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from services.errors import ServiceError, StaleAction
+from services.loan_terms import (
+    AMOUNT_CHOICES_PENCE,
+    MIN_LOAN_PENCE,
+    format_pence,
+)
+
+LOAN_SOURCE = "loan"
+CURRENCY = "GBP"
+
+
+class LoanError(ServiceError):
+    """A refusal the citizen should read."""
+
+
+class NotEligible(LoanError):
+    pass
+
+
+class OverLimit(LoanError):
+    pass
+
+
+class PaymentRejected(LoanError):
+    pass
+
+
+class StaleApplication(LoanError, StaleAction):
+    """A /loan button or answer that no longer matches the presser's loan conversation:
+    replayed, forged, from a finished or cancelled application, or for an amount that no longer
+    fits."""
+
+
+class Refusal(StrEnum):
+    """Why someone can't borrow now; the handlers say what would change it."""
+
+    BAND_TOO_LOW = "band_too_low"
+    """Their band's limit is below the smallest loan: only a higher score helps."""
+    LIMIT_USED = "limit_used"
+    """What they still owe leaves less than the smallest loan: repaying frees it up."""
+
+
+@dataclass(frozen=True)
+class Unlock:
+    """The nearest band above the citizen's that lends more."""
+
+    band: str
+    min_score: int
+    limit_pence: int
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    citizen_id: int
+    band: str
+    tier_title: str
+    limit_pence: int
+    outstanding_pence: int
+    """Principal still owed on unpaid instalments (interest and fees don't use up the limit)."""
+    score: int = 0
+    unlock: Unlock | None = None
+
+    @property
+    def available_pence(self) -> int:
+        return max(0, self.limit_pence - self.outstanding_pence)
+
+    @property
+    def can_borrow(self) -> bool:
+        return self.available_pence >= MIN_LOAN_PENCE
+
+    @property
+    def refusal(self) -> Refusal | None:
+        if self.limit_pence < MIN_LOAN_PENCE:
+            return Refusal.BAND_TOO_LOW
+        if not self.can_borrow:
+            return Refusal.LIMIT_USED
+        return None
+
+    @property
+    def amount_choices(self) -> tuple[int, ...]:
+        """The standard amounts that fit what's available, plus all of it when that isn't one
+        of them (so someone with £90 left can take £90 with one tap)."""
+        if not self.can_borrow:
+            return ()
+        fits = [a for a in AMOUNT_CHOICES_PENCE if MIN_LOAN_PENCE <= a <= self.available_pence]
+        if self.available_pence not in fits:
+            fits.append(self.available_pence)
+        return tuple(fits)
+
+
+@dataclass(frozen=True)
+class InstalmentView:
+    id: int
+    number: int
+    due_on: date
+    amount_pence: int
+    late_fee_pence: int
+    paid: bool
+
+    @property
+    def payable_pence(self) -> int:
+        return self.amount_pence + self.late_fee_pence
+
+
+@dataclass(frozen=True)
+class LoanView:
+    id: int
+    principal_pence: int
+    term_months: int
+    total_repayable_pence: int
+    status: str
+    created_at: datetime
+    instalments: tuple[InstalmentView, ...]
+
+    @property
+    def paid_pence(self) -> int:
+        return sum(i.payable_pence for i in self.instalments if i.paid)
+
+    @property
+    def remaining_pence(self) -> int:
+        return sum(i.payable_pence for i in self.instalments if not i.paid)
+
+    @property
+    def next_due(self) -> InstalmentView | None:
+        return next((i for i in self.instalments if not i.paid), None)
+
+
+def _over_limit(eligibility: Eligibility) -> OverLimit:
+    return OverLimit(
+        "That would take you over your limit: you can borrow up to "
+        f"{format_pence(eligibility.available_pence)} now."
+    )
+
+
+def new_application_key() -> str:
+    """A fresh key per quote shown; it travels in the Confirm button's callback data."""
+    return secrets.token_urlsafe(12)
+
+
+def payment_payload(instalment_id: int, amount_pence: int) -> str:
+    return f"inst:{instalment_id}:{amount_pence}"
+
+
+def parse_payment_payload(payload: str) -> tuple[int, int]:
+    kind, instalment_id, amount = payload.split(":")
+    if kind != "inst":
+        raise ValueError("not an instalment payment")
+    return int(instalment_id), int(amount)
