@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from services.clock import Clock
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.repositories import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,9 @@ class Outbox:
     async def enqueue(self, messages: Sequence[OutgoingMessage]) -> int:
         now = self._clock()
         async with self._db.transaction() as session:
-            session.add_all(
-                OutboxMessage.due_now(
+            for m in messages:
+                outbox.enqueue(
+                    session,
                     chat_id=m.chat_id,
                     citizen_id=m.citizen_id,
                     kind=m.kind,
@@ -84,8 +86,6 @@ class Outbox:
                     now=now,
                     reply_markup=m.reply_markup,
                 )
-                for m in messages
-            )
         return len(messages)
 
     async def counts(self) -> dict[str, int]:

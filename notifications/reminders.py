@@ -31,7 +31,8 @@ from services.reminder_rules import (
     decide,
 )
 from storage.db import Database
-from storage.models import Citizen, Instalment, Loan, OutboxMessage, Reminder
+from storage.models import Citizen, Instalment, Loan, Reminder
+from storage.repositories import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -188,21 +189,20 @@ class ReminderScan:
                 if outcome == "queued":
                     instalment = await session.get(Instalment, instalment_id)
                     assert instalment is not None
-                    session.add(
-                        OutboxMessage.due_now(
-                            chat_id=chat_id,
-                            citizen_id=citizen_id,
-                            kind=f"reminder:{kind.value}",
-                            priority=REMINDER_PRIORITY,
-                            text=reminder_text(
-                                kind,
-                                instalment.due_on,
-                                today,
-                                instalment.amount_pence,
-                                instalment.late_fee_pence,
-                            ),
-                            now=now,
-                        )
+                    outbox.enqueue(
+                        session,
+                        chat_id=chat_id,
+                        citizen_id=citizen_id,
+                        kind=f"reminder:{kind.value}",
+                        priority=REMINDER_PRIORITY,
+                        text=reminder_text(
+                            kind,
+                            instalment.due_on,
+                            today,
+                            instalment.amount_pence,
+                            instalment.late_fee_pence,
+                        ),
+                        now=now,
                     )
         except IntegrityError:
             return False

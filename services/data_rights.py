@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
-from services.friends import citizen_by_telegram_id
 from services.loan_terms import format_pence
 from storage.db import Database
 from storage.models import (
@@ -48,6 +48,7 @@ from storage.models import (
     ShareCode,
     Sponsor,
 )
+from storage.repositories import citizens
 
 EXPORT_FORMAT_VERSION = 1
 # Columns never exported: secrets and keys that mean nothing to the person and would only
@@ -111,7 +112,7 @@ class DataRightsService:
 
         now = self._clock()
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             document = await self._collect(session, me, now)
         content = json.dumps(document, indent=2, ensure_ascii=False).encode()
         return Export(f"britizen-my-data-{now.date().isoformat()}.json", content)
@@ -294,7 +295,7 @@ class DataRightsService:
     async def check_deletable(self, telegram_id: int) -> None:
         """Raise DeletionBlocked (with the reason) if the account can't be erased now."""
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             owed = await owed_on_loans(session, me.id)
         if owed:
             raise DeletionBlocked(blocked_text(owed))
@@ -305,12 +306,8 @@ class DataRightsService:
         async with self._db.transaction() as session:
             # The same no-op write as a loan confirmation takes first: a loan confirmed in
             # parallel either exists by now (and blocks this) or finds no account.
-            await session.execute(
-                update(Citizen)
-                .where(Citizen.telegram_id == telegram_id)
-                .values(chat_id=Citizen.chat_id)
-            )
-            me = await citizen_by_telegram_id(session, telegram_id)
+            await citizens.lock_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             owed = await owed_on_loans(session, me.id)
             if owed:
                 raise DeletionBlocked(blocked_text(owed))

@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.model import DIMENSIONS
+from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
-from services.friends import citizen_by_telegram_id
 from storage.db import Database
-from storage.models import Citizen, Dispute, OutboxMessage, Partner, PaymentEvent
+from storage.models import Citizen, Dispute, Partner, PaymentEvent
+from storage.repositories import outbox
 
 MIN_STATEMENT = 10
 MAX_STATEMENT = 500
@@ -124,15 +125,14 @@ def _source_label(source: str, partners: dict[int, str]) -> str:
 def _queue(
     session: AsyncSession, chat_id: int, citizen_id: int | None, text: str, kind: str, now: datetime
 ) -> None:
-    session.add(
-        OutboxMessage.due_now(
-            chat_id=chat_id,
-            citizen_id=citizen_id,
-            kind=kind,
-            priority=DISPUTE_PRIORITY,
-            text=text,
-            now=now,
-        )
+    outbox.enqueue(
+        session,
+        chat_id=chat_id,
+        citizen_id=citizen_id,
+        kind=kind,
+        priority=DISPUTE_PRIORITY,
+        text=text,
+        now=now,
     )
 
 
@@ -148,7 +148,7 @@ class DisputeService:
     async def events(self, telegram_id: int) -> list[EventChoice]:
         """The citizen's most recent payment records, newest first."""
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             partners = await self._partners(session)
             rows = await session.scalars(
                 select(PaymentEvent)
@@ -171,7 +171,7 @@ class DisputeService:
     async def label(self, telegram_id: int, kind: str, subject: str) -> str:
         """What is being contested, in words; raises NotDisputable for anything unknown."""
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             return await self._label(session, me, kind, subject)
 
     async def _label(self, session: AsyncSession, me: Citizen, kind: str, subject: str) -> str:
@@ -196,7 +196,7 @@ class DisputeService:
         text = check_statement(statement)
         now = self._clock()
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             label = await self._label(session, me, kind, subject)
             open_count = await session.scalar(
                 select(func.count())

@@ -35,12 +35,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.model import DIMENSIONS, CitizenInputs, score
+from services.accounts import citizen_for
 from services.callbacks import FRIEND_REQUEST
 from services.clock import Clock, as_aware_utc
 from services.errors import NotRegistered, ServiceError, StaleAction
-from services.notices import queue_to_citizen
 from storage.db import Database
 from storage.models import Citizen, FriendRequest, Friendship, Score
+from storage.repositories import citizens
+from storage.repositories.outbox import enqueue_to_citizen
 
 REQUESTS_PER_DAY = 20
 """Friend requests one person may send in any 24 hours."""
@@ -310,7 +312,7 @@ async def send_request(
                 return RequestResult.ALREADY_ASKED
             # They asked first: asking them back is the same as accepting.
             row.status, row.responded_at = "accepted", now
-            queue_to_citizen(
+            enqueue_to_citizen(
                 session,
                 recipient,
                 accepted_text(requester.display_name),
@@ -349,7 +351,7 @@ async def send_request(
     # other at the same instant collide on the pair's unique constraint, and the caller
     # retries (see with_retry) to find the other's request and accept it.
     await session.flush()
-    queue_to_citizen(
+    enqueue_to_citizen(
         session,
         recipient,
         request_text(requester.display_name, via),
@@ -373,13 +375,6 @@ async def with_retry(attempt: Callable[[], Awaitable[T]]) -> T:
         return await attempt()
 
 
-async def citizen_by_telegram_id(session: AsyncSession, telegram_id: int) -> Citizen:
-    found = await session.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
-    if found is None:
-        raise NotRegistered()
-    return found
-
-
 # --------------------------------------------------------------------------------------------
 # The use cases
 
@@ -401,16 +396,14 @@ class FriendsService:
         async def attempt() -> list[RequestOutcome]:
             now = self._clock()
             async with self._db.transaction() as session:
-                me = await citizen_by_telegram_id(session, telegram_id)
+                me = await citizen_for(session, telegram_id)
                 outcomes: list[RequestOutcome] = []
                 seen: set[int] = set()
                 for user_id, given_name in picked:
                     if user_id in seen:
                         continue
                     seen.add(user_id)
-                    other = await session.scalar(
-                        select(Citizen).where(Citizen.telegram_id == user_id)
-                    )
+                    other = await citizens.by_telegram_id(session, user_id)
                     if other is None:
                         outcomes.append(RequestOutcome(RequestResult.NOT_ON_BRITIZEN, given_name))
                         continue
@@ -442,7 +435,7 @@ class FriendsService:
             row.responded_at = now
             # Only good news is sent: a decline or block is not announced to the requester.
             if answer is Answer.ACCEPT:
-                queue_to_citizen(
+                enqueue_to_citizen(
                     session,
                     requester,
                     accepted_text(me.display_name),
@@ -465,7 +458,7 @@ class FriendsService:
 
     async def overview(self, telegram_id: int) -> FriendsOverview:
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             friends = await self._friends(session, me.id)
             incoming = await self._incoming(session, me.id)
             return FriendsOverview(
@@ -541,7 +534,7 @@ class FriendsService:
 
     async def leaderboard(self, telegram_id: int) -> Leaderboard:
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             my_score = await session.get(Score, me.id)
             if my_score is None:
                 raise NotRegistered()
@@ -576,7 +569,7 @@ class FriendsService:
 
     async def settings(self, telegram_id: int) -> PrivacySettings:
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             return _settings_of(me)
 
     async def change_setting(self, telegram_id: int, name: str, value: str) -> PrivacySettings:
@@ -585,7 +578,7 @@ class FriendsService:
         if value not in SETTING_CHOICES.get(name, ()):
             raise InvalidSetting()
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             if name == "score_visibility":
                 me.score_visibility = value
             elif name == "on_leaderboard":
@@ -603,7 +596,7 @@ class FriendsService:
         """The person pressing a button. Someone without an account can only be pressing a
         forged or stale button."""
         try:
-            return await citizen_by_telegram_id(session, telegram_id)
+            return await citizen_for(session, telegram_id)
         except NotRegistered:
             raise NoLongerAvailable() from None
 

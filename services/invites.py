@@ -28,13 +28,13 @@ from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts import citizen_for
 from services.clock import Clock
 from services.erasures import earlier_referrer
 from services.friends import (
     RequestOutcome,
     RequestResult,
     Via,
-    citizen_by_telegram_id,
     send_request,
     with_retry,
 )
@@ -94,7 +94,7 @@ class InviteService:
     async def code_for(self, telegram_id: int) -> str:
         """The citizen's invite code, made on first use and the same every time after."""
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             row = await session.get(InviteCode, me.id)
             if row is None:
                 row = self._new_row(me.id)
@@ -104,7 +104,7 @@ class InviteService:
     async def new_code(self, telegram_id: int) -> str:
         """Replace the citizen's code: the old link stops working at once."""
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             row = await session.get(InviteCode, me.id)
             fresh = self._new_row(me.id)
             if row is None:
@@ -141,7 +141,7 @@ class InviteService:
         async def attempt() -> RequestOutcome:
             now = self._clock()
             async with self._db.transaction() as session:
-                me = await citizen_by_telegram_id(session, telegram_id)
+                me = await citizen_for(session, telegram_id)
                 owner = await self.owner_of(session, payload)
                 if owner is None:
                     return RequestOutcome(RequestResult.LINK_NOT_VALID)

@@ -29,12 +29,13 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
-from services.errors import NotRegistered
 from services.promotion_messages import PROMOTION_KIND
 from services.promotions import in_audience as promotion_in_audience
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score, Sponsor, Voucher
+from storage.repositories import citizens
 
 PAGE_SIZE = 5
 """Offers shown per /offers page (each is its own message, up to ~4,000 characters)."""
@@ -192,7 +193,7 @@ class OffersService:
 
     async def opted_in(self, telegram_id: int) -> bool:
         async with self._db.transaction() as session:
-            return (await _citizen(session, telegram_id)).marketing_opt_in
+            return (await citizen_for(session, telegram_id)).marketing_opt_in
 
     async def claim_ask(self, telegram_id: int) -> bool:
         """True once per person: the moment to ask them about offers (recorded as asked)."""
@@ -210,7 +211,7 @@ class OffersService:
         (and sweeps up anything queued in between)."""
         now = self._clock()
         async with self._db.transaction() as session:
-            me = await _citizen(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             changed = me.marketing_opt_in != opt_in
             me.marketing_opt_in = opt_in
             if me.marketing_asked_at is None:
@@ -235,7 +236,7 @@ class OffersService:
         """The live offers this person qualifies for, newest first, one page of them."""
         now = self._clock()
         async with self._db.transaction() as session:
-            me = await _citizen(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             score = await _score_of(session, me.id)
             live = (
                 await session.execute(
@@ -306,12 +307,8 @@ class OffersService:
         now = self._clock()
         async with self._db.transaction() as session:
             # The no-op write first: see the module docstring.
-            await session.execute(
-                update(Citizen)
-                .where(Citizen.telegram_id == telegram_id)
-                .values(chat_id=Citizen.chat_id)
-            )
-            me = await _citizen(session, telegram_id)
+            await citizens.lock_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             found = (
                 await session.execute(
                     select(Promotion, Sponsor.name)
@@ -398,7 +395,7 @@ class OffersService:
 
     async def _existing(self, telegram_id: int, promotion_id: int) -> RedeemedVoucher | None:
         async with self._db.transaction() as session:
-            me = await _citizen(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             found = (
                 await session.execute(
                     select(Promotion, Sponsor.name, Redemption.code)
@@ -420,13 +417,6 @@ class OffersService:
 def _skip_locked(query: Select[Voucher]) -> Select[Voucher]:
     # Parallel redeemers each take a different free code instead of queueing on one.
     return query.with_for_update(skip_locked=True)
-
-
-async def _citizen(session: AsyncSession, telegram_id: int) -> Citizen:
-    found = await session.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
-    if found is None:
-        raise NotRegistered()
-    return found
 
 
 async def _score_of(session: AsyncSession, citizen_id: int) -> int | None:

@@ -98,10 +98,7 @@ class RegistrationService:
     async def is_registered(self, telegram_id: int) -> bool:
         # Asked before nearly every command: one statement, no transaction around it.
         async with self._db.autocommit() as session:
-            found = await session.scalar(
-                select(Citizen.id).where(Citizen.telegram_id == telegram_id)
-            )
-            return found is not None
+            return await citizens.id_by_telegram_id(session, telegram_id) is not None
 
     async def marketing_suppressed(self, telegram_id: int) -> bool:
         """True if this person's NI number belonged to an erased account: the marketing

@@ -30,6 +30,7 @@ from scoring.model import (
     score,
 )
 from scoring.tiers import Tier, Tiers, default_tiers
+from services.accounts import citizen_id_for
 from services.charts import score_history_png
 from services.clock import as_aware_utc
 from services.commitments import commitments_of, limit_for
@@ -311,11 +312,7 @@ class ScoreService:
     async def history(self, telegram_id: int, limit: int = HISTORY_LIMIT) -> History:
         """The newest ``limit`` history points, oldest first."""
         async with self._db.transaction() as session:
-            citizen_id = await session.scalar(
-                select(Citizen.id).where(Citizen.telegram_id == telegram_id)
-            )
-            if citizen_id is None:
-                raise NotRegistered()
+            citizen_id = await citizen_id_for(session, telegram_id)
             # One more than wanted tells whether older points were left out.
             rows = (
                 await session.execute(

@@ -21,11 +21,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.accounts import citizen_for
 from services.callbacks import SHARE
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
-from services.friends import citizen_by_telegram_id
-from services.notices import queue_to_citizen
 from services.secrets import keyed_hash, ni_number_hash
 from storage.db import Database
 from storage.models import (
@@ -36,6 +35,7 @@ from storage.models import (
     ScoreAccess,
     ShareCode,
 )
+from storage.repositories.outbox import enqueue_to_citizen
 
 CODE_TTL = timedelta(minutes=10)
 REQUEST_TTL = timedelta(hours=24)
@@ -147,7 +147,7 @@ class SharingService:
         now = self._clock()
         code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             await session.execute(
                 update(ShareCode)
                 .where(ShareCode.citizen_id == me.id, ShareCode.used_at.is_(None))
@@ -167,7 +167,7 @@ class SharingService:
         self, telegram_id: int, limit: int = ACCESS_LOG_SHOWN
     ) -> list[AccessEntry]:
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             rows = await session.execute(
                 select(Partner.name, ScoreAccess.via, ScoreAccess.accessed_at)
                 .join(Partner, Partner.id == ScoreAccess.partner_id)
@@ -181,7 +181,7 @@ class SharingService:
         """Allow or deny a partner's request; returns the partner's name."""
         now = self._clock()
         async with self._db.transaction() as session:
-            me = await citizen_by_telegram_id(session, telegram_id)
+            me = await citizen_for(session, telegram_id)
             row = await session.get(AccessRequest, request_id)
             if (
                 row is None
@@ -257,7 +257,7 @@ class SharingService:
             session.add(row)
             await session.flush()
             if citizen is not None:
-                queue_to_citizen(
+                enqueue_to_citizen(
                     session,
                     citizen,
                     request_text(partner.name),
@@ -301,7 +301,7 @@ class SharingService:
         session.add(
             ScoreAccess(citizen_id=citizen_id, partner_id=partner_id, via=via, accessed_at=now)
         )
-        queue_to_citizen(
+        enqueue_to_citizen(
             session,
             citizen,
             f"{partner.name} has just seen your score ({score.band}, {score.score}) with your "

@@ -8,7 +8,7 @@ parallel are serialised and can never together exceed the limit.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from services.loans.model import (
     _over_limit,
 )
 from storage.models import Citizen, Instalment, Loan
+from storage.repositories import citizens
 
 
 class LoanLending(LoanEligibility):
@@ -43,11 +44,7 @@ class LoanLending(LoanEligibility):
                 # A no-op write as the very first statement takes the row (PostgreSQL) or
                 # database (SQLite) write lock before anything is read, so a parallel
                 # application waits here and then sees this one's loan.
-                await session.execute(
-                    update(Citizen)
-                    .where(Citizen.telegram_id == telegram_id)
-                    .values(chat_id=Citizen.chat_id)
-                )
+                await citizens.lock_by_telegram_id(session, telegram_id)
                 # A double tap waited for the lock above: the first tap's loan is the answer.
                 made = await session.scalar(
                     select(Loan.id).where(Loan.application_key == application_key)
