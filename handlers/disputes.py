@@ -146,7 +146,7 @@ async def on_dispute_text(update: Update, context: BotContext, dialog: Dialog) -
 
 
 def _is_admin(context: BotContext, user_id: int) -> bool:
-    return user_id in context.bot_data.admin_ids
+    return context.services.disputes.is_reviewer(user_id)
 
 
 def queue_text(item: QueueItem) -> str:
@@ -182,7 +182,7 @@ async def show_review(update: Update, context: BotContext) -> None:
     if not _is_admin(context, user.id):
         await message.reply_text(NOT_ADMIN)
         return
-    item = await context.services.disputes.next_in_queue()
+    item = await context.services.disputes.next_in_queue(user.id)
     if item is None:
         await message.reply_text("No disputes are waiting for review.")
         return
@@ -226,7 +226,7 @@ async def on_review_text(update: Update, context: BotContext, dialog: Dialog) ->
         f"Dispute #{decision.id} {'upheld' if decision.upheld else 'rejected'}; the citizen "
         "has been told, with your note."
     )
-    item = await context.services.disputes.next_in_queue()
+    item = await context.services.disputes.next_in_queue(user.id)
     if item is None:
         await message.reply_text("That was the last one: no disputes are waiting.")
     else:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.model import DIMENSIONS
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
+from services.errors import NotAllowed
 from storage.db import Database
 from storage.models import Citizen, Dispute, Partner, PaymentEvent
 from storage.repositories import outbox
@@ -232,8 +233,17 @@ class DisputeService:
                 )
             return OpenedDispute(dispute.id, kind, label)
 
-    async def next_in_queue(self) -> QueueItem | None:
-        """The oldest open dispute, for a reviewer."""
+    def is_reviewer(self, telegram_id: int) -> bool:
+        return telegram_id in self._admins
+
+    def _require_reviewer(self, telegram_id: int) -> None:
+        # The service checks the right itself: a handler forgetting to is not a way in.
+        if not self.is_reviewer(telegram_id):
+            raise NotAllowed()
+
+    async def next_in_queue(self, reviewer_id: int) -> QueueItem | None:
+        """The oldest open dispute, for a reviewer (NotAllowed for anyone else)."""
+        self._require_reviewer(reviewer_id)
         async with self._db.transaction() as session:
             waiting = await session.scalar(
                 select(func.count()).select_from(Dispute).where(Dispute.status == "open")
@@ -274,6 +284,8 @@ class DisputeService:
             )
 
     async def review(self, dispute_id: int, reviewer_id: int, upheld: bool, note: str) -> Decision:
+        """Uphold or reject an open dispute; only a reviewer may (NotAllowed otherwise)."""
+        self._require_reviewer(reviewer_id)
         note = " ".join(note.split())[:MAX_STATEMENT]
         now = self._clock()
         async with self._db.transaction() as session:
