@@ -35,7 +35,7 @@ from handlers.ui import edit_in_place
 from services.callbacks import BARE, COMPARE, FRIEND_LIST, FRIEND_PICK, FRIEND_REQUEST, INVITE
 from services.charts import comparison_png
 from services.errors import NotRegistered
-from services.friends import (
+from services.friends_model import (
     REQUESTS_PER_DAY,
     Answer,
     Comparison,
@@ -47,9 +47,8 @@ from services.friends import (
     RequestOutcome,
     RequestResult,
     ScoreNotShared,
-    request_markup,
-    request_text,
 )
+from services.friendship import request_markup, request_text
 from services.invites import invite_url
 
 logger = logging.getLogger(__name__)

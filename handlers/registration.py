@@ -12,7 +12,7 @@ from handlers.context import BotContext
 from services import registration as reg
 from services.callbacks import REGISTRATION
 from services.dialogs import Dialog
-from services.friends import RequestResult
+from services.friends_model import RequestResult
 from services.invites import InviteRedemption, is_invite_payload
 from services.registration import AlreadyRegistered, RegistrationError
 from services.validation import InvalidInput

@@ -23,357 +23,50 @@ That is why their wording lives here rather than in the handlers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.model import DIMENSIONS, CitizenInputs, score
 from services.accounts import citizen_for
-from services.callbacks import FRIEND_REQUEST
 from services.clock import Clock, as_aware_utc
-from services.errors import NotRegistered, ServiceError, StaleAction
+from services.errors import NotRegistered
+from services.friends_model import (
+    FRIEND_ACCEPTED_KIND,
+    FRIEND_MESSAGE_PRIORITY,
+    LEADERBOARD_SIZE,
+    SCORE_FRIENDS,
+    SETTING_CHOICES,
+    Answer,
+    AnswerOutcome,
+    Comparison,
+    DimensionPair,
+    FriendsOverview,
+    FriendView,
+    InvalidSetting,
+    Leaderboard,
+    LeaderboardEntry,
+    NoLongerAvailable,
+    PendingRequest,
+    PrivacySettings,
+    RequestOutcome,
+    RequestResult,
+    ScoreNotShared,
+    Via,
+)
+from services.friendship import (
+    accepted_text,
+    friendship_between,
+    send_request,
+    with_retry,
+)
 from storage.db import Database
 from storage.models import Citizen, FriendRequest, Friendship, Score
 from storage.repositories import citizens
 from storage.repositories.outbox import enqueue_to_citizen
-
-REQUESTS_PER_DAY = 20
-"""Friend requests one person may send in any 24 hours."""
-REQUEST_WINDOW = timedelta(hours=24)
-DECLINE_COOLDOWN = timedelta(days=30)
-"""How long after a decline the same person may not ask again."""
-LEADERBOARD_SIZE = 10
-
-# Outbox: a request is something a person is waiting on, so it goes ahead of a night's score
-# alerts (10) and promotions (100), behind loan reminders (0).
-FRIEND_MESSAGE_PRIORITY = 5
-FRIEND_REQUEST_KIND = "friend_request"
-FRIEND_ACCEPTED_KIND = "friend_accepted"
-
-# Callback data of the buttons on a request: "fq:<answer>:<friend_requests.id>". The handlers
-# match this prefix; the service re-checks the id against whoever pressed.
-
-SCORE_FRIENDS = "friends"
-SCORE_NOBODY = "nobody"
-
-
-class Via(StrEnum):
-    CONTACTS = "contacts"
-    LINK = "link"
-    INVITE = "invite"
-
-
-class Answer(StrEnum):
-    ACCEPT = "acc"
-    DECLINE = "dec"
-    BLOCK = "blk"
-
-
-class RequestResult(StrEnum):
-    SENT = "sent"
-    ACCEPTED_THEIRS = "accepted_theirs"
-    """They had already asked you, so asking them back made you friends."""
-    ALREADY_FRIENDS = "already_friends"
-    ALREADY_ASKED = "already_asked"
-    SELF = "self"
-    NOT_ON_BRITIZEN = "not_on_britizen"
-    NOT_ACCEPTING = "not_accepting"
-    """They turned friend requests off."""
-    UNAVAILABLE = "unavailable"
-    """They blocked you, or declined you within DECLINE_COOLDOWN. Deliberately one result, so
-    the requester can't tell which."""
-    LIMIT_REACHED = "limit_reached"
-    LINK_NOT_VALID = "link_not_valid"
-    """An invite link that no longer (or never did) belong to anyone."""
-
-
-@dataclass(frozen=True)
-class RequestOutcome:
-    result: RequestResult
-    name: str | None = None
-    """The other person's name: their Britizen name, or the one Telegram gave us."""
-
-
-class FriendsError(ServiceError):
-    """A refusal the handlers word for the person."""
-
-
-class NoLongerAvailable(FriendsError, StaleAction):
-    """A button about a request, friend or setting that isn't the presser's, or no longer is
-    what it was: forged, replayed, already answered, or a friend since removed."""
-
-
-class ScoreNotShared(FriendsError):
-    def __init__(self, *, mine: bool, name: str) -> None:
-        super().__init__("score not shared")
-        self.mine = mine
-        """True when it's the asker's own setting that stops it."""
-        self.name = name
-        """The friend's name."""
-
-
-class InvalidSetting(FriendsError, StaleAction):
-    """A setting or value that doesn't exist (only a forged button can ask for one)."""
-
-
-@dataclass(frozen=True)
-class AnswerOutcome:
-    answer: Answer
-    name: str
-    """The requester's name."""
-
-
-@dataclass(frozen=True)
-class FriendView:
-    citizen_id: int
-    name: str
-    band: str
-    score: int | None
-    """None when they keep their score to themselves (friends still see the band)."""
-    since: datetime | None
-
-    @property
-    def shares_score(self) -> bool:
-        return self.score is not None
-
-
-@dataclass(frozen=True)
-class PendingRequest:
-    request_id: int
-    name: str
-    via: Via
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class FriendsOverview:
-    friends: tuple[FriendView, ...]
-    """Sorted by name."""
-    incoming: tuple[PendingRequest, ...]
-    """Requests waiting for this person's answer, oldest first."""
-    shares_score: bool
-    """Whether this person shares their own score with friends (compare needs both)."""
-
-
-@dataclass(frozen=True)
-class DimensionPair:
-    name: str
-    mine: int
-    theirs: int
-    min_points: int
-    max_points: int
-
-
-@dataclass(frozen=True)
-class Comparison:
-    my_name: str
-    their_name: str
-    my_score: int
-    my_band: str
-    their_score: int
-    their_band: str
-    dimensions: tuple[DimensionPair, ...]
-
-
-@dataclass(frozen=True)
-class LeaderboardEntry:
-    rank: int
-    citizen_id: int
-    name: str
-    band: str
-    score: int | None
-    """None for a friend who is on leaderboards but keeps the number itself private."""
-    me: bool
-
-
-@dataclass(frozen=True)
-class Leaderboard:
-    top: tuple[LeaderboardEntry, ...]
-    """The first LEADERBOARD_SIZE entries."""
-    me: LeaderboardEntry
-    size: int
-    """Everyone ranked: the viewer plus friends who opted in."""
-    hidden: int
-    """Friends not shown because they keep off leaderboards."""
-    me_listed: bool
-    """Whether the viewer appears on their friends' leaderboards."""
-
-    @property
-    def me_in_top(self) -> bool:
-        return any(entry.me for entry in self.top)
-
-
-@dataclass(frozen=True)
-class PrivacySettings:
-    score_visibility: str
-    """SCORE_FRIENDS or SCORE_NOBODY."""
-    on_leaderboard: bool
-    accepts_friend_requests: bool
-    friendly_reminders: bool
-    """Loan reminders 3 days before and on the day; overdue reminders can't be switched off."""
-
-
-# The values each setting takes in change(); booleans as "yes"/"no" so every value is text.
-SETTING_CHOICES: dict[str, tuple[str, ...]] = {
-    "score_visibility": (SCORE_FRIENDS, SCORE_NOBODY),
-    "on_leaderboard": ("yes", "no"),
-    "accepts_friend_requests": ("yes", "no"),
-    "friendly_reminders": ("yes", "no"),
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Messages the bot starts (queued in the outbox)
-
-
-def request_text(name: str, via: Via) -> str:
-    opening = {
-        Via.CONTACTS: f"{name} would like to be your friend on Britizen.",
-        Via.LINK: f"{name} opened your invite link and would like to be your friend on Britizen.",
-        Via.INVITE: f"{name} joined Britizen with your invite link and would like to be your "
-        "friend.",
-    }[via]
-    return (
-        f"{opening}\n\n"
-        "Friends see each other's band, and the score itself unless someone keeps it private. "
-        "Nothing is shared until you accept. If you don't know them, you can block them."
-    )
-
-
-def request_markup(request_id: int) -> dict[str, Any]:
-    """Accept / Decline / Block, as the Bot API's InlineKeyboardMarkup JSON."""
-
-    def button(text: str, answer: Answer) -> dict[str, str]:
-        return {"text": text, "callback_data": FRIEND_REQUEST.encode(answer, request_id)}
-
-    return {
-        "inline_keyboard": [
-            [button("✅ Accept", Answer.ACCEPT), button("Decline", Answer.DECLINE)],
-            [button("🚫 Block", Answer.BLOCK)],
-        ]
-    }
-
-
-def accepted_text(name: str) -> str:
-    return f"🤝 {name} accepted your friend request. You're now friends on Britizen — see /friends."
-
-
-# --------------------------------------------------------------------------------------------
-# Steps that run inside a caller's transaction (also used by registration through invites)
-
-
-def pair_of(a: int, b: int) -> tuple[int, int]:
-    return (a, b) if a < b else (b, a)
-
-
-async def friendship_between(
-    session: AsyncSession, a: int, b: int, *, lock: bool = False
-) -> Friendship | None:
-    low, high = pair_of(a, b)
-    query = select(Friendship).where(Friendship.low_id == low, Friendship.high_id == high)
-    if lock:
-        # Two presses of one request (or a request crossing an answer) serialise on the row.
-        query = query.with_for_update()
-    return await session.scalar(query)
-
-
-async def requests_sent_since(session: AsyncSession, citizen_id: int, since: datetime) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(FriendRequest)
-        .where(FriendRequest.requester_id == citizen_id, FriendRequest.created_at > since)
-    )
-    return int(count or 0)
-
-
-async def send_request(
-    session: AsyncSession, requester: Citizen, recipient: Citizen, via: Via, now: datetime
-) -> RequestResult:
-    """Ask ``recipient`` to be ``requester``'s friend, within the caller's transaction.
-
-    Checks run from the most to the least specific, so someone who is already a friend hears
-    that rather than "limit reached"; only a request actually sent counts towards the limit.
-    """
-    if requester.id == recipient.id:
-        return RequestResult.SELF
-    row = await friendship_between(session, requester.id, recipient.id, lock=True)
-    if row is not None:
-        if row.status == "accepted":
-            return RequestResult.ALREADY_FRIENDS
-        if row.status == "pending":
-            if row.requester_id == requester.id:
-                return RequestResult.ALREADY_ASKED
-            # They asked first: asking them back is the same as accepting.
-            row.status, row.responded_at = "accepted", now
-            enqueue_to_citizen(
-                session,
-                recipient,
-                accepted_text(requester.display_name),
-                FRIEND_ACCEPTED_KIND,
-                now,
-                priority=FRIEND_MESSAGE_PRIORITY,
-            )
-            return RequestResult.ACCEPTED_THEIRS
-        if row.status == "blocked" and row.requester_id == requester.id:
-            return RequestResult.UNAVAILABLE
-        if (
-            row.status == "declined"
-            and row.requester_id == requester.id
-            and row.responded_at is not None
-            and as_aware_utc(row.responded_at) > now - DECLINE_COOLDOWN
-        ):
-            return RequestResult.UNAVAILABLE
-        # Otherwise (removed, declined long ago, or declined/blocked *by* the requester, who
-        # has now changed their mind) a new request replaces the old state.
-    if not recipient.accepts_friend_requests:
-        return RequestResult.NOT_ACCEPTING
-    if await requests_sent_since(session, requester.id, now - REQUEST_WINDOW) >= REQUESTS_PER_DAY:
-        return RequestResult.LIMIT_REACHED
-    request = FriendRequest(
-        requester_id=requester.id, recipient_id=recipient.id, via=via.value, created_at=now
-    )
-    session.add(request)
-    await session.flush()
-    if row is None:
-        low, high = pair_of(requester.id, recipient.id)
-        row = Friendship(low_id=low, high_id=high, created_at=now)
-        session.add(row)
-    row.requester_id, row.status, row.request_id = requester.id, "pending", request.id
-    row.created_at, row.responded_at = now, None
-    # A new pair is inserted here, inside the caller's transaction: two people asking each
-    # other at the same instant collide on the pair's unique constraint, and the caller
-    # retries (see with_retry) to find the other's request and accept it.
-    await session.flush()
-    enqueue_to_citizen(
-        session,
-        recipient,
-        request_text(requester.display_name, via),
-        FRIEND_REQUEST_KIND,
-        now,
-        request_markup(request.id),
-        priority=FRIEND_MESSAGE_PRIORITY,
-    )
-    return RequestResult.SENT
-
-
-T = TypeVar("T")
-
-
-async def with_retry(attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run a transaction again once if it lost a race on a unique constraint (PostgreSQL
-    only: SQLite serialises writers). The second run sees the winner's row."""
-    try:
-        return await attempt()
-    except IntegrityError:
-        return await attempt()
-
 
 # --------------------------------------------------------------------------------------------
 # The use cases

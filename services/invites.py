@@ -31,13 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.accounts import citizen_for
 from services.clock import Clock
 from services.erasures import earlier_referrer
-from services.friends import (
-    RequestOutcome,
-    RequestResult,
-    Via,
-    send_request,
-    with_retry,
-)
+from services.friends_model import RequestOutcome, RequestResult, Via
+from services.friendship import send_request, with_retry
 from services.secrets import keyed_hash
 from storage.db import Database
 from storage.models import Citizen, InviteCode, Referral

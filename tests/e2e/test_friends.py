@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from bot.service import BritizenService
 from services.clock import ManualClock
-from services.friends import REQUESTS_PER_DAY
+from services.friends_model import REQUESTS_PER_DAY
 from services.scores import record_starting_score
 from standin import BotApiStandIn
 from storage.models import Citizen as CitizenRow

@@ -15,7 +15,8 @@ from scoring.rules import REFERRAL_POINTS
 from services.clock import ManualClock
 from services.dialogs import DialogService
 from services.errors import NotRegistered
-from services.friends import (
+from services.friends import FriendsService
+from services.friends_model import (
     DECLINE_COOLDOWN,
     FRIEND_ACCEPTED_KIND,
     FRIEND_REQUEST_KIND,
@@ -23,7 +24,6 @@ from services.friends import (
     REQUEST_WINDOW,
     REQUESTS_PER_DAY,
     Answer,
-    FriendsService,
     InvalidSetting,
     NoLongerAvailable,
     RequestResult,
