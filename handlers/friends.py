@@ -36,20 +36,24 @@ from services.callbacks import BARE, COMPARE, FRIEND_LIST, FRIEND_PICK, FRIEND_R
 from services.charts import comparison_png
 from services.errors import NotRegistered
 from services.friends_model import (
-    REQUESTS_PER_DAY,
     Answer,
-    Comparison,
     FriendsOverview,
     FriendView,
-    Leaderboard,
-    LeaderboardEntry,
-    PendingRequest,
-    RequestOutcome,
     RequestResult,
     ScoreNotShared,
 )
-from services.friendship import request_markup, request_text
+from services.friendship import request_markup
 from services.invites import invite_url
+from texts.friends import (
+    comparison_caption,
+    friend_summary,
+    friends_word,
+    invite_caption,
+    leaderboard_text,
+    link_outcome_text,
+    outcome_line,
+    pending_request_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,52 +98,6 @@ def _presser(update: Update) -> int:
 # Wording
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _signed(points: int) -> str:
-    return f"{points:+d}" if points else "0"
-
-
-def _friends_word(n: int) -> str:
-    return "1 friend" if n == 1 else f"{n} friends"
-
-
-def outcome_line(outcome: RequestOutcome) -> str:
-    """One line about one request, whichever way it was made."""
-    # Only someone picked in Telegram without a name shared can come without one.
-    name = outcome.name or "Someone you picked"
-    return {
-        RequestResult.SENT: f"✉️ {name}: request sent. You'll be friends once they accept.",
-        RequestResult.ACCEPTED_THEIRS: f"🤝 {name} had already asked you, so you're now friends.",
-        RequestResult.ALREADY_FRIENDS: f"{name}: you're already friends.",
-        RequestResult.ALREADY_ASKED: f"{name}: you've already asked — waiting for their answer.",
-        RequestResult.SELF: "That's you! Pick someone else.",
-        RequestResult.NOT_ON_BRITIZEN: f"{name} isn't on Britizen yet.",
-        RequestResult.NOT_ACCEPTING: f"{name} isn't accepting friend requests.",
-        RequestResult.UNAVAILABLE: f"{name}: you can't send them a friend request at the moment.",
-        RequestResult.LIMIT_REACHED: (
-            f"{name}: not sent. You can send up to {REQUESTS_PER_DAY} friend requests in any "
-            "24 hours — please try again later."
-        ),
-        RequestResult.LINK_NOT_VALID: (
-            "That invite link doesn't work any more. Ask your friend to send you a new one."
-        ),
-    }[outcome.result]
-
-
-def link_outcome_text(outcome: RequestOutcome) -> str:
-    """What an existing citizen hears after opening someone's invite link."""
-    name = outcome.name or "They"
-    if outcome.result is RequestResult.SENT:
-        return f"✉️ I've asked {name} to confirm you as a friend. You'll hear when they accept."
-    if outcome.result is RequestResult.SELF:
-        return "That's your own invite link — share it with friends so they can join you."
-    return outcome_line(outcome)
-
-
 def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeyboardMarkup, int]:
     """The list text, its buttons, and the page actually shown (clamped)."""
     friends = overview.friends
@@ -156,7 +114,7 @@ def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeybo
         ]
     else:
         lines = [f"Your friends ({len(friends)})", ""]
-        lines += [f"• {_friend_summary(friend)}" for friend in shown]
+        lines += [f"• {friend_summary(friend)}" for friend in shown]
         if pages > 1:
             lines += ["", f"Page {page + 1} of {pages}"]
         lines += ["", "Tap a friend to compare or remove them."]
@@ -187,12 +145,6 @@ def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeybo
     return "\n".join(lines), InlineKeyboardMarkup(rows), page
 
 
-def _friend_summary(friend: FriendView) -> str:
-    if friend.score is None:
-        return f"{friend.name} — {friend.band} (keeps their score private)"
-    return f"{friend.name} — {friend.score}, {friend.band}"
-
-
 def friend_card(friend: FriendView, context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
     lines = [friend.name]
     if friend.score is None:
@@ -219,78 +171,6 @@ def friend_card(friend: FriendView, context: BotContext) -> tuple[str, InlineKey
         ]
     )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
-
-
-def comparison_caption(c: Comparison) -> str:
-    gap = c.their_score - c.my_score
-    if gap > 0:
-        verdict = f"{c.their_name} is {gap} points ahead."
-    elif gap < 0:
-        verdict = f"You're {-gap} points ahead."
-    else:
-        verdict = "You're level."
-    lines = [
-        f"You and {c.their_name}",
-        f"You: {c.my_score} ({c.my_band}) · {c.their_name}: {c.their_score} ({c.their_band})",
-        verdict,
-        "",
-    ]
-    lines += [f"{d.name}: {_signed(d.mine)} vs {_signed(d.theirs)}" for d in c.dimensions]
-    lines += [
-        "",
-        "The bars show each part as a share of the most it can add. /why explains yours.",
-    ]
-    return "\n".join(lines)
-
-
-def leaderboard_text(board: Leaderboard) -> str:
-    def line(entry: LeaderboardEntry) -> str:
-        name = "You" if entry.me else entry.name
-        value = entry.band if entry.score is None else f"{entry.score} ({entry.band})"
-        mark = " ◀" if entry.me else ""
-        return f"{entry.rank}. {name} — {value}{mark}"
-
-    lines = ["🏆 You and your friends", ""]
-    lines += [line(entry) for entry in board.top]
-    if not board.me_in_top:
-        lines += ["…", line(board.me)]
-    lines.append("")
-    if board.size == 1:
-        lines.append(
-            "It's just you so far: friends appear here once they turn on leaderboards in /settings."
-        )
-    else:
-        lines.append(f"You're {_ordinal(board.me.rank)} of {board.size}.")
-    if board.hidden:
-        who = "friend isn't" if board.hidden == 1 else "friends aren't"
-        lines.append(f"{board.hidden} {who} shown because they keep off leaderboards.")
-    if not board.me_listed:
-        lines.append(
-            "Only you see yourself here: you're not on your friends' leaderboards. "
-            "Turn that on in /settings if you'd like to be."
-        )
-    return "\n".join(lines)
-
-
-def invite_caption(url: str, accepting: bool) -> str:
-    text = (
-        f"Your personal invite link:\n{url}\n\n"
-        "Send it to people you know, or let them scan this code. Anyone who joins with it asks "
-        "to be your friend — you choose whether to accept — and you get 5 points for each "
-        "person who completes registration, up to 20.\n\n"
-        "Anyone with the link can ask to be your friend, so share it with people you know. "
-        "You can make a new link at any time; the old one then stops working."
-    )
-    if not accepting:
-        text += (
-            "\n\nYou've turned friend requests off, so people who join with it can't ask to be "
-            "your friend (you still get the points). You can change that in /settings."
-        )
-    return text
-
-
-def pending_request_text(pending: PendingRequest) -> str:
-    return request_text(pending.name, pending.via)
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,7 +407,7 @@ def compare_picker(overview: FriendsOverview, page: int) -> tuple[str, InlineKey
     private = len(overview.friends) - len(comparable)
     if private:
         lines.append(
-            f"({_friends_word(private)} who keep{'s' if private == 1 else ''} their score "
+            f"({friends_word(private)} who keep{'s' if private == 1 else ''} their score "
             "private can't be compared.)"
         )
     if pages > 1:

@@ -29,23 +29,10 @@ from services.friends_model import (
 )
 from storage.models import Citizen, FriendRequest, Friendship
 from storage.repositories.outbox import enqueue_to_citizen
+from texts.friends import accepted_text, request_text
 
 # --------------------------------------------------------------------------------------------
 # Messages the bot starts (queued in the outbox)
-
-
-def request_text(name: str, via: Via) -> str:
-    opening = {
-        Via.CONTACTS: f"{name} would like to be your friend on Britizen.",
-        Via.LINK: f"{name} opened your invite link and would like to be your friend on Britizen.",
-        Via.INVITE: f"{name} joined Britizen with your invite link and would like to be your "
-        "friend.",
-    }[via]
-    return (
-        f"{opening}\n\n"
-        "Friends see each other's band, and the score itself unless someone keeps it private. "
-        "Nothing is shared until you accept. If you don't know them, you can block them."
-    )
 
 
 def request_markup(request_id: int) -> dict[str, Any]:
@@ -60,10 +47,6 @@ def request_markup(request_id: int) -> dict[str, Any]:
             [button("🚫 Block", Answer.BLOCK)],
         ]
     }
-
-
-def accepted_text(name: str) -> str:
-    return f"🤝 {name} accepted your friend request. You're now friends on Britizen — see /friends."
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,154 @@
+"""What the friends feature says: request outcomes, the list, compare, leaderboard, invites."""
+
+from __future__ import annotations
+
+from services.friends_model import (
+    REQUESTS_PER_DAY,
+    Comparison,
+    FriendView,
+    Leaderboard,
+    LeaderboardEntry,
+    PendingRequest,
+    RequestOutcome,
+    RequestResult,
+    Via,
+)
+from texts.format import signed
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def friends_word(n: int) -> str:
+    return "1 friend" if n == 1 else f"{n} friends"
+
+
+def outcome_line(outcome: RequestOutcome) -> str:
+    """One line about one request, whichever way it was made."""
+    # Only someone picked in Telegram without a name shared can come without one.
+    name = outcome.name or "Someone you picked"
+    return {
+        RequestResult.SENT: f"✉️ {name}: request sent. You'll be friends once they accept.",
+        RequestResult.ACCEPTED_THEIRS: f"🤝 {name} had already asked you, so you're now friends.",
+        RequestResult.ALREADY_FRIENDS: f"{name}: you're already friends.",
+        RequestResult.ALREADY_ASKED: f"{name}: you've already asked — waiting for their answer.",
+        RequestResult.SELF: "That's you! Pick someone else.",
+        RequestResult.NOT_ON_BRITIZEN: f"{name} isn't on Britizen yet.",
+        RequestResult.NOT_ACCEPTING: f"{name} isn't accepting friend requests.",
+        RequestResult.UNAVAILABLE: f"{name}: you can't send them a friend request at the moment.",
+        RequestResult.LIMIT_REACHED: (
+            f"{name}: not sent. You can send up to {REQUESTS_PER_DAY} friend requests in any "
+            "24 hours — please try again later."
+        ),
+        RequestResult.LINK_NOT_VALID: (
+            "That invite link doesn't work any more. Ask your friend to send you a new one."
+        ),
+    }[outcome.result]
+
+
+def link_outcome_text(outcome: RequestOutcome) -> str:
+    """What an existing citizen hears after opening someone's invite link."""
+    name = outcome.name or "They"
+    if outcome.result is RequestResult.SENT:
+        return f"✉️ I've asked {name} to confirm you as a friend. You'll hear when they accept."
+    if outcome.result is RequestResult.SELF:
+        return "That's your own invite link — share it with friends so they can join you."
+    return outcome_line(outcome)
+
+
+def friend_summary(friend: FriendView) -> str:
+    if friend.score is None:
+        return f"{friend.name} — {friend.band} (keeps their score private)"
+    return f"{friend.name} — {friend.score}, {friend.band}"
+
+
+def comparison_caption(c: Comparison) -> str:
+    gap = c.their_score - c.my_score
+    if gap > 0:
+        verdict = f"{c.their_name} is {gap} points ahead."
+    elif gap < 0:
+        verdict = f"You're {-gap} points ahead."
+    else:
+        verdict = "You're level."
+    lines = [
+        f"You and {c.their_name}",
+        f"You: {c.my_score} ({c.my_band}) · {c.their_name}: {c.their_score} ({c.their_band})",
+        verdict,
+        "",
+    ]
+    lines += [f"{d.name}: {signed(d.mine)} vs {signed(d.theirs)}" for d in c.dimensions]
+    lines += [
+        "",
+        "The bars show each part as a share of the most it can add. /why explains yours.",
+    ]
+    return "\n".join(lines)
+
+
+def leaderboard_text(board: Leaderboard) -> str:
+    def line(entry: LeaderboardEntry) -> str:
+        name = "You" if entry.me else entry.name
+        value = entry.band if entry.score is None else f"{entry.score} ({entry.band})"
+        mark = " ◀" if entry.me else ""
+        return f"{entry.rank}. {name} — {value}{mark}"
+
+    lines = ["🏆 You and your friends", ""]
+    lines += [line(entry) for entry in board.top]
+    if not board.me_in_top:
+        lines += ["…", line(board.me)]
+    lines.append("")
+    if board.size == 1:
+        lines.append(
+            "It's just you so far: friends appear here once they turn on leaderboards in /settings."
+        )
+    else:
+        lines.append(f"You're {ordinal(board.me.rank)} of {board.size}.")
+    if board.hidden:
+        who = "friend isn't" if board.hidden == 1 else "friends aren't"
+        lines.append(f"{board.hidden} {who} shown because they keep off leaderboards.")
+    if not board.me_listed:
+        lines.append(
+            "Only you see yourself here: you're not on your friends' leaderboards. "
+            "Turn that on in /settings if you'd like to be."
+        )
+    return "\n".join(lines)
+
+
+def invite_caption(url: str, accepting: bool) -> str:
+    text = (
+        f"Your personal invite link:\n{url}\n\n"
+        "Send it to people you know, or let them scan this code. Anyone who joins with it asks "
+        "to be your friend — you choose whether to accept — and you get 5 points for each "
+        "person who completes registration, up to 20.\n\n"
+        "Anyone with the link can ask to be your friend, so share it with people you know. "
+        "You can make a new link at any time; the old one then stops working."
+    )
+    if not accepting:
+        text += (
+            "\n\nYou've turned friend requests off, so people who join with it can't ask to be "
+            "your friend (you still get the points). You can change that in /settings."
+        )
+    return text
+
+
+def pending_request_text(pending: PendingRequest) -> str:
+    return request_text(pending.name, pending.via)
+
+
+def request_text(name: str, via: Via) -> str:
+    opening = {
+        Via.CONTACTS: f"{name} would like to be your friend on Britizen.",
+        Via.LINK: f"{name} opened your invite link and would like to be your friend on Britizen.",
+        Via.INVITE: f"{name} joined Britizen with your invite link and would like to be your "
+        "friend.",
+    }[via]
+    return (
+        f"{opening}\n\n"
+        "Friends see each other's band, and the score itself unless someone keeps it private. "
+        "Nothing is shared until you accept. If you don't know them, you can block them."
+    )
+
+
+def accepted_text(name: str) -> str:
+    return f"🤝 {name} accepted your friend request. You're now friends on Britizen — see /friends."
