@@ -1,0 +1,92 @@
+"""SQLAlchemy 2 models. Every durable piece of state lives here, none only in memory.
+
+Personal data is kept to what the product needs: the NI number only as a keyed HMAC (for "one
+number, one account") and a masked form for display; the postcode only as its district.
+
+One module per aggregate (base, citizens, messaging, money, sponsors, partners); import the
+models from here. Importing this package registers every table on ``Base.metadata``.
+"""
+
+from sqlalchemy import CheckConstraint
+
+from storage.models.base import (
+    NAMING_CONVENTION,
+    Base,
+)
+from storage.models.citizens import (
+    Citizen,
+    DialogState,
+    FriendRequest,
+    Friendship,
+    InviteCode,
+    PaymentEvent,
+    ProcessedUpdate,
+    Referral,
+    Score,
+    ScoreHistory,
+)
+from storage.models.messaging import (
+    OutboxMessage,
+    SendBudgetRow,
+)
+from storage.models.money import (
+    Instalment,
+    Loan,
+    LoanPayment,
+    Reminder,
+)
+from storage.models.partners import (
+    AccessRequest,
+    Dispute,
+    Erasure,
+    HeldPaymentEvent,
+    Partner,
+    ScoreAccess,
+    ShareCode,
+)
+from storage.models.sponsors import (
+    Promotion,
+    Redemption,
+    Sponsor,
+    Voucher,
+)
+from storage.statuses import CHECKED_COLUMNS, check_sql
+
+# Every status/kind/outcome column accepts only its enum's values (storage/statuses.py); the
+# constraints are created by migration 0011 under the same names.
+for (_table, _column), _values in CHECKED_COLUMNS.items():
+    Base.metadata.tables[_table].append_constraint(
+        CheckConstraint(check_sql(_column, _values), name=f"{_column}_values")
+    )
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AccessRequest",
+    "Base",
+    "Citizen",
+    "DialogState",
+    "Dispute",
+    "Erasure",
+    "FriendRequest",
+    "Friendship",
+    "HeldPaymentEvent",
+    "Instalment",
+    "InviteCode",
+    "Loan",
+    "LoanPayment",
+    "OutboxMessage",
+    "Partner",
+    "PaymentEvent",
+    "ProcessedUpdate",
+    "Promotion",
+    "Redemption",
+    "Referral",
+    "Reminder",
+    "Score",
+    "ScoreAccess",
+    "ScoreHistory",
+    "SendBudgetRow",
+    "ShareCode",
+    "Sponsor",
+    "Voucher",
+]

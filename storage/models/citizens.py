@@ -1,0 +1,215 @@
+"""Citizens and what hangs off them: scores, history, dialogs, friendships, invites, payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+from storage.models.base import Base
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of the canonical NI number keyed by BRITIZEN_SECRET_KEY (hex).
+    ni_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ni_masked: Mapped[str] = mapped_column(String(20))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    postcode_district: Mapped[str | None] = mapped_column(String(4))
+    registered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set when Telegram answers 403 (blocked/deactivated): we stop messaging them.
+    unreachable_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Privacy choices (/settings). The defaults protect privacy: the score is shown only to
+    # accepted friends, nobody is on a leaderboard until they opt in. Server defaults so bulk
+    # inserts (demo data) and rows from before these columns get the same values.
+    score_visibility: Mapped[str] = mapped_column(
+        String(16), default="friends", server_default="friends"
+    )  # friends, nobody
+    on_leaderboard: Mapped[bool] = mapped_column(default=False, server_default=false())
+    accepts_friend_requests: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Friendly loan reminders (3 days before, due today); overdue reminders can't be switched off.
+    friendly_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Sponsor promotions are marketing: nothing is sent until the citizen opts in. Asked once
+    # after registration (marketing_asked_at records that we asked), changeable in /settings.
+    marketing_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
+    marketing_asked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Score(Base):
+    """The current score of each citizen, with its explanation."""
+
+    __tablename__ = "scores"
+
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    band: Mapped[str] = mapped_column(String(16))
+    previous_score: Mapped[int | None] = mapped_column(Integer, default=None)
+    breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column()
+    # Filled by a scoring pass (NULL for a starting score): each dimension's points and the graph
+    # features used, as plain columns so a million rows are written without building JSON, and
+    # so /why can rebuild the same explanation on demand.
+    as_of: Mapped[date | None] = mapped_column(Date, default=None)
+    model_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    payment_history: Mapped[int | None] = mapped_column(Integer, default=None)
+    commitments: Mapped[int | None] = mapped_column(Integer, default=None)
+    account_standing: Mapped[int | None] = mapped_column(Integer, default=None)
+    community: Mapped[int | None] = mapped_column(Integer, default=None)
+    connections: Mapped[int | None] = mapped_column(Integer, default=None)
+    friend_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    friends_mean_score: Mapped[float | None] = mapped_column(Float, default=None)
+    pagerank: Mapped[float | None] = mapped_column(Float, default=None)
+    effective_size: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ScoreHistory(Base):
+    """Append-only: one row per citizen per scoring pass (and the starting score)."""
+
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_citizen_time", "citizen_id", "computed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    band: Mapped[str] = mapped_column(String(16))
+    computed_at: Mapped[datetime] = mapped_column()
+
+
+class DialogState(Base):
+    """Where a person is in a multi-step conversation, so a restart (or another instance) can
+    carry on. Holds no NI number in clear: only its hash and masked form once validated."""
+
+    __tablename__ = "dialog_states"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled: a redelivered update (restart before the offset was
+    confirmed, webhook retry) is recognised and ignored."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class Friendship(Base):
+    """One row per pair of people, stored with the smaller citizen id first so a pair can exist
+    only once whoever asked. Only `accepted` rows count as friends (and for the score)."""
+
+    __tablename__ = "friendships"
+    __table_args__ = (
+        UniqueConstraint("low_id", "high_id", name="uq_friendships_pair"),
+        Index("ix_friendships_status_pair", "status", "low_id", "high_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    low_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    high_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending, accepted, declined, removed, blocked
+    created_at: Mapped[datetime] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The friend_requests row behind the current state. Buttons carry that id, so a button from
+    # an earlier request between the same two people can't answer a later one. No foreign key:
+    # the pass and demo data write friendships without requests.
+    request_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class FriendRequest(Base):
+    """Every friend request ever sent, one row each: what the daily limit counts, and the id the
+    recipient's Accept / Decline / Block buttons carry."""
+
+    __tablename__ = "friend_requests"
+    __table_args__ = (Index("ix_friend_requests_requester_time", "requester_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    via: Mapped[str] = mapped_column(String(16))  # contacts, link, invite
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class InviteCode(Base):
+    """A citizen's personal invite code, never stored in clear.
+
+    The code is derived from the secret key and `nonce` (so it can be shown again) and found
+    again through `code_hash`, a keyed hash of it. A copy of the database without the key
+    yields neither working links nor a way to test guesses; a new nonce retires the old link.
+    """
+
+    __tablename__ = "invite_codes"
+
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Referral(Base):
+    """A newcomer who completed registration through someone's invite link: one row per
+    newcomer at most, so a referral is credited once. Counts towards the inviter's community
+    points."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inviter_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    invitee_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class PaymentEvent(Base):
+    """A payment outcome that feeds the payment-history dimension: a loan instalment or a bill
+    reported by a partner. Disputed events are kept but excluded from scoring until reviewed."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_payment_events_source_external"),
+        Index("ix_payment_events_citizen", "citizen_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))  # "loan" or "partner:<id>"
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))  # bill, loan_instalment
+    outcome: Mapped[str] = mapped_column(String(16))  # on_time, late, missed
+    occurred_on: Mapped[date] = mapped_column(Date)
+    disputed: Mapped[bool] = mapped_column(default=False)
+    recorded_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,104 @@
+"""Messages the bot starts (the outbox) and the shared send budget."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+from storage.models.base import Base
+from storage.statuses import (
+    OutboxStatus,
+)
+
+
+class OutboxMessage(Base):
+    """A message the bot starts (score alert, reminder, promotion), kept until it is delivered.
+
+    The dispatcher claims rows in priority order and marks each with what happened. A row left
+    `sending` by a crash is marked `uncertain` at the next start rather than sent again: at most
+    the messages in flight at a crash are in doubt, and nobody gets one twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at", "id"),
+        Index("ix_outbox_chat", "chat_id", "status"),
+        UniqueConstraint("promotion_id", "citizen_id", name="uq_outbox_promotion_citizen"),
+        Index("ix_outbox_promotion_status", "promotion_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer)  # lower goes first
+    text: Mapped[str] = mapped_column(String(4096))
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # pending, sending, sent, failed, unreachable, cancelled, uncertain
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Set on promotion messages only. The unique pair is the database's guarantee that a
+    # fan-out run twice (a restart, a second instance) can't queue one promotion twice to one
+    # person; NULLs are distinct, so other kinds of message are unaffected.
+    promotion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promotions.id", ondelete="CASCADE"), default=None
+    )
+
+    @classmethod
+    def due_now(
+        cls,
+        *,
+        chat_id: int,
+        citizen_id: int | None,
+        kind: str,
+        priority: int,
+        text: str,
+        now: datetime,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> OutboxMessage:
+        """A new row, pending and due at once: how every message the bot starts is queued."""
+        return cls(
+            chat_id=chat_id,
+            citizen_id=citizen_id,
+            kind=kind,
+            priority=priority,
+            text=text,
+            reply_markup=reply_markup,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+
+class SendBudgetRow(Base):
+    """The bot's shared send budget (notifications.send_budget): a token bucket per bot.
+
+    Every instance leases tokens from this row before sending, so BRITIZEN_SEND_RATE holds
+    for the bot as a whole however many instances reply and broadcast. Times are seconds since
+    the epoch: the bucket only ever subtracts two of them.
+    """
+
+    __tablename__ = "send_budgets"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,84 @@
+"""Loans, instalments, repayments and reminder decisions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+from storage.models.base import Base
+
+
+class Loan(Base):
+    """A small instalment loan from the lending partner. Money is integer pence throughout."""
+
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    # One confirmed application, one loan: a double-tapped Confirm carries the same key.
+    application_key: Mapped[str] = mapped_column(String(64), unique=True)
+    principal_pence: Mapped[int] = mapped_column(Integer)
+    term_months: Mapped[int] = mapped_column(Integer)
+    annual_rate_bp: Mapped[int] = mapped_column(Integer)  # basis points: 1990 = 19.90%
+    apr_bp: Mapped[int] = mapped_column(Integer)
+    total_repayable_pence: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # active, repaid, defaulted
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Instalment(Base):
+    __tablename__ = "instalments"
+    __table_args__ = (
+        UniqueConstraint("loan_id", "number", name="uq_instalments_loan_number"),
+        Index("ix_instalments_unpaid_due", "paid_at", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    principal_pence: Mapped[int] = mapped_column(Integer)
+    late_fee_pence: Mapped[int] = mapped_column(Integer, default=0)
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LoanPayment(Base):
+    """A repayment, recorded once per Telegram charge id (or lender reference)."""
+
+    __tablename__ = "loan_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instalment_id: Mapped[int] = mapped_column(ForeignKey("instalments.id", ondelete="CASCADE"))
+    charge_id: Mapped[str] = mapped_column(String(128), unique=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    paid_at: Mapped[datetime] = mapped_column()
+
+
+class Reminder(Base):
+    """One row per instalment and reminder kind once decided (sent or skipped as stale), so a
+    reminder is never sent twice, across restarts and instances."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("instalment_id", "kind", name="uq_reminders_instalment_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instalment_id: Mapped[int] = mapped_column(ForeignKey("instalments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    # queued, skipped_stale, skipped_opted_out, skipped_unreachable
+    outcome: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column()

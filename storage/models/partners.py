@@ -1,0 +1,144 @@
+"""Partners, consented sharing, data rights and disputes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+from storage.models.base import Base
+
+# --- Partners, consented sharing, data rights (issue 7) ---------------------------------------
+
+
+class Partner(Base):
+    """A data partner (a utility, a lender): reports payment events and reads scores a citizen
+    has agreed to share. Like sponsors, only a keyed hash of its API key (``bz_pt_...``) is kept."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class HeldPaymentEvent(Base):
+    """A partner's event about someone not (yet) registered, known only by the keyed hash of
+    the NI number. Moved into payment_events if they register within 90 days, else purged.
+    Unique per source and event id, like payment_events, so a resend is recognised."""
+
+    __tablename__ = "held_payment_events"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_held_payment_events_source_external"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ni_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Erasure(Base):
+    """What is left of an erased account: the NI hash and nothing else about the person.
+
+    It refuses partners' later events about them, keeps a re-registration from being
+    re-subscribed to promotions, and remembers whose invite credited them, so deleting and
+    registering again through the same link earns no second referral."""
+
+    __tablename__ = "erasures"
+
+    ni_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column()
+    referral_inviter_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class ShareCode(Base):
+    """A one-time code a citizen hands to a third party: valid 10 minutes, single use, stored
+    only as a keyed hash."""
+
+    __tablename__ = "share_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccessRequest(Base):
+    """A partner asking to see a citizen's score; the citizen answers Allow or Deny.
+
+    ``citizen_id`` is NULL when the NI number matched nobody: the partner sees a request that
+    simply stays pending, so asking reveals nothing about who is registered."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), default=None, index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # pending, allowed, denied, used, expired
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ScoreAccess(Base):
+    """Every time a partner read a citizen's score, and how: what /share lists."""
+
+    __tablename__ = "score_accesses"
+    __table_args__ = (Index("ix_score_accesses_citizen_time", "citizen_id", "accessed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    via: Mapped[str] = mapped_column(String(16))  # code, request
+    accessed_at: Mapped[datetime] = mapped_column()
+
+
+class Dispute(Base):
+    """A citizen contesting a dimension, a partner's event or an automated decision.
+
+    An event under dispute has ``payment_events.disputed`` set, which keeps it out of scoring
+    until an admin rules: upheld keeps it out for good, rejected puts it back."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # dimension, event, decision
+    subject: Mapped[str] = mapped_column(String(64))
+    payment_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment_events.id", ondelete="SET NULL"), default=None
+    )
+    statement: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))  # open, upheld, rejected
+    created_at: Mapped[datetime] = mapped_column()
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    reviewer_telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    review_note: Mapped[str | None] = mapped_column(String(500), default=None)
