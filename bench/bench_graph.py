@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from scoring.graph import compute_graph_features, synthetic_friendships  # noqa: E402
+from scoring.graph import compute_graph_features  # noqa: E402
 from scoring.model import (  # noqa: E402
     HISTORY_DAYS,
     STARTING_SCORE,
@@ -35,6 +35,7 @@ from scoring.model import (  # noqa: E402
     score,
     score_population,
 )
+from scoring.synthetic import synthetic_friendships  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 EVENTS_PER_USER = 12

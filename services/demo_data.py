@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import text
 
-from scoring.graph import synthetic_friendships
+from scoring.synthetic import synthetic_friendships
 from services.clock import Clock
 from services.secrets import keyed_hash
 from storage.bulk import fetch_ints, write_via_staging

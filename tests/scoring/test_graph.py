@@ -13,9 +13,9 @@ from scoring.graph import (
     canonical_edges,
     compute_graph_features,
     features_networkx,
-    synthetic_friendships,
 )
 from scoring.model import GraphFeatures
+from scoring.synthetic import synthetic_friendships
 
 TOL = 1e-6
 
