@@ -13,9 +13,9 @@ Three figures (issue #6), each with the load average, since the machine may be s
 3. crash: 20,000 people at 1,000/s, kill -9 at 50%, restart. Target: zero duplicates, nobody
    lost beyond the rows marked uncertain, counted from the stand-in's per-chat log.
 
-The dispatcher runs in a child process (tests/support/broadcast_child.py: the real
+The dispatcher runs in a child process (bench/broadcast_child.py: the real
 notifications.dispatcher.Dispatcher until the queue is empty), so its RSS is its own. Recipients,
-sponsor, promotion and outbox rows come from tests/support/broadcast.py (one INSERT ... SELECT,
+sponsor, promotion and outbox rows come from bench/broadcast_seed.py (one INSERT ... SELECT,
 as the fan-out writes them). SQLite by default, in bench/results/; `--database-url` takes a
 PostgreSQL server URL and uses a throwaway database on it.
 """
@@ -113,7 +113,7 @@ def database(server_url: str | None, name: str) -> Iterator[str]:
             for stale in RESULTS.glob(path.name + "*"):
                 stale.unlink()
         return
-    from tests.conftest import _pg_execute
+    from bench.pg import pg_execute as _pg_execute
 
     db_name = f"bench_broadcast_{uuid.uuid4().hex[:8]}"
     asyncio.run(_pg_execute(server_url, f'CREATE DATABASE "{db_name}"'))
@@ -126,8 +126,8 @@ def database(server_url: str | None, name: str) -> Iterator[str]:
 
 
 def seed(url: str, recipients: int) -> tuple[int, range, float]:
+    from bench.broadcast_seed import seed_broadcast
     from storage.db import Database
-    from tests.support.broadcast import seed_broadcast
 
     async def run() -> tuple[int, range, float]:
         db = Database(url)
@@ -145,7 +145,7 @@ def engine(url: str, port: int, send_rate: float) -> subprocess.Popen[str]:
     """The dispatcher in its own process; its progress lines go to our stderr."""
     return subprocess.Popen(
         [
-            sys.executable, "-m", "tests.support.broadcast_child", url,
+            sys.executable, "-m", "bench.broadcast_child", url,
             f"http://127.0.0.1:{port}/bot", TOKEN, str(send_rate),
         ],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,

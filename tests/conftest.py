@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench.pg import pg_execute as _pg_execute
 from standin import BotApiStandIn
 from storage.db import Database
 from storage.migrate import upgrade
@@ -33,25 +34,6 @@ def postgres_admin_url() -> str:
 
 def postgres_required() -> bool:
     return os.environ.get("BRITIZEN_TEST_POSTGRES_REQUIRED", "") not in ("", "0", "false")
-
-
-async def _pg_execute(url: str, *statements: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    conn = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.database or "postgres",
-        timeout=5,
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")

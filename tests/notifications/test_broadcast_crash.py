@@ -1,6 +1,6 @@
 """kill -9 in the middle of a broadcast: the restart finishes it, nobody gets it twice.
 
-The dispatcher runs as its own process (tests/support/broadcast_child.py) against the stand-in
+The dispatcher runs as its own process (bench/broadcast_child.py) against the stand-in
 served by this test. It is killed with SIGKILL once at least half the recipients have the
 message, then started again and left to finish. The stand-in's per-chat log is the truth:
 zero duplicates, and every recipient without the message is one of the rows marked uncertain,
@@ -18,11 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bench.broadcast_seed import seed_broadcast
 from standin import BotApiStandIn
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.e2e.conftest import TEST_TOKEN
-from tests.support.broadcast import seed_broadcast
 
 RECIPIENTS = 1_200
 SEND_RATE = 400  # messages per second: the kill lands while hundreds are still to go
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def child_command(db_url: str, standin: BotApiStandIn) -> list[str]:
     return [
-        sys.executable, "-m", "tests.support.broadcast_child",
+        sys.executable, "-m", "bench.broadcast_child",
         db_url, standin.base_url, TEST_TOKEN, str(SEND_RATE),
     ]  # fmt: skip
 

@@ -1,6 +1,6 @@
 """Run the outbox dispatcher as its own process until the queue is empty (kill -9 by tests/bench).
 
-    python -m tests.support.broadcast_child DB_URL BOT_API_BASE_URL TOKEN SEND_RATE
+    python -m bench.broadcast_child DB_URL BOT_API_BASE_URL TOKEN SEND_RATE
 
 The last line on stdout is a JSON summary: sent, first/last send times, rate, 429s answered,
 rows recovered as uncertain at start, peak RSS. Progress lines go to stderr.
