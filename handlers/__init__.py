@@ -15,6 +15,7 @@ from telegram.ext import (
     filters,
 )
 
+import texts.common as texts
 from handlers import (
     common,
     data_rights,
@@ -27,7 +28,6 @@ from handlers import (
     registration,
     score,
     share,
-    texts,
 )
 from handlers.context import BotContext
 from services import callbacks as cb

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from handlers import texts
+import texts.common as texts
 from handlers.commands import help_text
 from handlers.context import BotContext
 

@@ -10,7 +10,7 @@ import io
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import texts
+import texts.common as texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place

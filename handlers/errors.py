@@ -17,7 +17,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest
 
-from handlers import texts
+import texts.common as texts
 from handlers.context import BotContext
 from services.errors import NotAllowed, NotRegistered, StaleAction
 

@@ -27,10 +27,9 @@ from telegram import (
     Update,
 )
 
-from handlers import texts
+import texts.common as texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
-from handlers.texts import format_time
 from handlers.ui import edit_in_place
 from services.callbacks import BARE, COMPARE, FRIEND_LIST, FRIEND_PICK, FRIEND_REQUEST, INVITE
 from services.charts import comparison_png
@@ -44,6 +43,7 @@ from services.friends_model import (
 )
 from services.friendship import request_markup
 from services.invites import invite_url
+from texts.format import local_time as format_time
 from texts.friends import (
     comparison_caption,
     friend_summary,

@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import texts
+import texts.common as texts
 from handlers.context import BotContext
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]

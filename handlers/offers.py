@@ -19,10 +19,9 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from handlers import texts
+import texts.common as texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
-from handlers.texts import format_time
 from handlers.ui import edit_in_place
 from scoring.rules import VOUCHER_CAP, VOUCHER_POINTS
 from services.callbacks import OFFERS, BadCallback
@@ -48,6 +47,7 @@ from services.promotion_messages import (
     promotion_text,
     redeem_data,
 )
+from texts.format import local_time as format_time
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from handlers import friends, offers, texts
+import texts.common as texts
+from handlers import friends, offers
 from handlers.context import BotContext
 from services import registration as reg
 from services.callbacks import REGISTRATION

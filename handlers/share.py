@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import SHARE
 from services.sharing import ALLOW, AccessEntry, NewCode
+from texts.format import local_time
 
 __all__ = ["on_button", "show_share"]
 
@@ -30,7 +30,7 @@ def share_text(code: NewCode, log: list[AccessEntry], context: BotContext) -> st
     if log:
         lines.append("Who has looked at your score:")
         lines += [
-            f"• {e.partner} — {texts.format_time(e.at, context.timezone)} "
+            f"• {e.partner} — {local_time(e.at, context.timezone)} "
             f"({'with a code' if e.via == 'code' else 'you allowed it'})"
             for e in log
         ]

@@ -1,9 +1,6 @@
-"""Wording shared by several handlers, kept in one place so the bot speaks consistently."""
+"""Wording shared by several features, kept in one place so the bot speaks consistently."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 NOT_REGISTERED = (
     "You're not registered yet. Send /start to join Britizen — it takes about a minute."
@@ -16,9 +13,3 @@ APOLOGY = (
     "Sorry — something went wrong on our side and nothing was changed. "
     "Please try again in a moment."
 )
-
-
-def format_time(moment: datetime, tz: ZoneInfo) -> str:
-    """'22 Nov 2026, 02:00' in the citizen's time zone."""
-    local = moment.astimezone(tz)
-    return f"{local.day} {local:%b %Y, %H:%M}"
