@@ -15,10 +15,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
 from handlers.guards import registered_only
-from handlers.offers import SCORE_NOTE
 from handlers.ui import edit_in_place
 from services.callbacks import Arg, BadCallback, Codec
 from services.friends_model import SCORE_FRIENDS, SCORE_NOBODY, PrivacySettings
+from texts.offers import SCORE_NOTE
 
 MARKETING = "marketing_opt_in"
 """Kept by the offers service (opting out also cancels queued offers), not the friends one."""

@@ -13,10 +13,17 @@ from handlers.context import BotContext
 from services import registration as reg
 from services.callbacks import REGISTRATION
 from services.dialogs import Dialog
-from services.friends_model import RequestResult
-from services.invites import InviteRedemption, is_invite_payload
+from services.invites import is_invite_payload
 from services.registration import AlreadyRegistered, RegistrationError
 from services.validation import InvalidInput
+from texts.registration import (
+    ASK_DOB,
+    ASK_NI,
+    ASK_POSTCODE,
+    DECLINED,
+    WELCOME,
+    _invite_note,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,31 +31,6 @@ CONSENT_YES = REGISTRATION.encode("consent", "yes")
 CONSENT_NO = REGISTRATION.encode("consent", "no")
 SKIP_POSTCODE = REGISTRATION.encode("postcode", "skip")
 
-WELCOME = (
-    "Welcome to Britizen 👋\n"
-    "Britizen gives you a score from 350 to 950 that you can see, understand and improve.\n\n"
-    "To set you up we keep:\n"
-    "• your National Insurance number — only as a one-way code plus a masked form "
-    "(like AB •• •• •• C), so one number means one account;\n"
-    "• your date of birth — to confirm you're 15 or older;\n"
-    "• your postcode district if you choose to give it (like SO17) — for local offers and "
-    "anonymous area statistics.\n\n"
-    "Your score comes only from paying bills and loans, your account, community activity and, "
-    "capped, your friends — never from your age, where you live or what you say. "
-    "You can download or delete your data at any time.\n\n"
-    "Do you agree to Britizen keeping this?"
-)
-ASK_NI = (
-    "Please send your National Insurance number. It looks like QQ 12 34 56 C — it's on your "
-    "payslip, P60 or in the HMRC app.\n/cancel stops at any time."
-)
-ASK_DOB = "Now your date of birth, for example 14/03/1990 or 14 March 1990."
-ASK_POSTCODE = (
-    "Last step, and optional: your postcode district — the first half of your postcode, like "
-    "SO17. It lets sponsors offer local deals and feeds anonymous area statistics. "
-    "Or tap Skip."
-)
-DECLINED = "No problem — nothing has been stored. If you change your mind, send /start."
 
 CONSENT_KEYBOARD = InlineKeyboardMarkup(
     [
@@ -185,18 +167,6 @@ async def _complete(update: Update, context: BotContext, postcode: str | None) -
     # Asked once, straight after registration; nothing is sent before they say yes.
     if await context.services.offers.claim_ask(user.id):
         await offers.ask_about_offers(context.bot, chat.id)
-
-
-def _invite_note(invite: InviteRedemption | None) -> str:
-    if invite is None:
-        return ""
-    name = invite.inviter_name
-    if invite.request is RequestResult.SENT:
-        return (
-            f"\n\nYou joined with {name}'s invite, so I've asked {name} to be your friend. "
-            "You'll hear when they accept."
-        )
-    return f"\n\nYou joined with {name}'s invite."
 
 
 async def _delete_quietly(message: Message) -> None:
