@@ -15,7 +15,6 @@ against the presser's own dialog row or loans, so a stale, replayed or forged bu
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 
@@ -26,13 +25,8 @@ from services.callbacks import LOAN, LOAN_PAY
 from services.clock import as_aware_utc
 from services.dialogs import Dialog
 from services.loan_terms import (
-    ANNUAL_RATE,
-    LATE_FEE_PENCE,
-    MIN_LOAN_PENCE,
     TERM_CHOICES,
     InvalidAmount,
-    apr_for,
-    format_pence,
 )
 from services.loans import (
     CURRENCY,
@@ -41,113 +35,40 @@ from services.loans import (
     STEP_TERM,
     Application,
     Eligibility,
-    InstalmentView,
     LoanView,
     NoLongerEligible,
     NotEligible,
     OverLimit,
     PaymentRejected,
     QuoteExpired,
-    Refusal,
     StaleApplication,
     payment_payload,
 )
-
-INVOICE_TITLE = "Britizen loan repayment"
+from texts.format import money
+from texts.loans import (
+    INVOICE_TITLE,
+    NO_PAYMENTS,
+    QUOTE_MOVED,
+    _day,
+    _months,
+    confirmed_text,
+    offer_text,
+    paid_text,
+    refusal_text,
+    summary_text,
+    term_text,
+)
 
 # --------------------------------------------------------------------------------------------
 # Wording
 
 
-def _percent(fraction: Decimal) -> str:
-    return f"{(fraction * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
-
-
-RATE = _percent(ANNUAL_RATE)
-APR = _percent(apr_for(ANNUAL_RATE))
-
-
-def _day(moment: date) -> str:
-    """'Mon 21 Dec 2026': a schedule reads more easily with the weekday."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
-
-
-def _months(term: int) -> str:
-    return f"{term} months"
-
-
-def offer_text(e: Eligibility) -> str:
-    lines = [
-        "💷 Borrow with Britizen",
-        f"Your band is {e.band} ({e.tier_title} tier), so your limit is "
-        f"{format_pence(e.limit_pence)}.",
-    ]
-    if e.outstanding_pence:
-        lines.append(
-            f"You still owe {format_pence(e.outstanding_pence)} of it, so "
-            f"{format_pence(e.available_pence)} is available now."
-        )
-    else:
-        lines.append("All of it is available now.")
-    lines += [
-        "",
-        "How much would you like to borrow? Tap an amount, or type one in pounds "
-        f"(from {format_pence(MIN_LOAN_PENCE)} to {format_pence(e.available_pence)}).",
-        "",
-        f"It's a fixed {RATE} a year ({APR} APR representative), repaid in equal monthly "
-        f"instalments over {', '.join(map(str, TERM_CHOICES[:-1]))} or {TERM_CHOICES[-1]} "
-        "months. You'll see every instalment before you confirm. /cancel stops.",
-    ]
-    return "\n".join(lines)
-
-
-def refusal_text(e: Eligibility) -> str:
-    unlock = e.unlock
-    if e.refusal is Refusal.BAND_TOO_LOW:
-        lines = [
-            "Sorry — you can't borrow at the moment.",
-            f"Your score is {e.score} ({e.band}), and the {e.tier_title} tier doesn't include "
-            "loans.",
-        ]
-        if unlock is not None:
-            lines.append(
-                f"A score of {unlock.min_score} ({unlock.band}) unlocks loans of up to "
-                f"{format_pence(unlock.limit_pence)} — you're "
-                f"{unlock.min_score - e.score} points away."
-            )
-        lines.append("/why shows what's holding your score back and how to raise it.")
-        return "\n".join(lines)
-    lines = [
-        "Sorry — you can't borrow more at the moment.",
-        f"Your limit is {format_pence(e.limit_pence)} ({e.band}, {e.tier_title} tier) and you "
-        f"still owe {format_pence(e.outstanding_pence)} of it, which leaves "
-        f"{format_pence(e.available_pence)} — less than the smallest loan, "
-        f"{format_pence(MIN_LOAN_PENCE)}.",
-        "Each instalment you repay frees up its share of your limit: /loans shows what's due.",
-    ]
-    if unlock is not None:
-        lines.append(
-            f"A score of {unlock.min_score} ({unlock.band}) would raise your limit to "
-            f"{format_pence(unlock.limit_pence)}; /why shows how to get there."
-        )
-    return "\n".join(lines)
-
-
 def amount_markup(e: Eligibility) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(format_pence(pence), callback_data=LOAN.encode("amt", pence))
+        InlineKeyboardButton(money(pence), callback_data=LOAN.encode("amt", pence))
         for pence in e.amount_choices
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-
-
-def term_text(amount_pence: int, monthly: dict[int, int]) -> str:
-    lines = [f"{format_pence(amount_pence)} it is. Over how long would you like to repay?", ""]
-    lines += [
-        f"• {_months(term)}: {format_pence(pence)} a month" for term, pence in monthly.items()
-    ]
-    lines += ["", "You'll see the full schedule before you confirm. /cancel stops."]
-    return "\n".join(lines)
 
 
 TERM_MARKUP = InlineKeyboardMarkup(
@@ -158,33 +79,6 @@ TERM_MARKUP = InlineKeyboardMarkup(
         ]
     ]
 )
-
-
-def summary_text(application: Application) -> str:
-    q = application.quote
-    lines = [
-        "📝 Your loan — please check it before you confirm",
-        "",
-        f"Amount: {format_pence(q.principal_pence)}",
-        f"Term: {_months(q.term_months)}",
-        f"Interest rate: {_percent(q.annual_rate)} a year, fixed",
-        f"APR: {q.apr_percent} (representative)",
-        "",
-        "Repayments:",
-    ]
-    lines += [
-        f"{i.number}. {_day(i.due_on)} — {format_pence(i.amount_pence)}" for i in q.instalments
-    ]
-    lines += [
-        "",
-        f"Total repayable: {format_pence(q.total_repayable_pence)}",
-        f"Total interest: {format_pence(q.total_interest_pence)}",
-        "",
-        f"If an instalment is late, a one-off {format_pence(LATE_FEE_PENCE)} fee is added and "
-        "it counts as missed in your payment history, which lowers your score.",
-        "Tap Confirm to take the loan, or Cancel.",
-    ]
-    return "\n".join(lines)
 
 
 def summary_markup(application: Application) -> InlineKeyboardMarkup:
@@ -200,21 +94,6 @@ def summary_markup(application: Application) -> InlineKeyboardMarkup:
     )
 
 
-def confirmed_text(loan: LoanView) -> str:
-    first = loan.instalments[0]
-    return "\n".join(
-        [
-            f"✅ Loan confirmed: {format_pence(loan.principal_pence)} over "
-            f"{_months(loan.term_months)}.",
-            f"First instalment: {format_pence(first.amount_pence)} on {_day(first.due_on)}; "
-            f"{format_pence(loan.total_repayable_pence)} to repay in all.",
-            "",
-            "I'll remind you 3 days before each instalment and on the day (you can turn those "
-            "reminders off in /settings). /loans shows what's due and lets you pay.",
-        ]
-    )
-
-
 def loans_text(loans: list[LoanView], today: date, context: BotContext) -> str:
     if not loans:
         return "You don't have any loans. /loan shows what you can borrow."
@@ -223,17 +102,17 @@ def loans_text(loans: list[LoanView], today: date, context: BotContext) -> str:
         paid = sum(1 for i in loan.instalments if i.paid)
         lines += [
             "",
-            f"{format_pence(loan.principal_pence)} over {_months(loan.term_months)}, "
+            f"{money(loan.principal_pence)} over {_months(loan.term_months)}, "
             f"taken {_taken(loan, context)}",
-            f"Paid {format_pence(loan.paid_pence)} · left to pay "
-            f"{format_pence(loan.remaining_pence)} ({paid} of {loan.term_months} "
+            f"Paid {money(loan.paid_pence)} · left to pay "
+            f"{money(loan.remaining_pence)} ({paid} of {loan.term_months} "
             "instalments paid)",
         ]
         due = loan.next_due
         if due is not None:
-            line = f"Next: {format_pence(due.payable_pence)} due {_day(due.due_on)}"
+            line = f"Next: {money(due.payable_pence)} due {_day(due.due_on)}"
             if due.late_fee_pence:
-                line += f" — overdue, including a {format_pence(due.late_fee_pence)} late fee"
+                line += f" — overdue, including a {money(due.late_fee_pence)} late fee"
             elif due.due_on < today:
                 line += " — overdue"
             lines.append(line)
@@ -241,7 +120,7 @@ def loans_text(loans: list[LoanView], today: date, context: BotContext) -> str:
     if repaid:
         lines += ["", "Repaid in full:"]
         lines += [
-            f"• {format_pence(loan.principal_pence)} over {_months(loan.term_months)}, "
+            f"• {money(loan.principal_pence)} over {_months(loan.term_months)}, "
             f"taken {_taken(loan, context)}"
             for loan in repaid
         ]
@@ -258,10 +137,10 @@ def loans_markup(loans: list[LoanView]) -> InlineKeyboardMarkup | None:
     rows = []
     for loan, due in dues:
         assert due is not None
-        label = f"Pay {format_pence(due.payable_pence)} (instalment {due.number}"
+        label = f"Pay {money(due.payable_pence)} (instalment {due.number}"
         # With two loans open, "instalment 1" alone doesn't say which one.
         if len(dues) > 1:
-            label += f" of the {format_pence(loan.principal_pence)} loan"
+            label += f" of the {money(loan.principal_pence)} loan"
         rows.append(
             [InlineKeyboardButton(label + ")", callback_data=LOAN_PAY.encode("pay", due.id))]
         )
@@ -272,27 +151,6 @@ def _taken(loan: LoanView, context: BotContext) -> str:
     local = as_aware_utc(loan.created_at).astimezone(context.timezone).date()
     return f"{local.day} {local:%b %Y}"
 
-
-def paid_text(paid: InstalmentView, loan: LoanView | None) -> str:
-    lines = [
-        f"Thank you — {format_pence(paid.payable_pence)} received for instalment {paid.number}."
-    ]
-    due = loan.next_due if loan is not None else None
-    if loan is None or due is None:
-        lines.append("That was the last one: your loan is repaid in full. 🎉")
-    else:
-        lines.append(
-            f"{format_pence(loan.remaining_pence)} left to pay. Next: "
-            f"{format_pence(due.payable_pence)} due {_day(due.due_on)}."
-        )
-    return "\n".join(lines)
-
-
-NO_PAYMENTS = (
-    "Paying here isn't set up yet, so I can't take this payment. Please try again later — "
-    "/loans shows what's due and when."
-)
-QUOTE_MOVED = "A new day has started, so the dates have moved. Please check them and confirm again."
 
 # --------------------------------------------------------------------------------------------
 # /loan
@@ -436,8 +294,8 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
     label = f"Instalment {due.number}"
     description = f"Instalment {due.number} of your Britizen loan, due {_day(due.due_on)}."
     if due.late_fee_pence:
-        label += f" with {format_pence(due.late_fee_pence)} late fee"
-        description += f" Includes the {format_pence(due.late_fee_pence)} late fee."
+        label += f" with {money(due.late_fee_pence)} late fee"
+        description += f" Includes the {money(due.late_fee_pence)} late fee."
     await context.bot.send_invoice(
         chat_id=user.id,
         title=INVOICE_TITLE,

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock
-from services.loan_terms import LATE_FEE_PENCE, format_pence
+from services.loan_terms import LATE_FEE_PENCE
 from services.loans import mark_overdue
 from services.reminder_rules import (
     KINDS_IN_ORDER,
@@ -33,6 +33,7 @@ from services.reminder_rules import (
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, Reminder
 from storage.repositories import outbox
+from texts.format import money
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def reminder_text(
     kind: ReminderKind, due_on: date, today: date, amount_pence: int, fee_pence: int
 ) -> str:
     when = f"{due_on:%A} {due_on.day} {due_on:%B}"
-    total = format_pence(amount_pence + fee_pence)
+    total = money(amount_pence + fee_pence)
     if kind is ReminderKind.BEFORE_3_DAYS:
         days = (due_on - today).days
         return (
@@ -62,9 +63,7 @@ def reminder_text(
     if kind is ReminderKind.DUE_TODAY:
         return f"⏰ Your loan instalment of {total} is due today. Pay it from /loans."
     fee_line = (
-        f" A one-off late fee of {format_pence(LATE_FEE_PENCE)} has been added."
-        if fee_pence
-        else ""
+        f" A one-off late fee of {money(LATE_FEE_PENCE)} has been added." if fee_pence else ""
     )
     days_late = (today - due_on).days
     return (

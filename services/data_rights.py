@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
-from services.loan_terms import format_pence
 from storage.db import Database
 from storage.models import (
     AccessRequest,
@@ -49,6 +48,7 @@ from storage.models import (
     Sponsor,
 )
 from storage.repositories import citizens
+from texts.format import money
 
 EXPORT_FORMAT_VERSION = 1
 # Columns never exported: secrets and keys that mean nothing to the person and would only
@@ -94,7 +94,7 @@ async def owed_on_loans(session: AsyncSession, citizen_id: int) -> int:
 
 def blocked_text(owed_pence: int) -> str:
     return (
-        f"Your account can't be erased yet: you still owe {format_pence(owed_pence)} on a "
+        f"Your account can't be erased yet: you still owe {money(owed_pence)} on a "
         "loan, and the lender has to keep the loan's record until it is repaid. Nothing has "
         "been deleted. Repay it with /loans (you can pay early), then send /delete again. "
         "/mydata gives you a copy of everything we hold in the meantime."

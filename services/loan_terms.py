@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from texts.format import money
+
 MIN_LOAN_PENCE = 2_000  # £20: below this the admin of a loan outweighs its use
 TERM_CHOICES = (3, 6, 12)
 ANNUAL_RATE = Decimal("0.199")  # 19.9% a year, nominal
@@ -35,13 +37,6 @@ class InvalidAmount(ValueError):
     @property
     def message(self) -> str:
         return str(self.args[0])
-
-
-def format_pence(pence: int) -> str:
-    """12345 -> '£123.45'; whole pounds keep their pence so amounts line up in a schedule."""
-    sign = "-" if pence < 0 else ""
-    pounds, pennies = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{pennies:02d}"
 
 
 def parse_amount(raw: str, *, minimum_pence: int, maximum_pence: int) -> int:
@@ -68,9 +63,9 @@ def parse_amount(raw: str, *, minimum_pence: int, maximum_pence: int) -> int:
     if pence == 0:
         raise InvalidAmount("The amount must be more than £0.")
     if pence < minimum_pence:
-        raise InvalidAmount(f"The smallest loan is {format_pence(minimum_pence)}.")
+        raise InvalidAmount(f"The smallest loan is {money(minimum_pence)}.")
     if pence > maximum_pence:
-        raise InvalidAmount(f"Your limit is {format_pence(maximum_pence)}: please choose less.")
+        raise InvalidAmount(f"Your limit is {money(maximum_pence)}: please choose less.")
     return pence
 
 

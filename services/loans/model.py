@@ -11,8 +11,8 @@ from services.errors import ServiceError, StaleAction
 from services.loan_terms import (
     AMOUNT_CHOICES_PENCE,
     MIN_LOAN_PENCE,
-    format_pence,
 )
+from texts.format import money
 
 LOAN_SOURCE = "loan"
 CURRENCY = "GBP"
@@ -137,7 +137,7 @@ class LoanView:
 def _over_limit(eligibility: Eligibility) -> OverLimit:
     return OverLimit(
         "That would take you over your limit: you can borrow up to "
-        f"{format_pence(eligibility.available_pence)} now."
+        f"{money(eligibility.available_pence)} now."
     )
 
 

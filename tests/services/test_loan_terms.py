@@ -14,10 +14,10 @@ from services.loan_terms import (
     InvalidAmount,
     add_months,
     apr_for,
-    format_pence,
     parse_amount,
     quote,
 )
+from texts.format import money
 
 LIMITS = {"minimum_pence": 2_000, "maximum_pence": 50_000}
 
@@ -67,10 +67,10 @@ def test_refusals_say_what_to_change(raw: str, says: str) -> None:
         parse_amount(raw, **LIMITS)
 
 
-def test_format_pence() -> None:
-    assert format_pence(0) == "£0.00"
-    assert format_pence(123_456) == "£1,234.56"
-    assert format_pence(-5) == "-£0.05"
+def test_money() -> None:
+    assert money(0) == "£0.00"
+    assert money(123_456) == "£1,234.56"
+    assert money(-5) == "-£0.05"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,165 @@
+"""What the bot says for loans."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from services.loan_terms import (
+    ANNUAL_RATE,
+    LATE_FEE_PENCE,
+    MIN_LOAN_PENCE,
+    TERM_CHOICES,
+    apr_for,
+)
+from services.loans import (
+    Application,
+    Eligibility,
+    InstalmentView,
+    LoanView,
+    Refusal,
+)
+from texts.format import money
+
+INVOICE_TITLE = "Britizen loan repayment"
+
+
+def _percent(fraction: Decimal) -> str:
+    return f"{(fraction * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+
+
+def _day(moment: date) -> str:
+    """'Mon 21 Dec 2026': a schedule reads more easily with the weekday."""
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+def _months(term: int) -> str:
+    return f"{term} months"
+
+
+RATE = _percent(ANNUAL_RATE)
+APR = _percent(apr_for(ANNUAL_RATE))
+
+
+def offer_text(e: Eligibility) -> str:
+    lines = [
+        "💷 Borrow with Britizen",
+        f"Your band is {e.band} ({e.tier_title} tier), so your limit is {money(e.limit_pence)}.",
+    ]
+    if e.outstanding_pence:
+        lines.append(
+            f"You still owe {money(e.outstanding_pence)} of it, so "
+            f"{money(e.available_pence)} is available now."
+        )
+    else:
+        lines.append("All of it is available now.")
+    lines += [
+        "",
+        "How much would you like to borrow? Tap an amount, or type one in pounds "
+        f"(from {money(MIN_LOAN_PENCE)} to {money(e.available_pence)}).",
+        "",
+        f"It's a fixed {RATE} a year ({APR} APR representative), repaid in equal monthly "
+        f"instalments over {', '.join(map(str, TERM_CHOICES[:-1]))} or {TERM_CHOICES[-1]} "
+        "months. You'll see every instalment before you confirm. /cancel stops.",
+    ]
+    return "\n".join(lines)
+
+
+def refusal_text(e: Eligibility) -> str:
+    unlock = e.unlock
+    if e.refusal is Refusal.BAND_TOO_LOW:
+        lines = [
+            "Sorry — you can't borrow at the moment.",
+            f"Your score is {e.score} ({e.band}), and the {e.tier_title} tier doesn't include "
+            "loans.",
+        ]
+        if unlock is not None:
+            lines.append(
+                f"A score of {unlock.min_score} ({unlock.band}) unlocks loans of up to "
+                f"{money(unlock.limit_pence)} — you're "
+                f"{unlock.min_score - e.score} points away."
+            )
+        lines.append("/why shows what's holding your score back and how to raise it.")
+        return "\n".join(lines)
+    lines = [
+        "Sorry — you can't borrow more at the moment.",
+        f"Your limit is {money(e.limit_pence)} ({e.band}, {e.tier_title} tier) and you "
+        f"still owe {money(e.outstanding_pence)} of it, which leaves "
+        f"{money(e.available_pence)} — less than the smallest loan, "
+        f"{money(MIN_LOAN_PENCE)}.",
+        "Each instalment you repay frees up its share of your limit: /loans shows what's due.",
+    ]
+    if unlock is not None:
+        lines.append(
+            f"A score of {unlock.min_score} ({unlock.band}) would raise your limit to "
+            f"{money(unlock.limit_pence)}; /why shows how to get there."
+        )
+    return "\n".join(lines)
+
+
+def term_text(amount_pence: int, monthly: dict[int, int]) -> str:
+    lines = [f"{money(amount_pence)} it is. Over how long would you like to repay?", ""]
+    lines += [f"• {_months(term)}: {money(pence)} a month" for term, pence in monthly.items()]
+    lines += ["", "You'll see the full schedule before you confirm. /cancel stops."]
+    return "\n".join(lines)
+
+
+def summary_text(application: Application) -> str:
+    q = application.quote
+    lines = [
+        "📝 Your loan — please check it before you confirm",
+        "",
+        f"Amount: {money(q.principal_pence)}",
+        f"Term: {_months(q.term_months)}",
+        f"Interest rate: {_percent(q.annual_rate)} a year, fixed",
+        f"APR: {q.apr_percent} (representative)",
+        "",
+        "Repayments:",
+    ]
+    lines += [f"{i.number}. {_day(i.due_on)} — {money(i.amount_pence)}" for i in q.instalments]
+    lines += [
+        "",
+        f"Total repayable: {money(q.total_repayable_pence)}",
+        f"Total interest: {money(q.total_interest_pence)}",
+        "",
+        f"If an instalment is late, a one-off {money(LATE_FEE_PENCE)} fee is added and "
+        "it counts as missed in your payment history, which lowers your score.",
+        "Tap Confirm to take the loan, or Cancel.",
+    ]
+    return "\n".join(lines)
+
+
+def confirmed_text(loan: LoanView) -> str:
+    first = loan.instalments[0]
+    return "\n".join(
+        [
+            f"✅ Loan confirmed: {money(loan.principal_pence)} over {_months(loan.term_months)}.",
+            f"First instalment: {money(first.amount_pence)} on {_day(first.due_on)}; "
+            f"{money(loan.total_repayable_pence)} to repay in all.",
+            "",
+            "I'll remind you 3 days before each instalment and on the day (you can turn those "
+            "reminders off in /settings). /loans shows what's due and lets you pay.",
+        ]
+    )
+
+
+def paid_text(paid: InstalmentView, loan: LoanView | None) -> str:
+    lines = [f"Thank you — {money(paid.payable_pence)} received for instalment {paid.number}."]
+    due = loan.next_due if loan is not None else None
+    if loan is None or due is None:
+        lines.append("That was the last one: your loan is repaid in full. 🎉")
+    else:
+        lines.append(
+            f"{money(loan.remaining_pence)} left to pay. Next: "
+            f"{money(due.payable_pence)} due {_day(due.due_on)}."
+        )
+    return "\n".join(lines)
+
+
+NO_PAYMENTS = (
+    "Paying here isn't set up yet, so I can't take this payment. Please try again later — "
+    "/loans shows what's due and when."
+)
+
+
+QUOTE_MOVED = "A new day has started, so the dates have moved. Please check them and confirm again."
