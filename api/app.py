@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from api.errors import ApiError, error_code, error_response
+from api import schemas
+from api.access import caller_for
+from api.errors import ApiError, error_code, error_response, respond
 from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
 from api.promotions import PromotionCreated, add_promotion_routes
@@ -21,6 +23,7 @@ from services.partners import PartnerService
 from services.promotions import PromotionService
 from services.sponsors import SponsorService
 from storage.models import Partner, Sponsor
+from texts import api as texts
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +33,6 @@ SPONSOR_KEY: web.RequestKey[Sponsor] = web.RequestKey("sponsor", Sponsor)
 PARTNERS_KEY: web.AppKey[PartnerService] = web.AppKey("partners", PartnerService)
 PARTNER_KEY: web.RequestKey[Partner] = web.RequestKey("partner", Partner)
 
-# A route declares who may call it by its name: "public.<x>" (and the names below) need no
-# key, "partner.<x>" a data partner's key (bz_pt_...); any other name takes a sponsor key. So
-# a new route is authenticated by default and cannot be left open by forgetting a decorator.
-PUBLIC_ROUTES = frozenset({"openapi"})
-PUBLIC_PREFIX = "public."
-PARTNER_PREFIX = "partner."
 # Routes allowed a larger body than MAX_BODY_BYTES, by route name.
 BODY_LIMITS = {"partner.events": EVENTS_MAX_BODY_BYTES}
 
@@ -53,20 +50,19 @@ async def _authenticate(request: web.Request, partner: bool) -> Sponsor | Partne
     challenge = {"WWW-Authenticate": 'Bearer realm="britizen"'}
     key = _bearer_key(request)
     if key is None:
-        raise ApiError(401, "send your API key as 'Authorization: Bearer <key>'", headers=challenge)
+        raise ApiError(401, texts.MISSING_KEY, headers=challenge)
     caller: Sponsor | Partner | None
     if partner:
         caller = await request.app[PARTNERS_KEY].authenticate(key)
     else:
         caller = await request.app[SPONSORS_KEY].authenticate(key)
     if caller is None:
-        kind = "partner" if partner else "sponsor"
-        raise ApiError(401, f"the API key is not a valid {kind} key", headers=challenge)
+        raise ApiError(401, texts.wrong_key("partner" if partner else "sponsor"), headers=challenge)
     return caller
 
 
 def _too_large(limit: int = MAX_BODY_BYTES) -> ApiError:
-    return ApiError(413, f"the request body must be at most {limit} bytes")
+    return ApiError(413, texts.body_too_large(limit))
 
 
 async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -77,19 +73,17 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         raise _too_large(limit)
     routing_problem = request.match_info.http_exception
     if isinstance(routing_problem, web.HTTPNotFound):
-        raise ApiError(404, f"no such route: {request.method} {request.path}")
+        raise ApiError(404, texts.no_such_route(request.method, request.path))
     caller: Sponsor | Partner | None = None
-    name = route_name or ""
-    if name not in PUBLIC_ROUTES and not name.startswith(PUBLIC_PREFIX):
-        caller = await _authenticate(request, partner=name.startswith(PARTNER_PREFIX))
+    kind = caller_for(route_name or "")
+    if kind != "public":
+        caller = await _authenticate(request, partner=kind == "partner")
         # Only authenticated callers are counted: a wrong key costs a hash and one indexed
         # lookup, and guessing a 256-bit key is hopeless, so failures need no limit here.
         retry_after = request.app[LIMITER_KEY].hit((type(caller).__name__, caller.id))
         if retry_after is not None:
             raise ApiError(
-                429,
-                f"too many requests; retry in {retry_after} s",
-                headers={"Retry-After": str(retry_after)},
+                429, texts.rate_limited(retry_after), headers={"Retry-After": str(retry_after)}
             )
     # The root app allows 1 MiB for Telegram's webhook; the API's own, smaller limit applies
     # here. Reading now also catches chunked bodies that announced no length.
@@ -119,7 +113,7 @@ async def api_errors_as_json(request: web.Request, handler: Handler) -> web.Stre
         return error_response(exc.status, error_code(exc.status), exc.reason, headers=headers)
     except Exception:
         logger.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, "internal", "an unexpected error occurred; it was logged")
+        return error_response(500, "internal", texts.UNEXPECTED)
 
 
 async def openapi_json(_request: web.Request) -> web.Response:
@@ -128,12 +122,12 @@ async def openapi_json(_request: web.Request) -> web.Response:
 
 async def whoami(request: web.Request) -> web.Response:
     sponsor = request[SPONSOR_KEY]
-    return web.json_response({"id": sponsor.id, "name": sponsor.name})
+    return respond(schemas.Sponsor(id=sponsor.id, name=sponsor.name))
 
 
 async def not_found(request: web.Request) -> web.Response:
     """Anything under /api outside /api/v1 (e.g. a mistyped version) is still a JSON 404."""
-    return error_response(404, "not_found", f"no such route: {request.method} {request.path}")
+    return error_response(404, "not_found", texts.no_such_route(request.method, request.path))
 
 
 RouteAdder = Callable[[web.Application], None]

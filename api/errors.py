@@ -1,18 +1,23 @@
-"""The API's one error shape: ``{"error": code, "detail": text}``, plus ``fields`` for 422.
+"""JSON in and out: requests read as models, responses written from them, one error shape.
 
-Handlers raise ApiError (or ValidationFailed); the middleware in api.app turns those, aiohttp's
-own HTTP exceptions and anything unexpected into this JSON, so no client ever sees HTML.
+Errors are ``{"error": code, "detail": text}``, plus ``fields`` for 422 (api.schemas.Error and
+ValidationError). Handlers raise ApiError (or ValidationFailed); the middleware in api.app turns
+those, aiohttp's own HTTP exceptions and anything unexpected into this JSON, so no client ever
+sees HTML.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+
+from api import schemas
+from texts import api as texts
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -58,25 +63,25 @@ class ValidationFailed(ApiError):
     """422 with the offending fields as dotted paths (``audience.min_score``) to messages."""
 
     def __init__(self, fields: Mapping[str, str]) -> None:
-        super().__init__(422, "the request has invalid fields", error="validation")
+        super().__init__(422, texts.INVALID_FIELDS, error="validation")
         self.fields = dict(fields)
 
     def response(self) -> web.Response:
-        return error_response(422, self.error, self.detail, fields=self.fields)
+        body = schemas.ValidationError(error="validation", detail=self.detail, fields=self.fields)
+        return respond(body, status=422)
+
+
+def respond(
+    body: BaseModel, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """``body`` as the JSON response: the one way a handler answers with JSON."""
+    return web.json_response(body.model_dump(mode="json"), status=status, headers=headers)
 
 
 def error_response(
-    status: int,
-    error: str,
-    detail: str,
-    *,
-    fields: Mapping[str, str] | None = None,
-    headers: Mapping[str, str] | None = None,
+    status: int, error: str, detail: str, *, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    body: dict[str, Any] = {"error": error, "detail": detail}
-    if fields is not None:
-        body["fields"] = dict(fields)
-    return web.json_response(body, status=status, headers=headers)
+    return respond(schemas.Error(error=error, detail=detail), status=status, headers=headers)
 
 
 def fields_from_pydantic(problem: PydanticValidationError) -> dict[str, str]:
@@ -97,7 +102,7 @@ async def read_model(request: web.Request, model: type[ModelT]) -> ModelT:
     try:
         payload = json.loads(await request.read() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationFailed({"body": "must be a valid JSON document"}) from exc
+        raise ValidationFailed({"body": texts.NOT_JSON}) from exc
     try:
         return model.model_validate(payload)
     except PydanticValidationError as problem:

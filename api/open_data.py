@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 
+from api import schemas
 from api.app import RouteAdder
-from api.errors import ValidationFailed
-from scoring.model import BANDS
+from api.errors import ValidationFailed, respond
+from scoring.bands import BANDS
 from services.open_data import (
     LICENCE,
     LICENCE_URL,
@@ -23,13 +24,11 @@ from services.open_data import (
     Cell,
     OpenDataService,
 )
+from texts import api as texts
 
 OPEN_DATA_KEY: web.AppKey[OpenDataService] = web.AppKey("open_data", OpenDataService)
 VOCAB = "https://britizen.uk/def/"
-SUPPRESSION_NOTE = (
-    f"Any cell covering fewer than {MIN_CELL} people (including none) is suppressed: its count "
-    "is null and suppressed is true."
-)
+SUPPRESSION_NOTE = texts.suppression_note(MIN_CELL)
 CONTEXT: dict[str, Any] = {
     "@vocab": VOCAB,
     "schema": "https://schema.org/",
@@ -47,52 +46,49 @@ def _cell(c: Cell) -> dict[str, Any]:
     return {"count": c.count, "suppressed": c.suppressed}
 
 
-def as_json(data: BandDistribution) -> dict[str, Any]:
+def score_bands_model(data: BandDistribution) -> schemas.ScoreBands:
     ranges = {b.name: b for b in BANDS}
-    return {
-        "@context": CONTEXT,
-        "@type": "schema:Dataset",
-        "name": "Britizen citizens by score band and postcode area",
-        "description": (
-            "How many registered citizens are in each score band, nationally and by postcode "
-            "area (the letters of the postcode district; 'unknown' for people who gave none)."
-        ),
-        "license": LICENCE_URL,
-        "licence": f"Contains Britizen data, published under the {LICENCE}.",
-        "computed_at": data.computed_at.isoformat(),
-        "suppression": {
-            "threshold": MIN_CELL,
-            "note": SUPPRESSION_NOTE,
-            "suppressed_cells": data.suppressed_cells,
-        },
-        "total": _cell(data.total),
-        "bands": [
-            {
-                "band": name,
-                "min_score": ranges[name].lower,
-                "max_score": ranges[name].upper,
-                **_cell(c),
-            }
-            for name, c in data.bands.items()
-        ],
-        "areas": [
-            {
-                "area": row.area,
-                "total": _cell(row.total),
-                "bands": [{"band": name, **_cell(c)} for name, c in row.bands.items()],
-            }
-            for row in data.areas
-        ],
-    }
+    return schemas.ScoreBands.model_validate(
+        {
+            "@context": CONTEXT,
+            "@type": "schema:Dataset",
+            "name": texts.DATASET_NAME,
+            "description": texts.DATASET_DESCRIPTION,
+            "license": LICENCE_URL,
+            "licence": texts.licence_notice(LICENCE),
+            "computed_at": data.computed_at,
+            "suppression": {
+                "threshold": MIN_CELL,
+                "note": SUPPRESSION_NOTE,
+                "suppressed_cells": data.suppressed_cells,
+            },
+            "total": _cell(data.total),
+            "bands": [
+                {
+                    "band": name,
+                    "min_score": ranges[name].lower,
+                    "max_score": ranges[name].upper,
+                    **_cell(c),
+                }
+                for name, c in data.bands.items()
+            ],
+            "areas": [
+                {
+                    "area": row.area,
+                    "total": _cell(row.total),
+                    "bands": [{"band": name, **_cell(c)} for name, c in row.bands.items()],
+                }
+                for row in data.areas
+            ],
+        }
+    )
 
 
 def as_csv(data: BandDistribution) -> str:
     out = io.StringIO()
     # Leading '#' lines carry what a CSV has no place for; most readers take a comment option.
-    out.write(
-        f"# Britizen citizens by score band and postcode area. Licence: {LICENCE} ({LICENCE_URL})\n"
-    )
-    out.write(f"# Computed at: {data.computed_at.isoformat()}\n")
+    out.write(f"# {texts.csv_heading(LICENCE, LICENCE_URL)}\n")
+    out.write(f"# {texts.csv_computed_at(schemas.api_timestamp(data.computed_at))}\n")
     out.write(f"# {SUPPRESSION_NOTE}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["area", "band", "count", "suppressed"])
@@ -112,14 +108,14 @@ def as_csv(data: BandDistribution) -> str:
 
 async def get_score_bands(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise ValidationFailed({"format": "must be json or csv"})
+    if fmt not in get_args(schemas.OpenDataFormat):
+        raise ValidationFailed({"format": texts.FORMAT_CHOICES})
     data = await request.app[OPEN_DATA_KEY].score_bands()
     if fmt == "csv":
         return web.Response(text=as_csv(data), content_type="text/csv", charset="utf-8")
     # application/json rather than application/ld+json: every JSON client reads it, and the
     # @context makes it JSON-LD for those who want linked data.
-    return web.json_response(as_json(data))
+    return respond(score_bands_model(data))
 
 
 def open_data_routes(open_data: OpenDataService) -> RouteAdder:

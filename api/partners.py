@@ -1,24 +1,24 @@
 """Partner routes: payment events in batches, and asking a citizen to share their score.
 
-Both take a partner key (route names start with "partner.", see api.app). NI numbers are
-validated and canonicalised here, hashed by the service, and never echoed or logged: a bad
-one is reported by its position in the batch with a fixed message.
+Both take a partner key (route names start with "partner.", see api.access). NI numbers are
+validated and canonicalised by the request models (api.schemas), hashed by the service, and
+never echoed or logged: a bad one is reported by its position in the batch with a fixed
+message.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import get_args
 
 from aiohttp import web
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
-from api.errors import ApiError, ValidationFailed, read_model
+from api.errors import ApiError, ValidationFailed, read_model, respond
 from services.clock import Clock
 from services.events import (
     EVENT_KINDS,
-    MAX_BATCH,
     OUTCOMES,
     REFUSED_REASON,
     EventService,
@@ -26,58 +26,22 @@ from services.events import (
     IncomingEvent,
 )
 from services.sharing import RequestNotFound, RequestState, SharingService
-from services.validation import InvalidNINumber, normalise_ni_number
+from texts import api as texts
 
 EVENTS_KEY: web.AppKey[EventService] = web.AppKey("events", EventService)
 SHARING_KEY: web.AppKey[SharingService] = web.AppKey("sharing", SharingService)
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
 
-NI_MESSAGE = "must be a UK National Insurance number: two letters, six digits, then A, B, C or D"
-
-
-def _ni_number(raw: str) -> str:
-    try:
-        return normalise_ni_number(raw)
-    except InvalidNINumber:
-        # A fixed message: the citizen-facing one can quote part of what was sent.
-        raise ValueError(NI_MESSAGE) from None
-
-
-NINumber = Annotated[str, Field(max_length=32), AfterValidator(_ni_number)]
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
-
-
-class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: EventId = Field(description="The partner's own id for the event; a resend counts once.")
-    ni_number: NINumber
-    kind: Literal["bill", "loan_instalment"]
-    outcome: Literal["on_time", "late", "missed"]
-    occurred_on: date
-
-
-class EventBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class AccessRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ni_number: NINumber
-
-
-assert EVENT_KINDS == ("bill", "loan_instalment") and OUTCOMES == ("on_time", "late", "missed")
+assert get_args(schemas.EventIn.model_fields["kind"].annotation) == EVENT_KINDS
+assert get_args(schemas.EventIn.model_fields["outcome"].annotation) == OUTCOMES
 
 
 async def post_events(request: web.Request) -> web.Response:
-    batch = await read_model(request, EventBatch)
+    batch = await read_model(request, schemas.EventBatch)
     # A day's grace for partners in other time zones; beyond that a date is a mistake.
     latest = request.app[CLOCK_KEY]().date() + timedelta(days=1)
     future = {
-        f"events.{i}.occurred_on": "must not be in the future"
+        f"events.{i}.occurred_on": texts.IN_THE_FUTURE
         for i, event in enumerate(batch.events)
         if event.occurred_on > latest
     }
@@ -88,54 +52,56 @@ async def post_events(request: web.Request) -> web.Response:
         partner.id,
         [IncomingEvent(e.id, e.ni_number, e.kind, e.outcome, e.occurred_on) for e in batch.events],
     )
-    events: list[dict[str, Any]] = []
-    for item in result.results:
-        entry: dict[str, Any] = {"id": item.external_id, "status": item.status.value}
-        if item.status is EventStatus.REFUSED:
-            entry["reason"] = REFUSED_REASON
-        events.append(entry)
-    return web.json_response(
+    return respond(
+        schemas.EventBatchResult(
+            received=len(result.results),
+            accepted=result.count(EventStatus.ACCEPTED),
+            duplicates=result.count(EventStatus.DUPLICATE),
+            refused=result.count(EventStatus.REFUSED),
+            events=[
+                schemas.EventResult(
+                    id=item.external_id,
+                    status=item.status.value,
+                    reason=REFUSED_REASON if item.status is EventStatus.REFUSED else None,
+                )
+                for item in result.results
+            ],
+        )
+    )
+
+
+def access_request_model(state: RequestState) -> schemas.AccessRequest:
+    score = state.score
+    return schemas.AccessRequest.model_validate(
         {
-            "received": len(result.results),
-            "accepted": result.count(EventStatus.ACCEPTED),
-            "duplicates": result.count(EventStatus.DUPLICATE),
-            "refused": result.count(EventStatus.REFUSED),
-            "events": events,
+            "id": state.id,
+            "status": state.status,
+            "created_at": state.created_at,
+            "expires_at": state.expires_at,
+            "score": (
+                None
+                if score is None
+                else {"band": score.band, "score": score.score, "computed_at": score.computed_at}
+            ),
         }
     )
 
 
-def request_json(state: RequestState) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": state.id,
-        "status": state.status,
-        "created_at": state.created_at.isoformat(),
-        "expires_at": state.expires_at.isoformat(),
-    }
-    if state.score is not None:
-        body["score"] = {
-            "band": state.score.band,
-            "score": state.score.score,
-            "computed_at": state.score.computed_at.isoformat(),
-        }
-    return body
-
-
 async def post_access_request(request: web.Request) -> web.Response:
-    body = await read_model(request, AccessRequestIn)
+    body = await read_model(request, schemas.AccessRequestBody)
     state = await request.app[SHARING_KEY].request_access(request[PARTNER_KEY].id, body.ni_number)
-    return web.json_response(request_json(state), status=202)
+    return respond(access_request_model(state), status=202)
 
 
 async def get_access_request(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
     if not raw.isdigit() or len(raw) > 18:
-        raise ApiError(404, "no such access request")
+        raise ApiError(404, texts.NO_ACCESS_REQUEST)
     try:
         state = await request.app[SHARING_KEY].read_request(request[PARTNER_KEY].id, int(raw))
     except RequestNotFound as problem:
         raise ApiError(404, str(problem)) from None
-    return web.json_response(request_json(state))
+    return respond(access_request_model(state))
 
 
 def partner_routes(events: EventService, sharing: SharingService, clock: Clock) -> RouteAdder:

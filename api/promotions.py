@@ -1,27 +1,27 @@
 """Sponsor routes: create, list, look up and cancel promotions.
 
 Thin: the body is read and validated with services.promotions.PromotionDraft (api.errors
-read_model), the service does the work, and this module only shapes the JSON. Authentication,
-body and rate limits are the middleware's (api.app).
+read_model), the service does the work, and this module only maps its view onto the response
+models in api.schemas. Authentication, body and rate limits are the middleware's (api.app).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
-from api.errors import ApiError, ValidationFailed, read_model
-from services.clock import as_aware_utc
+from api import schemas
+from api.errors import ApiError, ValidationFailed, read_model, respond
 from services.promotions import (
+    COUNT_NAMES,
     InvalidPromotion,
     PromotionDraft,
     PromotionNotFound,
     PromotionService,
     PromotionView,
 )
+from texts import api as texts
 
 PROMOTIONS_KEY: web.AppKey[PromotionService] = web.AppKey("promotions", PromotionService)
 # Called after a promotion that starts now is stored, so its fan-out need not wait for a tick.
@@ -34,44 +34,46 @@ _MAX_ID = 2**31 - 1
 _VOUCHER_TAGS = ("none", "shared", "unique")
 
 
-def _iso(moment: datetime) -> str:
-    return as_aware_utc(moment).isoformat().replace("+00:00", "Z")
+assert set(schemas.PromotionCounts.model_fields) == {*COUNT_NAMES, "redeemed"}
 
 
-def promotion_json(view: PromotionView) -> dict[str, Any]:
+def promotion_model(view: PromotionView) -> schemas.Promotion:
+    # Validated, not just constructed: a row that breaks the documented shape (an unknown
+    # status, a shared promotion without its code) fails here rather than reach a sponsor.
     p = view.promotion
-    vouchers: dict[str, Any] = {"kind": p.voucher_kind}
+    vouchers: dict[str, object] = {"kind": p.voucher_kind}
     if p.voucher_kind == "shared":
         vouchers["code"] = p.voucher_code
     elif p.voucher_kind == "unique":
         vouchers["count"] = p.voucher_count
-    body: dict[str, Any] = {
-        "id": p.id,
-        "title": p.title,
-        "text": p.text,
-        "button": (
-            {"label": p.button_label, "url": p.button_url}
-            if p.button_label and p.button_url
-            else None
-        ),
-        "audience": {
-            "min_band": p.audience_min_band,
-            "min_score": p.audience_min_score,
-            "postcode_districts": p.audience_districts,
-            "max_recipients": p.audience_max_recipients,
-        },
-        "starts_at": _iso(p.starts_at),
-        "expires_at": _iso(p.expires_at),
-        "vouchers": vouchers,
-        "status": view.status,
-        "created_at": _iso(p.created_at),
-        "counts": view.counts,
-    }
-    if view.sent_per_minute is not None:
-        body["sent_per_minute"] = [
-            {"minute": _iso(m.minute), "count": m.count} for m in view.sent_per_minute
-        ]
-    return body
+    sent = view.sent_per_minute
+    return schemas.Promotion.model_validate(
+        {
+            "id": p.id,
+            "title": p.title,
+            "text": p.text,
+            "button": (
+                {"label": p.button_label, "url": p.button_url}
+                if p.button_label and p.button_url
+                else None
+            ),
+            "audience": {
+                "min_band": p.audience_min_band,
+                "min_score": p.audience_min_score,
+                "postcode_districts": p.audience_districts,
+                "max_recipients": p.audience_max_recipients,
+            },
+            "starts_at": p.starts_at,
+            "expires_at": p.expires_at,
+            "vouchers": vouchers,
+            "status": view.status,
+            "created_at": p.created_at,
+            "counts": view.counts,
+            "sent_per_minute": (
+                None if sent is None else [{"minute": m.minute, "count": m.count} for m in sent]
+            ),
+        }
+    )
 
 
 def _tidy_fields(fields: dict[str, str]) -> dict[str, str]:
@@ -89,7 +91,7 @@ def _tidy_fields(fields: dict[str, str]) -> dict[str, str]:
 def _promotion_id(request: web.Request) -> int:
     promotion_id = int(request.match_info["id"])
     if promotion_id > _MAX_ID:
-        raise ApiError(404, f"no promotion {promotion_id}")
+        raise ApiError(404, texts.no_promotion(promotion_id))
     return promotion_id
 
 
@@ -117,12 +119,12 @@ async def create_promotion(request: web.Request) -> web.Response:
         if on_created is not None:
             on_created()
     location = f"{request.path}/{view.promotion.id}"
-    return web.json_response(promotion_json(view), status=201, headers={"Location": location})
+    return respond(promotion_model(view), status=201, headers={"Location": location})
 
 
 async def list_promotions(request: web.Request) -> web.Response:
     views = await request.app[PROMOTIONS_KEY].list_for(_sponsor_id(request))
-    return web.json_response({"promotions": [promotion_json(view) for view in views]})
+    return respond(schemas.PromotionList(promotions=[promotion_model(view) for view in views]))
 
 
 async def get_promotion(request: web.Request) -> web.Response:
@@ -130,8 +132,8 @@ async def get_promotion(request: web.Request) -> web.Response:
     try:
         view = await request.app[PROMOTIONS_KEY].get(_sponsor_id(request), promotion_id)
     except PromotionNotFound as exc:
-        raise ApiError(404, f"no promotion {promotion_id}") from exc
-    return web.json_response(promotion_json(view))
+        raise ApiError(404, texts.no_promotion(promotion_id)) from exc
+    return respond(promotion_model(view))
 
 
 async def cancel_promotion(request: web.Request) -> web.Response:
@@ -139,8 +141,8 @@ async def cancel_promotion(request: web.Request) -> web.Response:
     try:
         view = await request.app[PROMOTIONS_KEY].cancel(_sponsor_id(request), promotion_id)
     except PromotionNotFound as exc:
-        raise ApiError(404, f"no promotion {promotion_id}") from exc
-    return web.json_response(promotion_json(view))
+        raise ApiError(404, texts.no_promotion(promotion_id)) from exc
+    return respond(promotion_model(view))
 
 
 def add_promotion_routes(

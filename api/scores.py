@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
-from api.errors import ApiError
+from api.errors import ApiError, respond
 from services.sharing import CodeNotFound, CodeSpent, SharingService
 
 SCORES_SHARING_KEY: web.AppKey[SharingService] = web.AppKey("scores_sharing", SharingService)
@@ -26,12 +27,10 @@ async def get_score(request: web.Request) -> web.Response:
         raise ApiError(404, str(problem)) from None
     except CodeSpent as problem:
         raise ApiError(410, str(problem)) from None
-    return web.json_response(
-        {
-            "band": shared.band,
-            "score": shared.score,
-            "computed_at": shared.computed_at.isoformat(),
-        }
+    return respond(
+        schemas.SharedScore.model_validate(
+            {"band": shared.band, "score": shared.score, "computed_at": shared.computed_at}
+        )
     )
 
 

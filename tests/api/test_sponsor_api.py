@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,7 +25,8 @@ from sqlalchemy import select
 from api.app import build_api_app
 from api.errors import read_model
 from api.limits import MAX_BODY_BYTES, REQUESTS_PER_MINUTE
-from api.openapi import API_PREFIX, openapi_document
+from api.openapi import API_PREFIX, OPERATIONS, openapi_document
+from api.schemas import api_timestamp
 from bot.cli import main
 from bot.server import build_web_app
 from bot.service import BritizenService
@@ -374,6 +377,30 @@ def documented_responses(document: dict[str, Any]) -> set[tuple[str, str, str]]:
     }
 
 
+# The API's one timestamp format: UTC, a Z, whole seconds.
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def _timestamps(value: Any) -> list[str]:
+    """Every value of a ``*_at`` or ``minute`` key anywhere in a JSON body (outside the
+    JSON-LD ``@context``, which maps those names to their meaning)."""
+    if isinstance(value, list):
+        return [t for item in value for t in _timestamps(item)]
+    if not isinstance(value, dict):
+        return []
+    data = {k: v for k, v in value.items() if k != "@context"}
+    found = [v for k, v in data.items() if k.endswith("_at") or k == "minute"]
+    return found + [t for v in data.values() for t in _timestamps(v)]
+
+
+def test_the_api_timestamp_is_utc_with_z_and_whole_seconds() -> None:
+    moment = datetime(2026, 11, 21, 12, 0, 5, 987654)
+    assert api_timestamp(moment) == "2026-11-21T12:00:05Z"  # naive: UTC, as SQLite hands back
+    assert api_timestamp(moment.replace(tzinfo=UTC)) == "2026-11-21T12:00:05Z"
+    london_summer = timezone(timedelta(hours=1))
+    assert api_timestamp(moment.replace(tzinfo=london_summer)) == "2026-11-21T11:00:05Z"
+
+
 def test_every_documented_response_is_exercised() -> None:
     documented = documented_responses(openapi_document())
     assert documented - set(NOT_EXERCISED) == set(SCENARIOS)
@@ -400,6 +427,10 @@ async def test_every_response_matches_the_openapi_document(
             content_type=reply.content_type,
         )
         spec.validate_response(request, response)
+        # The document itself and a 422's `fields` name *_at keys but hold no timestamps.
+        has_timestamps = reply.status < 400 and path != f"{API_PREFIX}/openapi.json"
+        for timestamp in _timestamps(reply.json) if has_timestamps else []:
+            assert isinstance(timestamp, str) and TIMESTAMP.fullmatch(timestamp), (path, timestamp)
 
 
 async def test_every_api_route_is_documented_and_every_documented_route_exists(
@@ -418,3 +449,14 @@ async def test_every_api_route_is_documented_and_every_documented_route_exists(
     }
     assert api_routes == {(p, m) for p, m in documented if p.startswith(API_PREFIX)}
     assert documented <= registered
+    # Each operation's documented security follows from its route name (api.access): the
+    # name in the table must be the name the route is registered under.
+    route_names = {
+        (route.resource.canonical, route.method.lower()): route.name
+        for resource in app.router.resources()
+        for route in resource
+        if route.resource is not None and route.resource.canonical.startswith(API_PREFIX)
+    }
+    for operation in OPERATIONS:
+        if operation.under_api:
+            assert route_names[operation.url, operation.method] == operation.route, operation

@@ -1,0 +1,25 @@
+"""Who may call a route, decided by its aiohttp route name, in one place.
+
+"public.<x>" (and the names in PUBLIC_ROUTES) need no key, "partner.<x>" a data partner's key
+(bz_pt_...), any other name a sponsor key. So a new route is authenticated by default and
+cannot be left open by forgetting a decorator. api.app enforces this rule and api.openapi
+documents each operation's security from it, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Caller = Literal["public", "partner", "sponsor"]
+
+PUBLIC_ROUTES = frozenset({"openapi"})
+PUBLIC_PREFIX = "public."
+PARTNER_PREFIX = "partner."
+
+
+def caller_for(route_name: str) -> Caller:
+    if route_name in PUBLIC_ROUTES or route_name.startswith(PUBLIC_PREFIX):
+        return "public"
+    if route_name.startswith(PARTNER_PREFIX):
+        return "partner"
+    return "sponsor"

@@ -1,0 +1,336 @@
+"""Every body the HTTP API reads or writes, declared once as pydantic models.
+
+Handlers validate requests with these (api.errors.read_model) and build every response from
+them (``model.model_dump(mode="json")``); api.openapi generates the document's schemas from the
+same classes, so what is served and what is documented cannot drift apart. Class names are the
+document's component names (``Error``, ``Promotion``, ...), which clients may generate code
+from: rename with care.
+
+The promotion request (``PromotionDraft``) is declared in services.promotions, because the
+service takes it as its input and services never import the API.
+
+Timestamps: every one the API writes is ISO 8601 in UTC with a ``Z`` and whole seconds
+(``2026-11-21T12:00:00Z``), whatever the database hands back (SQLite gives naive datetimes).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from scoring.bands import BAND_NAMES, SCORE_MAX, SCORE_MIN
+from services.clock import as_aware_utc
+from services.events import MAX_BATCH
+from services.open_data import MIN_CELL
+from services.validation import InvalidNINumber, normalise_ni_number
+from texts import api as texts
+
+# -- shared pieces ------------------------------------------------------------------------------
+
+
+def api_timestamp(moment: datetime) -> str:
+    """The API's one timestamp format: ``2026-11-21T12:00:00Z``."""
+    return as_aware_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(api_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+BandName = Literal["Poor", "Fair", "Good", "Very good", "Excellent"]
+assert get_args(BandName) == BAND_NAMES, "BandName must list scoring.bands' names in order"
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omitted_if_none(description: str | None = None) -> Any:
+    """A response field that is left out of the body, not sent as null, when it has no value
+    (``sent_per_minute`` on list items, ``score`` before access is allowed, ...). Declare its
+    type as ``X | SkipJsonSchema[None]`` so the document does not offer null either."""
+    return Field(
+        default=None, exclude_if=_is_none, json_schema_extra=_no_default, description=description
+    )
+
+
+class Request(BaseModel):
+    # Unknown fields are refused by name, so a typo is a clear 422 rather than ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    # No unexpected field can leak into a response (and the document says so).
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+class Error(Response):
+    """Every error under /api: a stable code to branch on and a sentence for people (a 422
+    adds `fields`: see ValidationError)."""
+
+    error: str = Field(description="A stable machine-readable code, e.g. `unauthorized`.")
+    detail: str = Field(description="A human-readable explanation.")
+
+
+class ValidationError(Response):
+    """422: the request body or parameters are invalid."""
+
+    error: Literal["validation"]
+    detail: str
+    fields: dict[str, str] = Field(
+        description="Dotted field path (e.g. `audience.min_score`) to what is wrong."
+    )
+
+
+# -- service and sponsor ------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    """Liveness and database reachability (served by bot.server, outside /api)."""
+
+    status: Literal["ok", "degraded"]
+    database: bool
+    mode: Literal["webhook", "polling"]
+    sandbox: bool = Field(description="Whether the in-process Bot API stand-in is serving.")
+    scheduler_lock: bool = Field(
+        description="Whether this instance runs the scheduled jobs and the sender."
+    )
+    instance: str = Field(description="hostname:pid, or the configured name")
+
+
+class Sponsor(Response):
+    id: int
+    name: str
+
+
+# -- promotions (the request is services.promotions.PromotionDraft) ------------------------------
+
+
+class Button(Response):
+    label: str
+    url: str
+
+
+class Audience(Response):
+    min_band: BandName | None
+    min_score: int | None = Field(
+        description="The effective minimum: the higher of min_score and the floor of min_band."
+    )
+    postcode_districts: list[str] | None
+    max_recipients: int | None
+
+
+class NoVoucherCodes(Response):
+    kind: Literal["none"]
+
+
+class SharedVoucherCode(Response):
+    kind: Literal["shared"]
+    code: str = Field(description="The one code everyone who taps Redeem is shown.")
+
+
+class UniqueVoucherCodes(Response):
+    kind: Literal["unique"]
+    count: int = Field(description="Codes generated, one per person who taps Redeem.")
+
+
+Vouchers = Annotated[NoVoucherCodes | SharedVoucherCode | UniqueVoucherCodes, Discriminator("kind")]
+PromotionStatus = Literal["scheduled", "sending", "completed", "cancelled", "expired"]
+Count = Annotated[int, Field(ge=0)]
+
+
+class PromotionCounts(Response):
+    """Live counts. `targeted`: people in the audience (at creation; once sending, the number
+    actually queued). `queued`: waiting or in flight. `sent`, `failed`, `unreachable` (blocked
+    the bot or left Telegram), `uncertain` (in flight at a crash, not resent), `cancelled`
+    (cancelled, expired or opted out before sending), `redeemed`."""
+
+    targeted: Count
+    queued: Count
+    sent: Count
+    failed: Count
+    unreachable: Count
+    uncertain: Count
+    cancelled: Count
+    redeemed: Count
+
+
+class SentMinute(Response):
+    minute: Timestamp
+    count: int = Field(ge=1)
+
+
+class Promotion(Response):
+    id: int
+    title: str
+    text: str
+    button: Button | None
+    audience: Audience
+    starts_at: Timestamp
+    expires_at: Timestamp
+    vouchers: Vouchers
+    status: PromotionStatus = Field(
+        description=(
+            "`scheduled` until it starts; `sending` once queued; `completed` when nothing "
+            "is left to send; `cancelled` (DELETE) or `expired` stop what was still queued."
+        )
+    )
+    created_at: Timestamp
+    counts: PromotionCounts
+    sent_per_minute: list[SentMinute] | SkipJsonSchema[None] = omitted_if_none(
+        "Messages sent per minute (UTC), oldest first; single lookups only."
+    )
+
+
+class PromotionList(Response):
+    promotions: list[Promotion]
+
+
+# -- partners: payment events -------------------------------------------------------------------
+
+
+def _ni_number(raw: str) -> str:
+    try:
+        return normalise_ni_number(raw)
+    except InvalidNINumber:
+        raise ValueError(texts.NI_NUMBER) from None
+
+
+NINumber = Annotated[
+    str,
+    Field(
+        max_length=32,
+        description="UK National Insurance number; hashed on arrival, never stored in clear.",
+        examples=["QQ123456C"],
+    ),
+    AfterValidator(_ni_number),
+]
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+
+
+class EventIn(Request):
+    id: EventId = Field(description="Your id for the event: sending it again counts once.")
+    ni_number: NINumber
+    kind: Literal["bill", "loan_instalment"]
+    outcome: Literal["on_time", "late", "missed"]
+    occurred_on: date
+
+
+class EventBatch(Request):
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class EventResult(Response):
+    id: str
+    status: Literal["accepted", "duplicate", "refused"]
+    reason: str | SkipJsonSchema[None] = omitted_if_none("Why it was refused.")
+
+
+class EventBatchResult(Response):
+    received: int
+    accepted: int
+    duplicates: int
+    refused: int
+    events: list[EventResult] = Field(
+        description="One entry per event, in the order sent. `accepted` means recorded (for "
+        "someone not yet registered: held for 90 days)."
+    )
+
+
+# -- partners: score sharing --------------------------------------------------------------------
+
+
+class AccessRequestBody(Request):
+    ni_number: NINumber
+
+
+class SharedScore(Response):
+    band: BandName
+    score: int = Field(ge=SCORE_MIN, le=SCORE_MAX)
+    computed_at: Timestamp
+
+
+class AccessRequest(Response):
+    id: int
+    status: Literal["pending", "allowed", "denied", "used", "expired"]
+    created_at: Timestamp
+    expires_at: Timestamp
+    score: SharedScore | SkipJsonSchema[None] = omitted_if_none(
+        "Once allowed: the score, in this answer only."
+    )
+
+
+# -- open data ----------------------------------------------------------------------------------
+
+OpenDataFormat = Literal["json", "csv"]
+
+CellCount = Annotated[int, Field(ge=MIN_CELL)] | None
+
+
+class Cell(Response):
+    count: CellCount
+    suppressed: bool
+
+
+class BandCell(Response):
+    band: BandName
+    min_score: int
+    max_score: int
+    count: CellCount
+    suppressed: bool
+
+
+class AreaBandCell(Response):
+    band: BandName
+    count: CellCount
+    suppressed: bool
+
+
+class AreaCells(Response):
+    area: str
+    total: Cell
+    bands: list[AreaBandCell]
+
+
+class Suppression(Response):
+    threshold: int
+    note: str
+    suppressed_cells: int
+
+
+class ScoreBands(Response):
+    """JSON-LD: the `@context` maps each field to schema.org or Britizen's vocabulary."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    context: dict[str, Any] = Field(alias="@context")
+    type: Literal["schema:Dataset"] = Field(alias="@type")
+    name: str
+    description: str
+    license: str = Field(json_schema_extra={"format": "uri"})
+    licence: str
+    computed_at: Timestamp
+    suppression: Suppression
+    total: Cell
+    bands: list[BandCell]
+    areas: list[AreaCells]

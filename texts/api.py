@@ -1,0 +1,81 @@
+"""What sponsors and partners read from the HTTP API: error details and open-data prose.
+
+Error details are short lower-case phrases (clients branch on the stable ``error`` code, people
+read ``detail``); field messages complete the sentence "<field> ..." in a 422's ``fields``.
+The OpenAPI document's summaries stay beside the route table in api.openapi: they document
+the routes rather than answer a request.
+"""
+
+from __future__ import annotations
+
+# -- the guard every /api request passes (api.app) ----------------------------------------------
+
+MISSING_KEY = "send your API key as 'Authorization: Bearer <key>'"
+UNEXPECTED = "an unexpected error occurred; it was logged"
+
+
+def wrong_key(kind: str) -> str:
+    """``kind`` is "sponsor" or "partner": the key was sent to the other kind's route."""
+    return f"the API key is not a valid {kind} key"
+
+
+def body_too_large(limit: int) -> str:
+    return f"the request body must be at most {limit} bytes"
+
+
+def rate_limited(retry_after: int) -> str:
+    return f"too many requests; retry in {retry_after} s"
+
+
+def no_such_route(method: str, path: str) -> str:
+    return f"no such route: {method} {path}"
+
+
+# -- request bodies (api.errors) ----------------------------------------------------------------
+
+INVALID_FIELDS = "the request has invalid fields"
+NOT_JSON = "must be a valid JSON document"
+
+# -- promotions ---------------------------------------------------------------------------------
+
+
+def no_promotion(promotion_id: int) -> str:
+    return f"no promotion {promotion_id}"
+
+
+# -- partners -----------------------------------------------------------------------------------
+
+# Fixed, unlike the registration message, which can quote part of what was typed: an API error
+# must never echo an NI number back into a partner's logs.
+NI_NUMBER = "must be a UK National Insurance number: two letters, six digits, then A, B, C or D"
+IN_THE_FUTURE = "must not be in the future"
+NO_ACCESS_REQUEST = "no such access request"
+
+# -- open data ----------------------------------------------------------------------------------
+
+FORMAT_CHOICES = "must be json or csv"
+DATASET_NAME = "Britizen citizens by score band and postcode area"
+DATASET_DESCRIPTION = (
+    "How many registered citizens are in each score band, nationally and by postcode "
+    "area (the letters of the postcode district; 'unknown' for people who gave none)."
+)
+
+
+def suppression_note(min_cell: int) -> str:
+    return (
+        f"Any cell covering fewer than {min_cell} people (including none) is suppressed: its count "
+        "is null and suppressed is true."
+    )
+
+
+def licence_notice(licence: str) -> str:
+    return f"Contains Britizen data, published under the {licence}."
+
+
+def csv_heading(licence: str, licence_url: str) -> str:
+    """The first comment line of the CSV (a CSV has no other place for the licence)."""
+    return f"{DATASET_NAME}. Licence: {licence} ({licence_url})"
+
+
+def csv_computed_at(timestamp: str) -> str:
+    return f"Computed at: {timestamp}"
