@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from aiohttp import web
+
+from storage.models import Sponsor
+
 Caller = Literal["public", "partner", "sponsor"]
 
 PUBLIC_ROUTES = frozenset({"openapi"})
@@ -23,3 +27,7 @@ def caller_for(route_name: str) -> Caller:
     if route_name.startswith(PARTNER_PREFIX):
         return "partner"
     return "sponsor"
+
+
+SPONSOR_KEY: web.RequestKey[Sponsor] = web.RequestKey("sponsor", Sponsor)
+"""The authenticated sponsor, set on the request by api.app's key check."""

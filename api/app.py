@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from api import schemas
-from api.access import caller_for
+from api.access import SPONSOR_KEY, caller_for
 from api.errors import ApiError, error_code, error_response, respond
 from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 SPONSORS_KEY: web.AppKey[SponsorService] = web.AppKey("sponsors", SponsorService)
 LIMITER_KEY: web.AppKey[SlidingWindowLimiter] = web.AppKey("limiter", SlidingWindowLimiter)
-SPONSOR_KEY: web.RequestKey[Sponsor] = web.RequestKey("sponsor", Sponsor)
 PARTNERS_KEY: web.AppKey[PartnerService] = web.AppKey("partners", PartnerService)
 PARTNER_KEY: web.RequestKey[Partner] = web.RequestKey("partner", Partner)
 

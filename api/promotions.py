@@ -12,6 +12,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from api import schemas
+from api.access import SPONSOR_KEY
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from services.promotions import (
     COUNT_NAMES,
@@ -96,7 +97,6 @@ def _promotion_id(request: web.Request) -> int:
 
 
 def _sponsor_id(request: web.Request) -> int:
-    from api.app import SPONSOR_KEY  # api.app imports this module: import at call time
 
     return request[SPONSOR_KEY].id
 

@@ -10,6 +10,7 @@ from telegram import Update
 
 import texts.common as texts
 from handlers.context import BotContext
+from handlers.registration_steps import remind_step
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -29,8 +30,6 @@ def registered_only(handler: Handler) -> Handler:
             return
         dialog = await context.services.dialogs.get(user.id)
         if dialog is not None and dialog.flow == "registration":
-            from handlers.registration import remind_step
-
             await remind_step(message, dialog)
         else:
             await message.reply_text(texts.NOT_REGISTERED)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 
 import texts.common as texts
 from handlers import friends, offers
 from handlers.context import BotContext
+from handlers.registration_steps import (
+    CONSENT_KEYBOARD,
+    CONSENT_YES,
+    SKIP_KEYBOARD,
+    STEP_PROMPTS,
+)
 from services import registration as reg
-from services.callbacks import REGISTRATION
 from services.dialogs import Dialog
 from services.invites import is_invite_payload
 from services.registration import AlreadyRegistered, RegistrationError
@@ -26,28 +31,6 @@ from texts.registration import (
 )
 
 logger = logging.getLogger(__name__)
-
-CONSENT_YES = REGISTRATION.encode("consent", "yes")
-CONSENT_NO = REGISTRATION.encode("consent", "no")
-SKIP_POSTCODE = REGISTRATION.encode("postcode", "skip")
-
-
-CONSENT_KEYBOARD = InlineKeyboardMarkup(
-    [
-        [
-            InlineKeyboardButton("✅ I agree", callback_data=CONSENT_YES),
-            InlineKeyboardButton("No thanks", callback_data=CONSENT_NO),
-        ]
-    ]
-)
-SKIP_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data=SKIP_POSTCODE)]])
-
-STEP_PROMPTS = {
-    reg.STEP_CONSENT: "Please answer with the buttons: do you agree to Britizen keeping this?",
-    reg.STEP_NI: ASK_NI,
-    reg.STEP_DOB: ASK_DOB,
-    reg.STEP_POSTCODE: ASK_POSTCODE,
-}
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -126,18 +109,6 @@ async def on_registration_text(update: Update, context: BotContext, dialog: Dial
         await message.reply_text(f"{refusal}\n\nPlease try again, or /cancel to stop.")
     except RegistrationError as refusal:
         await message.reply_text(str(refusal))
-
-
-async def remind_step(message: Message, dialog: Dialog) -> None:
-    """Someone mid-registration sent a command we can't serve yet: say where they are."""
-    prompt = STEP_PROMPTS.get(dialog.step, ASK_NI)
-    markup = CONSENT_KEYBOARD if dialog.step == reg.STEP_CONSENT else None
-    if dialog.step == reg.STEP_POSTCODE:
-        markup = SKIP_KEYBOARD
-    await message.reply_text(
-        "You're in the middle of registering — let's finish that first (or /cancel).\n\n" + prompt,
-        reply_markup=markup,
-    )
 
 
 async def _complete(update: Update, context: BotContext, postcode: str | None) -> None:

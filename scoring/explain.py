@@ -20,6 +20,7 @@ from scoring.kernel import (
     _dimension_points,
 )
 from scoring.reasons import (
+    DimensionResult,
     _Facts,
     _reasons,
     _tips,
@@ -37,18 +38,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 # --------------------------------------------------------------------------------------------
 # One person, explained
-
-
-@dataclass(frozen=True)
-class DimensionResult:
-    key: str
-    name: str
-    points: int
-    min_points: int
-    max_points: int
-    reasons: tuple[str, ...]
-    """Plain English, each ending with its points, e.g. "Identity verified (+20)"; they add up
-    to ``points``."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -43,12 +42,21 @@ from scoring.rules import (
 )
 from texts.format import money, plural
 
-if TYPE_CHECKING:
-    from scoring.explain import DimensionResult
-
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    key: str
+    name: str
+    points: int
+    min_points: int
+    max_points: int
+    reasons: tuple[str, ...]
+    """Plain English, each ending with its points, e.g. "Identity verified (+20)"; they add up
+    to ``points``."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+"""Registration's steps as the bot shows them: the buttons, each step's prompt, the reminder.
+
+Its own module so the registered-only guard can remind someone mid-registration without
+importing the registration handlers (which import the features the guard protects).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from services import registration as reg
+from services.callbacks import REGISTRATION
+from services.dialogs import Dialog
+from texts.registration import ASK_DOB, ASK_NI, ASK_POSTCODE
+
+CONSENT_YES = REGISTRATION.encode("consent", "yes")
+CONSENT_NO = REGISTRATION.encode("consent", "no")
+SKIP_POSTCODE = REGISTRATION.encode("postcode", "skip")
+
+
+CONSENT_KEYBOARD = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton("✅ I agree", callback_data=CONSENT_YES),
+            InlineKeyboardButton("No thanks", callback_data=CONSENT_NO),
+        ]
+    ]
+)
+SKIP_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data=SKIP_POSTCODE)]])
+
+STEP_PROMPTS = {
+    reg.STEP_CONSENT: "Please answer with the buttons: do you agree to Britizen keeping this?",
+    reg.STEP_NI: ASK_NI,
+    reg.STEP_DOB: ASK_DOB,
+    reg.STEP_POSTCODE: ASK_POSTCODE,
+}
+
+
+async def remind_step(message: Message, dialog: Dialog) -> None:
+    """Someone mid-registration sent a command we can't serve yet: say where they are."""
+    prompt = STEP_PROMPTS.get(dialog.step, ASK_NI)
+    markup = CONSENT_KEYBOARD if dialog.step == reg.STEP_CONSENT else None
+    if dialog.step == reg.STEP_POSTCODE:
+        markup = SKIP_KEYBOARD
+    await message.reply_text(
+        "You're in the middle of registering — let's finish that first (or /cancel).\n\n" + prompt,
+        reply_markup=markup,
+    )
