@@ -9,34 +9,12 @@ from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import SHARE
-from services.sharing import ALLOW, AccessEntry, NewCode
-from texts.format import local_time
+from services.sharing import ALLOW
+from texts.share import share_text
 
 __all__ = ["on_button", "show_share"]
 
 NEW_CODE = "share:new"
-
-
-def share_text(code: NewCode, log: list[AccessEntry], context: BotContext) -> str:
-    until = code.expires_at.astimezone(context.timezone).strftime("%H:%M")
-    lines = [
-        f"Your one-time code: {code.code}",
-        "",
-        f"Give it only to someone you want to see your score. It works once, until {until} "
-        "(10 minutes). They see your band, your score and when it was computed — nothing else. "
-        "Making a new code cancels this one.",
-        "",
-    ]
-    if log:
-        lines.append("Who has looked at your score:")
-        lines += [
-            f"• {e.partner} — {local_time(e.at, context.timezone)} "
-            f"({'with a code' if e.via == 'code' else 'you allowed it'})"
-            for e in log
-        ]
-    else:
-        lines.append("Nobody has looked at your score yet.")
-    return "\n".join(lines)
 
 
 MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Make a new code", callback_data=NEW_CODE)]])
@@ -49,7 +27,7 @@ async def show_share(update: Update, context: BotContext) -> None:
     sharing = context.services.sharing
     code = await sharing.new_code(user.id)
     log = await sharing.access_log(user.id)
-    await message.reply_text(share_text(code, log, context), reply_markup=MARKUP)
+    await message.reply_text(share_text(code, log, context.timezone), reply_markup=MARKUP)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -61,7 +39,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         code = await sharing.new_code(user.id)
         log = await sharing.access_log(user.id)
         await query.answer("New code made; the old one no longer works.")
-        await edit_in_place(update, share_text(code, log, context), MARKUP)
+        await edit_in_place(update, share_text(code, log, context.timezone), MARKUP)
         return
     allow = press.action == ALLOW
     partner = await sharing.answer_request(user.id, press.number, allow)

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock
-from services.loan_terms import LATE_FEE_PENCE
 from services.loans import mark_overdue
 from services.reminder_rules import (
     KINDS_IN_ORDER,
@@ -33,7 +32,7 @@ from services.reminder_rules import (
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, Reminder
 from storage.repositories import outbox
-from texts.format import money
+from texts.reminders import reminder_text
 
 logger = logging.getLogger(__name__)
 
@@ -47,31 +46,6 @@ class ScanSummary:
     queued: int = 0
     skipped: int = 0
     late_fees: int = 0
-
-
-def reminder_text(
-    kind: ReminderKind, due_on: date, today: date, amount_pence: int, fee_pence: int
-) -> str:
-    when = f"{due_on:%A} {due_on.day} {due_on:%B}"
-    total = money(amount_pence + fee_pence)
-    if kind is ReminderKind.BEFORE_3_DAYS:
-        days = (due_on - today).days
-        return (
-            f"⏰ Your loan instalment of {total} is due on {when} "
-            f"(in {days} day{'s' if days != 1 else ''}). Tap Pay in /loans when you're ready."
-        )
-    if kind is ReminderKind.DUE_TODAY:
-        return f"⏰ Your loan instalment of {total} is due today. Pay it from /loans."
-    fee_line = (
-        f" A one-off late fee of {money(LATE_FEE_PENCE)} has been added." if fee_pence else ""
-    )
-    days_late = (today - due_on).days
-    return (
-        f"⚠️ Your loan instalment due on {when} is {days_late} day{'s' if days_late != 1 else ''} "
-        f"overdue: {total} to pay.{fee_line} Paying soon limits the effect on your score. "
-        "If you're struggling, reply /help — we'll point you to free debt advice. "
-        "(Overdue reminders can't be switched off.)"
-    )
 
 
 class ReminderScan:
