@@ -39,8 +39,6 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     import networkx as nx
 
-    from scoring.model import GraphFeatures
-
 __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_PAGERANK_TOL",
@@ -83,18 +81,6 @@ class GraphFeatureArrays:
     """Burt's effective size (``nx.effective_size``), 0.0 for people with no friends."""
     friends_mean_score: FloatArray
     """Mean of the friends' previous scores; NaN when no friend has a score."""
-
-    def for_node(self, i: int) -> GraphFeatures:
-        """The features of one person, as the per-person score model takes them."""
-        from scoring.model import GraphFeatures
-
-        mean = float(self.friends_mean_score[i])
-        return GraphFeatures(
-            friend_count=int(self.degree[i]),
-            friends_mean_score=None if math.isnan(mean) else mean,
-            pagerank=float(self.pagerank[i]),
-            effective_size=float(self.effective_size[i]),
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ DECISIONS = {
     "band": "A change of my band",
     "other": "Another automated decision",
 }
-KINDS = ("dimension", "event", "decision")
 
 
 class DisputeError(Exception):

@@ -6,20 +6,12 @@ scheme in services.api_clients, shared with sponsors.
 
 from __future__ import annotations
 
-from services.api_clients import (
-    ApiClientError,
-    ApiClientNameTaken,
-    ApiClients,
-    InvalidApiClientName,
-)
+from services.api_clients import ApiClients
 from services.clock import Clock, system_clock
 from storage.db import Database
 from storage.models import Partner
 
 PARTNER_KEY_PREFIX = "bz_pt_"
-PartnerError = ApiClientError
-PartnerNameTaken = ApiClientNameTaken
-InvalidPartnerName = InvalidApiClientName
 
 
 def partner_source(partner_id: int) -> str:
@@ -30,6 +22,3 @@ def partner_source(partner_id: int) -> str:
 class PartnerService(ApiClients[Partner]):
     def __init__(self, db: Database, secret_key: bytes, clock: Clock = system_clock) -> None:
         super().__init__(Partner, "partner", PARTNER_KEY_PREFIX, db, secret_key, clock)
-
-    async def create_partner(self, name: str) -> tuple[Partner, str]:
-        return await self.create(name)

@@ -83,8 +83,3 @@ def decide(kind: ReminderKind, due_on: date, now: datetime, tz: ZoneInfo) -> Dec
     if in_quiet_hours(local.time()):
         return Decision.WAIT
     return Decision.SEND
-
-
-def next_decision_time(kind: ReminderKind, due_on: date, tz: ZoneInfo) -> datetime:
-    """When a scan should first look at this reminder (its window's opening)."""
-    return window(kind, due_on, tz)[0]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -26,7 +25,6 @@ from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database
 
 IntMatrix = npt.NDArray[np.int64]
 IntArray = npt.NDArray[np.int64]
-FloatMatrix = npt.NDArray[np.float64]
 PG_COPY_HEADER_SIZE = 19  # signature (11) + flags (4) + header extension length (4)
 
 
@@ -80,18 +78,6 @@ def _sqlite_fetch_columns(
     ]
 
 
-def _sqlite_fetch_floats(
-    path: str, sql: str, params: Mapping[str, Any], columns: int
-) -> FloatMatrix:
-    conn = _sqlite_connect(path)
-    try:
-        cursor = conn.execute(sql, dict(params))
-        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
-    finally:
-        conn.close()
-    return flat.reshape(-1, columns)
-
-
 async def fetch_ints(
     db: Database, sql: str, params: Mapping[str, Any] | None = None, *, columns: int
 ) -> IntMatrix:
@@ -123,17 +109,6 @@ async def fetch_columns(
     raw = await _pg_copy_out(db, f"SELECT {selected} FROM ({sql}) AS q({', '.join(names)})", params)
     matrix = _parse_pg_binary(raw, len(kinds), "i").astype(np.int64)
     return [np.ascontiguousarray(matrix[:, i]) for i in range(len(kinds))]
-
-
-async def fetch_floats(
-    db: Database, sql: str, params: Mapping[str, Any] | None = None, *, columns: int
-) -> FloatMatrix:
-    """Like fetch_ints for float8 columns (NULLs are not allowed: COALESCE them to NaN)."""
-    params = dict(params or {})
-    if db.is_sqlite:
-        return await asyncio.to_thread(_sqlite_fetch_floats, sqlite_path(db), sql, params, columns)
-    raw = await _pg_copy_out(db, sql, params)
-    return _parse_pg_binary(raw, columns, "f").astype(np.float64)
 
 
 def _pg_positional(sql: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:

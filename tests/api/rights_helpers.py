@@ -39,7 +39,7 @@ async def register_directly(
 
 
 async def new_partner(service: BritizenService, name: str = "Southern Water") -> tuple[int, str]:
-    partner, key = await service.services.partners.create_partner(name)
+    partner, key = await service.services.partners.create(name)
     return partner.id, key
 
 

@@ -40,7 +40,7 @@ async def test_share_a_code_see_who_looked_and_answer_a_request(
 ) -> None:
     alice = citizen(701, "Alice")
     await register(alice, "AB 70 10 01 A")
-    _partner, key = await service.services.partners.create_partner("Lend Well")
+    _partner, key = await service.services.partners.create("Lend Well")
 
     await alice.send("/share")
     shown = await alice.expect("Your one-time code", "works once", "Nobody has looked")
@@ -93,7 +93,7 @@ async def test_mydata_sends_everything_held_with_the_ni_number_masked(
 ) -> None:
     alice = citizen(702, "Alice")
     await register(alice, "AB 70 20 01 A", postcode="SO17")
-    _partner, key = await service.services.partners.create_partner("Southern Water")
+    _partner, key = await service.services.partners.create("Southern Water")
     await call(
         http,
         service,
@@ -185,7 +185,7 @@ async def test_delete_is_blocked_by_an_open_loan_then_erases_and_refuses_later_e
     await alice.send("/score")
     await alice.expect("not registered")
 
-    _partner, key = await service.services.partners.create_partner("Southern Water")
+    _partner, key = await service.services.partners.create("Southern Water")
     refused = await call(
         http,
         service,

@@ -32,7 +32,7 @@ async def test_a_contested_event_leaves_scoring_until_an_admin_rejects_the_dispu
     service = await start_service(admin_ids=[ADMIN])
     alice = citizen(801, "Alice")
     await register(alice, "AB 80 10 01 A")
-    partner, _key = await service.services.partners.create_partner("Southern Water")
+    partner, _key = await service.services.partners.create("Southern Water")
     await service.services.events.report(
         partner.id, [IncomingEvent("bill-9", "AB801001A", "bill", "missed", START_DAY)]
     )

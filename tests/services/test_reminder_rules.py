@@ -15,7 +15,7 @@ from services.reminder_rules import (
     ReminderKind,
     decide,
     in_quiet_hours,
-    next_decision_time,
+    window,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -61,7 +61,7 @@ def test_quiet_hours_are_nine_at_night_to_eight_in_the_morning() -> None:
 def test_windows_follow_local_time_across_the_clock_change() -> None:
     # 29 March 2026: the UK moves to BST; 09:00 local is 08:00 UTC after it.
     due = date(2026, 3, 29)
-    opens = next_decision_time(ReminderKind.DUE_TODAY, due, LONDON)
+    opens, _closes = window(ReminderKind.DUE_TODAY, due, LONDON)
     assert opens.astimezone(UTC).hour == 8
 
 
