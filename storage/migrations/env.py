@@ -17,11 +17,18 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a SQLite table by copying it and dropping the original; with
+        # foreign keys on, that DROP would fire every ON DELETE CASCADE pointing at it and
+        # empty the referencing tables. The pragma only takes effect outside a transaction,
+        # so it is set here, before the migrations' transaction, and checked after it.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things in place; batch mode rebuilds tables when needed.
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
@@ -32,6 +39,12 @@ def _run(connection: Connection) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrations")}
             )
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def _run_async(url: str) -> None:

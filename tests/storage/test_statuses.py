@@ -49,3 +49,50 @@ async def test_a_status_outside_its_enum_is_refused(db: Database) -> None:
             await session.execute(
                 text("UPDATE outbox SET status = 'maybe' WHERE status = 'pending'")
             )
+
+
+def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: Path) -> None:
+    """Batch mode rebuilds each table on SQLite; with foreign keys on, dropping the old table
+    would cascade-delete the rows that point at it. The migration env turns them off."""
+    import sqlite3
+
+    from storage.migrate import upgrade
+
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url, "0010")
+    when = "2026-12-05 12:00:00"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            f"""
+            INSERT INTO citizens (id, telegram_id, chat_id, display_name, ni_hash, ni_masked,
+                date_of_birth, registered_at)
+                VALUES (1, 11, 11, 'A', '{"a" * 64}', 'QQ', '1990-01-01', '{when}'),
+                       (2, 22, 22, 'B', '{"b" * 64}', 'QQ', '1990-01-01', '{when}');
+            INSERT INTO friendships (low_id, high_id, requester_id, status, created_at)
+                VALUES (1, 2, 1, 'accepted', '{when}');
+            INSERT INTO outbox (chat_id, citizen_id, kind, priority, text, status, attempts,
+                next_attempt_at, created_at)
+                VALUES (11, 1, 'notice', 5, 'hi', 'sent', 1, '{when}', '{when}');
+            INSERT INTO loans (id, citizen_id, application_key, principal_pence, term_months,
+                annual_rate_bp, apr_bp, total_repayable_pence, status, created_at)
+                VALUES (1, 1, 'k', 5000, 3, 2990, 3400, 5100, 'active', '{when}');
+            INSERT INTO instalments (loan_id, number, due_on, amount_pence, principal_pence,
+                late_fee_pence)
+                VALUES (1, 1, '2027-01-05', 1700, 1650, 0);
+            """
+        )
+    before = _counts(path)
+    upgrade(url)
+    assert _counts(path) == before
+    assert all(before.values())
+
+
+def _counts(path: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("citizens", "friendships", "outbox", "loans", "instalments")
+        }
