@@ -36,6 +36,8 @@ import aiohttp
 import psutil
 from sqlalchemy.engine import make_url
 
+from bench.pg import pg_execute
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-webhook"
 SECRET = "bench-secret-key-not-for-production-000000"
@@ -51,20 +53,7 @@ def _free_port() -> int:
 
 
 async def _pg(admin_url: str, statement: str) -> None:
-    import asyncpg
-
-    url = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+    await pg_execute(admin_url, statement)
 
 
 async def _prepare_database(url: str, citizens: int) -> list[int]:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.errors import ServiceError, StaleAction
+from storage.statuses import FriendVia
 
 REQUESTS_PER_DAY = 20
 """Friend requests one person may send in any 24 hours."""
@@ -22,17 +23,12 @@ FRIEND_MESSAGE_PRIORITY = 5
 FRIEND_REQUEST_KIND = "friend_request"
 FRIEND_ACCEPTED_KIND = "friend_accepted"
 
-# Callback data of the buttons on a request: "fq:<answer>:<friend_requests.id>". The handlers
-# match this prefix; the service re-checks the id against whoever pressed.
-
 SCORE_FRIENDS = "friends"
 SCORE_NOBODY = "nobody"
 
 
-class Via(StrEnum):
-    CONTACTS = "contacts"
-    LINK = "link"
-    INVITE = "invite"
+Via = FriendVia
+"""How a friend request came: from Telegram contacts, an invite link, or joining by invite."""
 
 
 class Answer(StrEnum):
