@@ -17,6 +17,7 @@ from telegram.ext import (
 
 import texts.common as texts
 from handlers import (
+    chats,
     common,
     data_rights,
     disputes,
@@ -55,7 +56,9 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Order matters: within a group the first matching handler wins, so specific before general.
-    app.add_handler(TypeHandler(Update, common.drop_redelivered_update), group=-1)
+    app.add_handler(TypeHandler(Update, common.drop_redelivered_update), group=-2)
+    # Then nothing outside a private chat, and no edited message, reaches a feature.
+    app.add_handler(TypeHandler(Update, chats.keep_to_private_chats), group=-1)
     private = filters.ChatType.PRIVATE
     app.add_handlers(
         [
@@ -109,6 +112,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # The friend picker's "Not now" key, before general text (which it would otherwise be).
             MessageHandler(filters.Text([friends.NOT_NOW]) & private, friends.close_picker),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
+            # Stickers, photos, voice, locations...: a prompt for what the step needs.
+            MessageHandler(
+                filters.UpdateType.MESSAGE & private & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                chats.on_not_text,
+            ),
             MessageHandler(filters.COMMAND, common.unknown_command),
             CallbackQueryHandler(common.stale_button),
         ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 import texts.common as texts
@@ -57,7 +58,8 @@ async def on_error(update: object, context: BotContext) -> None:
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
-        elif update.effective_chat is not None:
+        elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+            # Never anywhere else: a group or channel hears nothing from a failed update.
             await context.bot.send_message(update.effective_chat.id, text)
     except Exception:
         logger.warning("could not answer update %s", update_id, exc_info=True)

@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 
 import texts.common as texts
 from handlers import friends, offers
+from handlers.chats import START_PAYLOAD
 from handlers.context import BotContext
 from handlers.registration_steps import (
     CONSENT_KEYBOARD,
@@ -37,6 +38,8 @@ async def start(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     payload = context.args[0] if context.args else None
+    if payload == START_PAYLOAD:
+        payload = None  # "open a private chat" from a group: a plain start
     try:
         await context.services.registration.begin(user.id, invite_payload=payload)
     except AlreadyRegistered:

@@ -31,11 +31,11 @@ from standin.common import (
     _Upload,
     _Webhook,
 )
+from standin.kinds import OtherUpdatesMixin
 from standin.models import ApiCall
-from standin.users import SimulatedUsersMixin
 
 
-class HttpMixin(SimulatedUsersMixin):
+class HttpMixin(OtherUpdatesMixin):
     # ----------------------------------------------------------------------------------------
     # HTTP layer
     # ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from bench.pg import pg_execute as _pg_execute
@@ -23,6 +24,11 @@ from standin import BotApiStandIn
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
+
+# Tests never assert on wall-clock time: Hypothesis's per-example deadline and its "too slow"
+# health check would fail a correct test on a busy machine (CI shares two cores).
+settings.register_profile("britizen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("britizen")
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
