@@ -1,7 +1,8 @@
 """/mydata (a JSON file of everything held) and /delete (erasure after confirmation).
 
-The confirmation is a conversation step (a dialog row): the Erase button only works while
-that step is open, so an old or forwarded button can't erase anyone.
+The confirmation is a conversation step (a dialog row): the Erase button only works from the
+latest prompt and for a few minutes (services/confirmations.py), so an old button can't erase
+anyone.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ import io
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-import texts.common as texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import DELETE
 from services.data_rights import DeletionBlocked
-from services.dialogs import Dialog
 from texts.data_rights import (
     CONFIRM_TEXT,
     ERASED_TEXT,
@@ -51,12 +50,16 @@ async def start_delete(update: Update, context: BotContext) -> None:
     except DeletionBlocked as blocked:
         await message.reply_text(str(blocked))
         return
-    await context.services.dialogs.set(user.id, Dialog(DELETE_FLOW, "confirm", {}))
+    token = await context.services.erasure.ask(user.id)
     await message.reply_text(
         CONFIRM_TEXT,
         reply_markup=InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton("Yes, erase everything", callback_data=DELETE.encode("yes"))],
+                [
+                    InlineKeyboardButton(
+                        "Yes, erase everything", callback_data=DELETE.encode("yes", token)
+                    )
+                ],
                 [InlineKeyboardButton("No, keep my account", callback_data=DELETE.encode("no"))],
             ]
         ),
@@ -64,14 +67,13 @@ async def start_delete(update: Update, context: BotContext) -> None:
 
 
 async def on_button(update: Update, context: BotContext) -> None:
+    """Erase only from the latest prompt, within its window; "keep" from any of them."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    dialog = await context.services.dialogs.get(user.id)
-    if dialog is None or dialog.flow != DELETE_FLOW:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
-        return
-    await context.services.dialogs.clear(user.id)
-    if DELETE.decode(query.data).action != "yes":
+    press = DELETE.decode(query.data)
+    erase = press.action == "yes"
+    await context.services.erasure.answer(user.id, press.argument, erase=erase)
+    if not erase:
         await query.answer()
         await edit_in_place(update, KEPT_TEXT)
         return

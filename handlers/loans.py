@@ -49,6 +49,7 @@ from texts.loans import (
     INVOICE_TITLE,
     NO_PAYMENTS,
     QUOTE_MOVED,
+    QUOTE_TIMED_OUT,
     _day,
     _months,
     confirmed_text,
@@ -247,7 +248,7 @@ async def _confirm(update: Update, context: BotContext, key: str) -> None:
     try:
         loan = await context.services.loan_applications.confirm(user.id, key)
     except QuoteExpired as moved:
-        await query.answer(QUOTE_MOVED, show_alert=True)
+        await query.answer(QUOTE_MOVED if moved.new_day else QUOTE_TIMED_OUT, show_alert=True)
         await edit_in_place(update, summary_text(moved.fresh), summary_markup(moved.fresh))
         return
     except (OverLimit, NotEligible) as refusal:

@@ -131,7 +131,8 @@ FRIEND_PICK = Codec("fa", {"pick": Arg.NONE})
 COMPARE = Codec("cmp", {BARE: Arg.ID, "p": Arg.ID})
 INVITE = Codec("inv", {"show": Arg.NONE, "new": Arg.NONE})
 SHARE = Codec("share", {"new": Arg.NONE, "allow": Arg.ID, "deny": Arg.ID})
-DELETE = Codec("del", {"yes": Arg.NONE, "no": Arg.NONE})
+# "yes" carries the prompt's token; a bare "del:yes" (an old button) decodes and is refused.
+DELETE = Codec("del", {"yes": Arg.OPTIONAL_WORD, "no": Arg.NONE})
 DISPUTE = Codec(
     "dsp", {"dim": Arg.OPTIONAL_WORD, "ev": Arg.OPTIONAL_WORD, "dec": Arg.OPTIONAL_WORD}
 )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
+from services.confirmations import ErasureConfirmations
 from services.data_rights import DataRightsService
 from services.dialogs import DialogService
 from services.disputes import DisputeService
@@ -39,6 +40,7 @@ class Services:
     invites: InviteService
     loans: LoanService
     loan_applications: LoanApplications
+    erasure: ErasureConfirmations
     updates: UpdateLedger
     scoring: ScoringPass
     sponsors: SponsorService
@@ -73,6 +75,7 @@ class Services:
             invites=invites,
             loans=loans,
             loan_applications=LoanApplications(loans, dialogs),
+            erasure=ErasureConfirmations(dialogs, clock),
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
             sponsors=SponsorService(db, secret_key, clock),

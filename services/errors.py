@@ -22,3 +22,7 @@ class NotAllowed(ServiceError):
 
 class StaleAction(ServiceError):
     """A button or step that no longer applies (already answered, expired, withdrawn)."""
+
+
+class ConfirmationExpired(StaleAction):
+    """A confirmation for something irreversible pressed from an older prompt, or too late."""

@@ -19,6 +19,7 @@ from services.loans import (
     LoanView,
     Refusal,
 )
+from texts.common import CONFIRM_MINUTES
 from texts.format import money
 
 INVOICE_TITLE = "Britizen loan repayment"
@@ -163,3 +164,7 @@ NO_PAYMENTS = (
 
 
 QUOTE_MOVED = "A new day has started, so the dates have moved. Please check them and confirm again."
+QUOTE_TIMED_OUT = (
+    f"That summary is more than {CONFIRM_MINUTES} minutes old, so it expired. "
+    "Here it is again: please check it and confirm."
+)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from services.confirmations import check_prompt, new_prompt
 from services.dialogs import Dialog, DialogService
+from services.errors import ConfirmationExpired
 from services.loan_terms import (
     MIN_LOAN_PENCE,
     TERM_CHOICES,
@@ -47,12 +49,18 @@ class Application:
 
 
 class QuoteExpired(LoanError):
-    """Confirm pressed on a later day than the summary was made: the dates have moved, so the
-    citizen sees (and confirms) a fresh summary rather than a schedule they never read."""
+    """Confirm pressed on a later day than the summary was made (the dates have moved), or
+    more than CONFIRM_WINDOW after it was shown: the citizen sees (and confirms) a fresh
+    summary rather than one they may no longer have in mind."""
 
-    def __init__(self, fresh: Application) -> None:
-        super().__init__("the quote's dates have moved")
+    def __init__(self, fresh: Application, *, new_day: bool) -> None:
+        super().__init__("the quote's dates have moved" if new_day else "the quote timed out")
         self.fresh = fresh
+        self.new_day = new_day
+
+
+class SummaryReplaced(StaleApplication, ConfirmationExpired):
+    """Confirm from a summary that a newer one has replaced: only the latest confirms."""
 
 
 class NoLongerEligible(LoanError):
@@ -143,7 +151,13 @@ class LoanApplications:
         if _is_summary(dialog, application_key):
             amount, term = int(dialog.data["amount"]), int(dialog.data["term"])
             if dialog.data.get("quoted_on") != self._loans.today().isoformat():
-                raise QuoteExpired(await self._quote(telegram_id, amount, term))
+                raise QuoteExpired(await self._quote(telegram_id, amount, term), new_day=True)
+            try:
+                check_prompt(dialog.data, application_key, self._loans.now())
+            except ConfirmationExpired:
+                raise QuoteExpired(
+                    await self._quote(telegram_id, amount, term), new_day=False
+                ) from None
             try:
                 loan = await self._loans.confirm(telegram_id, amount, term, application_key)
             except LoanError:
@@ -153,9 +167,11 @@ class LoanApplications:
             await self._leave(telegram_id)
             return loan
         made = await self._loans.loan_for_application(telegram_id, application_key)
-        if made is None:
-            raise StaleApplication()
-        return made
+        if made is not None:
+            return made  # a double tap on a confirmed summary: the same loan, never a second
+        if _at(dialog, STEP_CONFIRM):
+            raise SummaryReplaced()
+        raise StaleApplication()
 
     async def cancel(self, telegram_id: int, application_key: str) -> None:
         """Cancel on the summary: only that summary's own, still-open application."""
@@ -167,7 +183,15 @@ class LoanApplications:
         today = self._loans.today()  # once, so the dates shown and the day recorded agree
         loan_quote = quote(amount, term, today)
         key = new_application_key()
-        data = {"amount": amount, "term": term, "key": key, "quoted_on": today.isoformat()}
+        # The key is the prompt's token: the Confirm button carries it (see confirmations).
+        data = {
+            "amount": amount,
+            "term": term,
+            "key": key,
+            "quoted_on": today.isoformat(),
+            **new_prompt(self._loans.now()),
+            "token": key,
+        }
         await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_CONFIRM, data))
         return Application(loan_quote, key)
 

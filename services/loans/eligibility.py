@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -34,6 +34,9 @@ class LoanEligibility:
 
     def today(self) -> date:
         return self._clock().astimezone(self._tz).date()
+
+    def now(self) -> datetime:
+        return self._clock()
 
     async def eligibility(self, telegram_id: int) -> Eligibility:
         async with self._db.transaction() as session:
