@@ -70,7 +70,7 @@ class Services:
             clock=clock,
             dialogs=dialogs,
             registration=RegistrationService(db, dialogs, secret_key, clock, invites),
-            scores=ScoreService(db, timezone),
+            scores=ScoreService(db, timezone, clock=clock),
             friends=FriendsService(db, clock, timezone),
             invites=invites,
             loans=loans,

@@ -31,8 +31,9 @@ from scoring.model import (
 )
 from scoring.tiers import Tier, Tiers, default_tiers
 from services.accounts import citizen_id_for
+from services.ages import credit_from
 from services.charts import score_history_png
-from services.clock import as_aware_utc
+from services.clock import Clock, as_aware_utc, system_clock
 from services.commitments import commitments_of, limit_for
 from services.errors import NotRegistered
 from storage.db import Database
@@ -127,6 +128,8 @@ class BenefitsView:
     next_tier: Tier | None
     """None at the top tier."""
     points_to_next: int | None
+    credit_from: date | None = None
+    """Their 18th birthday while they are under 18: loans and deposit-free contracts wait."""
 
     @property
     def next_adds(self) -> tuple[str, ...]:
@@ -215,8 +218,10 @@ class ScoreService:
         db: Database,
         timezone: ZoneInfo = DEFAULT_TIMEZONE,
         tiers: Tiers | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self._db = db
+        self._clock = clock
         # The service's time zone decides which day a starting score is "as of" and the dates
         # on the history chart; it should be the one the scoring pass uses.
         self._tz = timezone
@@ -342,11 +347,15 @@ class ScoreService:
         return await asyncio.to_thread(score_history_png, points)
 
     async def benefits(self, telegram_id: int) -> BenefitsView:
-        current = await self.current_for_telegram_user(telegram_id)
+        async with self._db.autocommit() as session:
+            citizen, row = await self._row_for(session, telegram_id)
+            current = _view(row)
         tiers = self._tiers
+        today = self._clock().astimezone(self._tz).date()
         return BenefitsView(
             score=current.score,
             tier=tiers.tier_for(current.score),
             next_tier=tiers.next_tier(current.score),
             points_to_next=tiers.points_to_next_tier(current.score),
+            credit_from=credit_from(citizen.date_of_birth, today),
         )

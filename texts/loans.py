@@ -20,6 +20,7 @@ from services.loans import (
     Refusal,
 )
 from texts.common import CONFIRM_MINUTES
+from texts.credit import under_18_refusal
 from texts.format import money
 
 INVOICE_TITLE = "Britizen loan repayment"
@@ -68,6 +69,8 @@ def offer_text(e: Eligibility) -> str:
 
 def refusal_text(e: Eligibility) -> str:
     unlock = e.unlock
+    if e.refusal is Refusal.UNDER_18 and e.credit_from is not None:
+        return under_18_refusal(e.credit_from)
     if e.refusal is Refusal.BAND_TOO_LOW:
         lines = [
             "Sorry — you can't borrow at the moment.",

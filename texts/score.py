@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from texts.credit import under_18_benefits
 from texts.format import day, local_day, local_time, signed
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ def benefits_text(view: BenefitsView) -> str:
         "What you have now",
     ]
     lines += [f"• {benefit}" for benefit in tier.benefits]
+    if view.credit_from is not None:
+        lines.append(under_18_benefits(view.credit_from))
     if nxt is None or view.points_to_next is None:
         lines.append(
             f"\n{tier.title} is the top tier: you have everything Britizen offers. "

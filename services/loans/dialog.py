@@ -38,6 +38,7 @@ FLOW = "loan"
 STEP_AMOUNT = "amount"
 STEP_TERM = "term"
 STEP_CONFIRM = "confirm"
+MAX_REPLACED = 5
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class LoanApplications:
         """/loan: where they stand; the conversation starts only if they can borrow."""
         eligibility = await self._loans.eligibility(telegram_id)
         if eligibility.can_borrow:
-            await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_AMOUNT))
+            carried = _replaced(await self._dialogs.get(telegram_id))
+            await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_AMOUNT, carried))
         else:
             await self._leave(telegram_id)
         return eligibility
@@ -99,24 +101,26 @@ class LoanApplications:
         dialog = await self._dialogs.get(telegram_id)
         if _at(dialog, STEP_TERM) and dialog.data["amount"] == principal_pence:
             return principal_pence  # a double tap: already chosen, nothing changes
-        await self._dialog(telegram_id, STEP_AMOUNT)
+        at_amount = await self._dialog(telegram_id, STEP_AMOUNT)
         eligibility = await self._still_eligible(telegram_id)
         if principal_pence not in eligibility.amount_choices:
             raise StaleApplication()  # drawn when more was available (or forged)
-        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_TERM, {"amount": principal_pence}))
+        data = {**_replaced(at_amount), "amount": principal_pence}
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_TERM, data))
         return principal_pence
 
     async def type_amount(self, telegram_id: int, text: str) -> int:
         """A typed amount. InvalidAmount or OverLimit say what to change; the conversation stays
         at the amount step so they can simply try again."""
-        await self._dialog(telegram_id, STEP_AMOUNT)
+        at_amount = await self._dialog(telegram_id, STEP_AMOUNT)
         eligibility = await self._still_eligible(telegram_id)
         pence = parse_amount(
             text, minimum_pence=MIN_LOAN_PENCE, maximum_pence=eligibility.limit_pence
         )
         if pence > eligibility.available_pence:
             raise _over_limit(eligibility)
-        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_TERM, {"amount": pence}))
+        data = {**_replaced(at_amount), "amount": pence}
+        await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_TERM, data))
         return pence
 
     async def chosen_amount(self, telegram_id: int) -> int:
@@ -169,7 +173,7 @@ class LoanApplications:
         made = await self._loans.loan_for_application(telegram_id, application_key)
         if made is not None:
             return made  # a double tap on a confirmed summary: the same loan, never a second
-        if _at(dialog, STEP_CONFIRM):
+        if _at(dialog, STEP_CONFIRM) and application_key in dialog.data.get("replaced", ()):
             raise SummaryReplaced()
         raise StaleApplication()
 
@@ -185,6 +189,7 @@ class LoanApplications:
         key = new_application_key()
         # The key is the prompt's token: the Confirm button carries it (see confirmations).
         data = {
+            **_replaced(await self._dialogs.get(telegram_id)),
             "amount": amount,
             "term": term,
             "key": key,
@@ -213,6 +218,17 @@ class LoanApplications:
         dialog = await self._dialogs.get(telegram_id)
         if dialog is not None and dialog.flow == FLOW:
             await self._dialogs.clear(telegram_id)
+
+
+def _replaced(dialog: Dialog | None) -> dict[str, list[str]]:
+    """The keys of the summaries a new step replaces (this loan conversation's, or the last
+    one's), so an older summary's Confirm says "expired" rather than "unknown"."""
+    if dialog is None or dialog.flow != FLOW:
+        return {}
+    keys = [str(k) for k in dialog.data.get("replaced", ())]
+    if "key" in dialog.data:
+        keys.append(str(dialog.data["key"]))
+    return {"replaced": keys[-MAX_REPLACED:]} if keys else {}
 
 
 def _at(dialog: Dialog | None, step: str) -> TypeGuard[Dialog]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.tiers import default_tiers
+from services.ages import credit_from
 from services.clock import Clock
 from services.loan_terms import (
     MIN_LOAN_PENCE,
@@ -45,14 +46,14 @@ class LoanEligibility:
     async def _eligibility(self, session: AsyncSession, telegram_id: int) -> Eligibility:
         row = (
             await session.execute(
-                select(Citizen.id, Score.score, Score.band)
+                select(Citizen.id, Score.score, Score.band, Citizen.date_of_birth)
                 .join(Score, Score.citizen_id == Citizen.id)
                 .where(Citizen.telegram_id == telegram_id)
             )
         ).one_or_none()
         if row is None:
             raise NotEligible("You need to be registered to borrow. Send /start to join.")
-        citizen_id, score, band = row
+        citizen_id, score, band, born = row
         tiers = default_tiers()
         tier = tiers.tier_for(int(score))
         unlock = next(
@@ -66,7 +67,14 @@ class LoanEligibility:
         )
         outstanding = await self._outstanding_principal(session, citizen_id)
         return Eligibility(
-            citizen_id, band, tier.title, tier.loan_limit_pence, outstanding, int(score), unlock
+            citizen_id,
+            band,
+            tier.title,
+            tier.loan_limit_pence,
+            outstanding,
+            int(score),
+            unlock,
+            credit_from=credit_from(born, self.today()),
         )
 
     @staticmethod

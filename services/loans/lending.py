@@ -21,10 +21,12 @@ from services.loans.eligibility import (
 from services.loans.model import (
     InstalmentView,
     LoanView,
+    NotEligible,
     _over_limit,
 )
 from storage.models import Citizen, Instalment, Loan
 from storage.repositories import citizens
+from texts.credit import under_18_refusal
 
 
 class LoanLending(LoanEligibility):
@@ -53,6 +55,8 @@ class LoanLending(LoanEligibility):
                     return await self._view(session, made)
                 eligibility = await self._eligibility(session, telegram_id)
                 citizen_id = eligibility.citizen_id
+                if eligibility.credit_from is not None:  # checked again here, not only at /loan
+                    raise NotEligible(under_18_refusal(eligibility.credit_from))
                 if principal_pence > eligibility.available_pence:
                     raise _over_limit(eligibility)
                 loan = Loan(

@@ -43,6 +43,8 @@ class StaleApplication(LoanError, StaleAction):
 class Refusal(StrEnum):
     """Why someone can't borrow now; the handlers say what would change it."""
 
+    UNDER_18 = "under_18"
+    """Credit is for adults: it unlocks on their 18th birthday (`Eligibility.credit_from`)."""
     BAND_TOO_LOW = "band_too_low"
     """Their band's limit is below the smallest loan: only a higher score helps."""
     LIMIT_USED = "limit_used"
@@ -68,6 +70,8 @@ class Eligibility:
     """Principal still owed on unpaid instalments (interest and fees don't use up the limit)."""
     score: int = 0
     unlock: Unlock | None = None
+    credit_from: date | None = None
+    """Their 18th birthday while they are under 18 (no credit until then), else None."""
 
     @property
     def available_pence(self) -> int:
@@ -75,10 +79,12 @@ class Eligibility:
 
     @property
     def can_borrow(self) -> bool:
-        return self.available_pence >= MIN_LOAN_PENCE
+        return self.credit_from is None and self.available_pence >= MIN_LOAN_PENCE
 
     @property
     def refusal(self) -> Refusal | None:
+        if self.credit_from is not None:
+            return Refusal.UNDER_18
         if self.limit_pence < MIN_LOAN_PENCE:
             return Refusal.BAND_TOO_LOW
         if not self.can_borrow:
