@@ -1,4 +1,4 @@
-"""The aiohttp server: health, the Telegram webhook, and the HTTP API mounted beside them."""
+"""The aiohttp server: health, the Telegram webhook, the HTTP API and the pages beside them."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def build_web_app(service: BritizenService) -> web.Application:
             open_data_routes(services.open_data),
         ),
     )
-    mount_pages(web_app)
+    mount_pages(web_app, sandbox=service.sandbox is not None)
     if service.sandbox is not None:
         service.sandbox.mount(web_app)
     return web_app
