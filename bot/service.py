@@ -29,7 +29,7 @@ from notifications.reminders import ReminderScan
 from notifications.send_budget import SendBudget, bot_id_from_token
 from services.clock import Clock, system_clock
 from services.container import Services
-from services.scoring_pass import PassAlreadyRunning
+from services.scoring_pass import PassAlreadyRunning, PassSummary
 from storage.db import Database
 from storage.leader import LeaderElection
 from storage.locks import job_lock
@@ -300,6 +300,17 @@ class BritizenService:
             logger.exception("housekeeping failed; the next tick will retry")
 
     async def run_scoring_pass(self) -> None:
+        """The scheduled nightly job: never raises, so the scheduler keeps its schedule."""
+        try:
+            await self.run_nightly_pass()
+        except PassAlreadyRunning:
+            logger.info("scoring pass skipped: another pass is running")
+        except Exception:
+            logger.exception("scoring pass failed; the previous scores stay in place")
+
+    async def run_nightly_pass(self) -> PassSummary:
+        """Held partner events, then the scoring pass; raises PassAlreadyRunning (the sandbox
+        page's "run the nightly pass now" answers with it)."""
         try:
             # Held partner events for people who never registered go after 90 days; nightly,
             # before the pass, is often enough (nothing reads them but registration).
@@ -309,12 +320,7 @@ class BritizenService:
                 logger.info("purged %d held partner events older than 90 days", purged)
         except Exception:
             logger.exception("purging held partner events failed; the next pass retries")
-        try:
-            await self.services.scoring.run()
-        except PassAlreadyRunning:
-            logger.info("scoring pass skipped: another pass is running")
-        except Exception:
-            logger.exception("scoring pass failed; the previous scores stay in place")
+        return await self.services.scoring.run()
 
     async def _start_http(self) -> None:
         self._runner = web.AppRunner(build_web_app(self), access_log=None)
