@@ -46,6 +46,10 @@ JOB_DRAIN_SECONDS = 60
 PROMOTION_TICK_SECONDS = 5
 
 
+class PortUnavailable(Exception):
+    """The HTTP port could not be bound; the message is one line, fit for an operator."""
+
+
 class BritizenService:
     """Start and stop everything in order; tests drive the same object the CLI runs."""
 
@@ -325,8 +329,18 @@ class BritizenService:
     async def _start_http(self) -> None:
         self._runner = web.AppRunner(build_web_app(self), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-        await site.start()
+        host, port = self.settings.http_host, self.settings.http_port
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError as problem:
+            # The commonest start-up mistake (another Britizen, or anything on 8080): say what
+            # to change in one line rather than a traceback through aiohttp and asyncio.
+            raise PortUnavailable(
+                f"cannot listen on {host}:{port} "
+                f"({os.strerror(problem.errno) if problem.errno else problem}): "
+                "set BRITIZEN_HTTP_PORT to a free port"
+            ) from problem
         server = site._server  # aiohttp exposes the bound port only here (port 0 in tests)
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
