@@ -20,8 +20,9 @@ export function showTools(data, { api, toast }) {
     $("pass-result").textContent = "Running…";
     try {
       const done = await api("/nightly-pass", {});
-      const changes = done.band_changes === 1 ? "1 band change" : `${done.band_changes} band changes`;
-      $("pass-result").textContent = `Scored ${done.users} citizens; ${changes}. Try /history.`;
+      const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      $("pass-result").textContent =
+        `Scored ${plural(done.users, "citizen")}; ${plural(done.band_changes, "band change")}. Try /history.`;
     } catch (error) {
       $("pass-result").textContent = "";
       toast(error.message);
