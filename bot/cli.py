@@ -21,11 +21,15 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         logging.getLogger("bot.sandbox").warning(
             "no BRITIZEN_TELEGRAM_TOKEN: starting in SANDBOX mode, where nothing reaches Telegram"
         )
-    from bot.service import serve
+    from bot.service import PortUnavailable, serve
     from storage.migrate import upgrade
 
     upgrade(settings.database_url)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except PortUnavailable as problem:
+        print(f"britizen: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 

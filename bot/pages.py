@@ -1,4 +1,4 @@
-"""The web pages served beside the API: the sponsor portal (always) and their static assets.
+"""The web pages served beside the API: a home page, the sponsor portal and their static assets.
 
 The pages are plain HTML, CSS and JavaScript in ``bot/web`` (no build step). They call the same
 ``/api/v1`` routes as any sponsor's program, so the portal has no rules of its own. The sandbox
@@ -7,6 +7,7 @@ chat page (bot/sandbox.py) is mounted only in sandbox mode.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from aiohttp import web
@@ -33,6 +34,53 @@ def page_response(name: str) -> web.FileResponse:
     return response
 
 
+# Where a person who opens the server's address may want to go (GET /).
+_HOME_LINKS = (
+    ("/sandbox", "Sandbox", "chat with the bot as test citizens; nothing reaches Telegram"),
+    ("/portal", "Sponsor portal", "promotions and their reach, with a sponsor API key"),
+    ("/api/v1/openapi.json", "API document", "OpenAPI 3.1 description of /api/v1"),
+    ("/healthz", "Health", "database reachability and mode"),
+)
+
+
+def home_page(*, sandbox: bool) -> str:
+    """The small page at ``/``: links to what this server serves (the sandbox only in sandbox
+    mode, so a production server never advertises a route it lacks)."""
+    items = "\n".join(
+        f'    <li><a href="{href}">{escape(label)}</a>: {escape(what)}</li>'
+        for href, label, what in _HOME_LINKS
+        if sandbox or href != "/sandbox"
+    )
+    return f"""<!doctype html>
+<html lang="en-GB">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Britizen</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/static/common.css">
+</head>
+<body>
+<main class="home">
+  <h1>Britizen</h1>
+  <ul>
+{items}
+  </ul>
+</main>
+</body>
+</html>
+"""
+
+
+def home_route(*, sandbox: bool) -> web.RouteDef:
+    body = home_page(sandbox=sandbox)
+
+    async def home(_request: web.Request) -> web.Response:
+        return web.Response(text=body, content_type="text/html", headers=_SECURITY_HEADERS)
+
+    return web.get("/", home)
+
+
 async def portal(_request: web.Request) -> web.FileResponse:
     return page_response("portal.html")
 
@@ -48,7 +96,8 @@ async def asset(request: web.Request) -> web.FileResponse:
     return page_response(name)
 
 
-def mount_pages(app: web.Application) -> None:
+def mount_pages(app: web.Application, *, sandbox: bool = False) -> None:
+    app.router.add_routes([home_route(sandbox=sandbox)])
     app.router.add_get("/portal", portal)
     app.router.add_get("/portal/", portal)
     app.router.add_get(r"/static/{name:[A-Za-z0-9_.-]+}", asset)

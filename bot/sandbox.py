@@ -10,29 +10,34 @@ the stand-in's *user* side (send a message, press a button, share users or a con
 invoice) and read what the bot sent (chat events, uploaded files). The bot itself runs exactly
 as with Telegram: the same handlers, outbox and scheduler, with the same database.
 
-A demo sponsor is (re)keyed at every start and its key printed in the log and on the page, so the
-sponsor portal (``/portal``) can be tried straight away.
+A demo sponsor and a demo data partner are (re)keyed at every start and their keys printed in the
+log and on the page, so the sponsor portal (``/portal``) and the partner API can be tried straight
+away; one test citizen is a dispute reviewer (``/review``), and the page can run the nightly pass
+on demand. A restart on the same database carries on numbering updates after the last one the
+bot processed (bot/sandbox_data.py), so the exactly-once ledger never mistakes a new message for
+a redelivery.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.pages import page_response
+from bot.sandbox_data import (
+    DEMO_PARTNER_NAME,
+    DEMO_SPONSOR_NAME,
+    demo_partner_key,
+    demo_sponsor_key,
+    last_processed_update_id,
+)
 from bot.settings import Settings
-from services.clock import Clock
-from services.secrets import keyed_hash
-from services.sponsors import API_KEY_PREFIX, API_KEY_PURPOSE, SponsorService
+from services.scoring_pass import PassAlreadyRunning
 from standin import BotApiStandIn, ChatEvent, SentMessage
-from storage.db import Database
-from storage.models import Sponsor
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -44,7 +49,6 @@ SANDBOX_TOKEN = "7000000001:SANDBOX-this-is-not-a-telegram-token"
 SANDBOX_BOT_USERNAME = "BritizenSandboxBot"
 # Invoices need a provider token to be sent at all; the stand-in never charges anything.
 SANDBOX_PAYMENT_TOKEN = "sandbox-payments-never-charge"
-DEMO_SPONSOR_NAME = "Sandbox demo sponsor"
 # The page long-polls for chat events; shorter than common proxy and browser idle limits.
 MAX_WAIT_SECONDS = 25.0
 MAX_TEXT_LENGTH = 4096
@@ -63,6 +67,8 @@ class TestCitizen:
     ni_number: str
     date_of_birth: str
     postcode: str
+    # A dispute reviewer (an admin id for the bot): /review works for them.
+    reviewer: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +76,7 @@ class TestCitizen:
             "first_name": self.first_name,
             "last_name": self.last_name,
             "username": self.username,
+            "reviewer": self.reviewer,
             "sample": {
                 "ni_number": self.ni_number,
                 "date_of_birth": self.date_of_birth,
@@ -78,13 +85,18 @@ class TestCitizen:
         }
 
 
-# Several people, so friends, /compare and offers to an audience can be tried by switching.
+# Several people, so friends, /compare and offers to an audience can be tried by switching; the
+# last one reviews the disputes the others open.
 CITIZENS: tuple[TestCitizen, ...] = (
     TestCitizen(700_001, "Alice", "Smith", "alice_sandbox", "AB 12 34 56 C", "14/03/1990", "SO17"),
     TestCitizen(700_002, "Ben", "Jones", "ben_sandbox", "CE 23 45 67 A", "02/11/1985", "SO17"),
     TestCitizen(700_003, "Chloe", "Patel", "chloe_sandbox", "JH 34 56 78 B", "29/07/1998", "M1"),
     TestCitizen(700_004, "Dev", "Okafor", "dev_sandbox", "KP 45 67 89 D", "08/01/1979", "EH1"),
+    TestCitizen(
+        700_005, "Rosa", "Reid", "rosa_reviewer", "PR 56 78 90 B", "21/09/1983", "LS1", True
+    ),
 )
+REVIEWERS = tuple(person.user_id for person in CITIZENS if person.reviewer)
 
 _EXTRA_NAMES = ("Erin", "Farid", "Grace", "Harry", "Isla", "Jack", "Kiran", "Layla", "Mo", "Nia")
 
@@ -100,6 +112,9 @@ class Sandbox:
         self.citizens: dict[int, TestCitizen] = {}
         self.sponsor_key: str | None = None
         self.sponsor_name: str | None = None
+        self.partner_key: str | None = None
+        self.partner_name: str | None = None
+        self._service: BritizenService | None = None
         self._waiters: set[asyncio.Event] = set()
         self._closing = False
         self._remove_listener = self.standin.add_listener(self._on_event)
@@ -123,14 +138,18 @@ class Sandbox:
                 "webhook_url": None,
                 "webhook_secret": None,
                 "payment_provider_token": settings.payment_provider_token or SANDBOX_PAYMENT_TOKEN,
+                "admin_ids": sorted({*settings.admin_ids, *REVIEWERS}),
             }
         )
 
     async def prepare(self, service: BritizenService) -> None:
-        """Give the demo sponsor a fresh key (only its hash is stored, so an old one is lost)."""
-        self.sponsor_key, self.sponsor_name = await demo_sponsor_key(
-            service.db, service.settings.resolved_secret_key(), service.services.clock
-        )
+        """Before the bot polls: carry on the update ids the database has seen, and give the
+        demo sponsor and partner fresh keys (only hashes are stored, so old ones are lost)."""
+        self._service = service
+        self.standin.continue_update_ids_after(await last_processed_update_id(service.db))
+        secret_key, clock = service.settings.resolved_secret_key(), service.services.clock
+        self.sponsor_key, self.sponsor_name = await demo_sponsor_key(service.db, secret_key, clock)
+        self.partner_key, self.partner_name = await demo_partner_key(service.db, secret_key, clock)
 
     def announce(self, service: BritizenService) -> None:
         base = f"http://{_public_host(service.settings.http_host)}:{service.http_port}"
@@ -141,12 +160,16 @@ class Sandbox:
             "  Chat with the bot as a test citizen: %s/sandbox\n"
             "  Sponsor portal:                      %s/portal\n"
             "  Demo sponsor API key (new each start): %s\n"
+            "  Demo partner API key (new each start): %s\n"
+            "  Dispute reviewer (/review): the test citizen %s\n"
             "Set BRITIZEN_TELEGRAM_TOKEN in .env to run the real bot.\n%s",
             bar,
             self.standin.url,
             base,
             base,
             self.sponsor_key,
+            self.partner_key,
+            ", ".join(self.citizens[uid].first_name for uid in REVIEWERS),
             bar,
         )
 
@@ -222,6 +245,7 @@ class Sandbox:
         app.router.add_get("/sandbox/", self._page)
         app.router.add_get("/sandbox/api/state", self._state)
         app.router.add_post("/sandbox/api/citizens", self._new_citizen)
+        app.router.add_post("/sandbox/api/nightly-pass", self._nightly_pass)
         app.router.add_get("/sandbox/api/chats/{user_id}/events", self._events)
         app.router.add_post("/sandbox/api/chats/{user_id}/messages", self._send)
         app.router.add_post("/sandbox/api/chats/{user_id}/press", self._press)
@@ -245,6 +269,24 @@ class Sandbox:
                 "citizens": [person.to_json() for person in self.citizens.values()],
                 "commands": commands,
                 "sponsor": {"name": self.sponsor_name, "api_key": self.sponsor_key},
+                "partner": {"name": self.partner_name, "api_key": self.partner_key},
+            }
+        )
+
+    async def _nightly_pass(self, _request: web.Request) -> web.Response:
+        """The nightly job now (`britizen score` does the same from the command line): new
+        scores, a history point per citizen, and band-change messages through the outbox."""
+        if self._service is None:
+            raise _problem(409, "starting", "the sandbox is still starting")
+        try:
+            summary = await self._service.run_nightly_pass()
+        except PassAlreadyRunning:
+            raise _problem(409, "running", "a pass is running already; try again soon") from None
+        return web.json_response(
+            {
+                "users": summary.users,
+                "band_changes": summary.band_changes,
+                "seconds": summary.seconds,
             }
         )
 
@@ -431,22 +473,6 @@ def event_json(event: ChatEvent) -> dict[str, Any]:
     return body
 
 
-async def demo_sponsor_key(db: Database, secret_key: bytes, clock: Clock) -> tuple[str, str]:
-    """A fresh key for the demo sponsor (created the first time); the old key stops working.
-
-    Only a key's hash is stored, so the previous run's key can't be shown again: it is
-    replaced instead, under the same sponsor, so its promotions stay visible in the portal.
-    """
-    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    async with db.transaction() as session:
-        existing = await session.scalar(select(Sponsor).where(Sponsor.name == DEMO_SPONSOR_NAME))
-        if existing is not None:
-            existing.api_key_hash = keyed_hash(secret_key, API_KEY_PURPOSE, key)
-            return key, existing.name
-    sponsor, key = await SponsorService(db, secret_key, clock).create_sponsor(DEMO_SPONSOR_NAME)
-    return key, sponsor.name
-
-
 def _public_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
@@ -489,4 +515,16 @@ def _int_query(request: web.Request, name: str, default: int) -> int:
     return int(raw)
 
 
-__all__ = ["CITIZENS", "SANDBOX_TOKEN", "Sandbox", "TestCitizen", "event_json", "message_json"]
+__all__ = [
+    "CITIZENS",
+    "DEMO_PARTNER_NAME",
+    "DEMO_SPONSOR_NAME",
+    "REVIEWERS",
+    "SANDBOX_TOKEN",
+    "Sandbox",
+    "TestCitizen",
+    "demo_partner_key",
+    "demo_sponsor_key",
+    "event_json",
+    "message_json",
+]

@@ -1,4 +1,4 @@
-"""The aiohttp server: health, the Telegram webhook, and the HTTP API mounted beside them."""
+"""The aiohttp server: health, the Telegram webhook, the HTTP API and the pages beside them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from telegram import Update
 from api.app import mount_api
 from api.open_data import open_data_routes
 from api.partners import partner_routes
+from api.schemas import Health
 from api.scores import score_routes
 from bot.pages import mount_pages
 
@@ -30,15 +31,15 @@ MAX_WEBHOOK_BODY = 1024 * 1024
 async def healthz(request: web.Request) -> web.Response:
     service = request.app[SERVICE_KEY]
     database_ok = await service.services.db.ping()
-    body = {
-        "status": "ok" if database_ok else "degraded",
-        "database": database_ok,
-        "mode": "webhook" if service.settings.webhook_url else "polling",
-        "sandbox": service.sandbox is not None,
+    body = Health(
+        status="ok" if database_ok else "degraded",
+        database=database_ok,
+        mode="webhook" if service.settings.webhook_url else "polling",
+        sandbox=service.sandbox is not None,
         # Whether this instance runs the scheduled jobs and the outbox sender right now.
-        "scheduler_lock": service.leader.is_leader,
-        "instance": service.instance_name,
-    }
+        scheduler_lock=service.leader.is_leader,
+        instance=service.instance_name,
+    ).model_dump(mode="json")
     return web.json_response(body, status=200 if database_ok else 503)
 
 
@@ -81,7 +82,7 @@ def build_web_app(service: BritizenService) -> web.Application:
             open_data_routes(services.open_data),
         ),
     )
-    mount_pages(web_app)
+    mount_pages(web_app, sandbox=service.sandbox is not None)
     if service.sandbox is not None:
         service.sandbox.mount(web_app)
     return web_app

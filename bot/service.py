@@ -29,7 +29,7 @@ from notifications.reminders import ReminderScan
 from notifications.send_budget import SendBudget, bot_id_from_token
 from services.clock import Clock, system_clock
 from services.container import Services
-from services.scoring_pass import PassAlreadyRunning
+from services.scoring_pass import PassAlreadyRunning, PassSummary
 from storage.db import Database
 from storage.leader import LeaderElection
 from storage.locks import job_lock
@@ -44,6 +44,10 @@ POLL_TIMEOUT_SECONDS = 10
 JOB_DRAIN_SECONDS = 60
 # Scheduled promotions start and expired ones stop within this many seconds.
 PROMOTION_TICK_SECONDS = 5
+
+
+class PortUnavailable(Exception):
+    """The HTTP port could not be bound; the message is one line, fit for an operator."""
 
 
 class BritizenService:
@@ -300,6 +304,17 @@ class BritizenService:
             logger.exception("housekeeping failed; the next tick will retry")
 
     async def run_scoring_pass(self) -> None:
+        """The scheduled nightly job: never raises, so the scheduler keeps its schedule."""
+        try:
+            await self.run_nightly_pass()
+        except PassAlreadyRunning:
+            logger.info("scoring pass skipped: another pass is running")
+        except Exception:
+            logger.exception("scoring pass failed; the previous scores stay in place")
+
+    async def run_nightly_pass(self) -> PassSummary:
+        """Held partner events, then the scoring pass; raises PassAlreadyRunning (the sandbox
+        page's "run the nightly pass now" answers with it)."""
         try:
             # Held partner events for people who never registered go after 90 days; nightly,
             # before the pass, is often enough (nothing reads them but registration).
@@ -309,18 +324,23 @@ class BritizenService:
                 logger.info("purged %d held partner events older than 90 days", purged)
         except Exception:
             logger.exception("purging held partner events failed; the next pass retries")
-        try:
-            await self.services.scoring.run()
-        except PassAlreadyRunning:
-            logger.info("scoring pass skipped: another pass is running")
-        except Exception:
-            logger.exception("scoring pass failed; the previous scores stay in place")
+        return await self.services.scoring.run()
 
     async def _start_http(self) -> None:
         self._runner = web.AppRunner(build_web_app(self), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-        await site.start()
+        host, port = self.settings.http_host, self.settings.http_port
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError as problem:
+            # The commonest start-up mistake (another Britizen, or anything on 8080): say what
+            # to change in one line rather than a traceback through aiohttp and asyncio.
+            raise PortUnavailable(
+                f"cannot listen on {host}:{port} "
+                f"({os.strerror(problem.errno) if problem.errno else problem}): "
+                "set BRITIZEN_HTTP_PORT to a free port"
+            ) from problem
         server = site._server  # aiohttp exposes the bound port only here (port 0 in tests)
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_port

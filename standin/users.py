@@ -25,6 +25,12 @@ class SimulatedUsersMixin(ChatsMixin):
     # The user side: pushing updates
     # ----------------------------------------------------------------------------------------
 
+    def continue_update_ids_after(self, update_id: int) -> None:
+        """Number the next updates after ``update_id`` (never backwards), as Telegram does for
+        a bot that already received updates: a host that keeps processed ids across restarts
+        (the sandbox) starts a new stand-in here so no id repeats."""
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+
     def push_update(self, update: Mapping[str, Any]) -> int:
         """Queue an update for the bot (or deliver it to the webhook); returns its update_id.
 

@@ -2,6 +2,7 @@
 // Everything goes through /sandbox/api (the stand-in's user side); nothing reaches Telegram.
 
 import { $, el } from "./dom.js";
+import { showTools } from "./sandbox_tools.js";
 
 const API = "/sandbox/api";
 const LONG_POLL_SECONDS = 20;
@@ -546,7 +547,8 @@ function renderCitizens() {
     },
     el("span", { class: `avatar hue-${person.id % 6}`, text: initials }),
     el("span", { class: "who" },
-      el("div", { class: "name", text: `${person.first_name} ${person.last_name}` }),
+      el("div", { class: "name", text: `${person.first_name} ${person.last_name}` },
+        person.reviewer ? el("span", { class: "badge", title: "Can try /review", text: "reviewer" }) : null),
       el("div", { class: "preview", text: preview.split("\n")[0] })),
     chat.unread && person.id !== state.current ? el("span", { class: "unread", text: chat.unread }) : null);
     list.append(el("li", {}, button));
@@ -612,6 +614,7 @@ async function loadState() {
     // The fragment never leaves the browser; the portal moves the key into sessionStorage.
     $("portal-link").href = `/portal#key=${encodeURIComponent(data.sponsor.api_key)}`;
   }
+  showTools(data, { api, toast });
   renderCommands();
 }
 

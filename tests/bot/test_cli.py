@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -148,3 +149,33 @@ async def _http_port_from_log(process: asyncio.subprocess.Process) -> int:
             raise AssertionError("the service exited before it was running")
         if "HTTP on" in line:
             return int(line.rsplit(":", 1)[1].strip())
+
+
+async def test_a_busy_port_stops_run_with_one_line_naming_the_setting(tmp_path: Path) -> None:
+    """Another program on the HTTP port: exit 1 and one line saying which setting to change,
+    not a traceback through aiohttp and asyncio."""
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRITIZEN_")}
+    env.update(
+        BRITIZEN_SECRET_KEY=TEST_SECRET,
+        BRITIZEN_HTTP_PORT=str(port),
+        BRITIZEN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'svc.db'}",
+    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        busy.close()
+    stderr = err.decode()
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "Traceback" not in out.decode()
+    named = [line for line in stderr.splitlines() if "BRITIZEN_HTTP_PORT" in line]
+    assert named == [stderr.splitlines()[-1]]
+    assert named[0].startswith("britizen: ") and str(port) in named[0]

@@ -61,3 +61,13 @@ async def test_pages_have_no_inline_script_or_style() -> None:
         text = page.read_text()
         assert "<script>" not in text and " style=" not in text and "<style" not in text, page
         assert " on" + "click=" not in text, page
+
+
+async def test_the_home_page_outside_the_sandbox_links_only_what_exists(client: Client) -> None:
+    response = await client.get("/")
+    assert response.status == 200
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    page = await response.text()
+    assert 'href="/portal"' in page and 'href="/api/v1/openapi.json"' in page
+    # No sandbox without sandbox mode: the page never links a route the server lacks.
+    assert "/sandbox" not in page

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from bot.sandbox import CITIZENS
+from bot.sandbox import CITIZENS, REVIEWERS
 from tests.support.sandbox import RunningSandbox
 
 ALICE, BEN = CITIZENS[0], CITIZENS[1]
@@ -156,3 +156,22 @@ async def test_a_document_renders_as_a_file_to_download(
     saved = tmp_path / "saved.json"
     await download.save_as(saved)
     assert saved.read_bytes() == payload
+
+
+async def test_the_sandbox_tools_show_the_partner_key_the_reviewer_and_run_the_pass(
+    sandbox_service: RunningSandbox, page: Any
+) -> None:
+    sandbox = sandbox_service.sandbox
+    await page.goto(f"{sandbox_service.url}/sandbox")
+    assert sandbox.partner_key is not None and sandbox.sponsor_key is not None
+    await expect(page.locator("#sponsor-key")).to_have_text(sandbox.sponsor_key)
+    await expect(page.locator("#partner-key")).to_have_text(sandbox.partner_key)
+    reviewer = page.locator(f"button.citizen[data-user='{REVIEWERS[0]}']")
+    await expect(reviewer.locator(".badge")).to_have_text("reviewer")
+
+    await register(page, ALICE.first_name)
+    await page.click("#run-pass")
+    await expect(page.locator("#pass-result")).to_contain_text("Scored 1 citizen; 0 band changes")
+    # The pass added a point to Alice's history: /history now spans two calculations.
+    await send(page, "/history")
+    await expect(bot_message(page, "over 2 calculations")).to_be_visible()
