@@ -48,7 +48,7 @@ from storage.models import (
     Sponsor,
 )
 from storage.repositories import citizens
-from texts.format import money
+from texts import data_rights as texts
 
 EXPORT_FORMAT_VERSION = 1
 # Columns never exported: secrets and keys that mean nothing to the person and would only
@@ -90,15 +90,6 @@ async def owed_on_loans(session: AsyncSession, citizen_id: int) -> int:
         .where(Loan.citizen_id == citizen_id, Instalment.paid_at.is_(None))
     )
     return int(owed or 0)
-
-
-def blocked_text(owed_pence: int) -> str:
-    return (
-        f"Your account can't be erased yet: you still owe {money(owed_pence)} on a "
-        "loan, and the lender has to keep the loan's record until it is repaid. Nothing has "
-        "been deleted. Repay it with /loans (you can pay early), then send /delete again. "
-        "/mydata gives you a copy of everything we hold in the meantime."
-    )
 
 
 class DataRightsService:
@@ -167,16 +158,13 @@ class DataRightsService:
         def source(event: PaymentEvent) -> str:
             if event.source.startswith("partner:"):
                 return partners.get(int(event.source.split(":", 1)[1]), event.source)
-            return "Britizen loan" if event.source == "loan" else event.source
+            return texts.LOAN_SOURCE if event.source == "loan" else event.source
 
         return {
             "format": "britizen-subject-access-export",
             "format_version": EXPORT_FORMAT_VERSION,
             "generated_at": now.isoformat(),
-            "note": (
-                "Everything Britizen holds about you. Your NI number is kept only as a keyed "
-                "hash (to stop it being registered twice) and shown here masked."
-            ),
+            "note": texts.EXPORT_NOTE,
             "profile": _row(me),
             "consents": {
                 "registration_terms_accepted_at": _value(me.registered_at),
@@ -298,7 +286,7 @@ class DataRightsService:
             me = await citizen_for(session, telegram_id)
             owed = await owed_on_loans(session, me.id)
         if owed:
-            raise DeletionBlocked(blocked_text(owed))
+            raise DeletionBlocked(texts.blocked_text(owed))
 
     async def erase(self, telegram_id: int) -> None:
         """Erase the account for good. Raises DeletionBlocked with money owed on a loan."""
@@ -310,7 +298,7 @@ class DataRightsService:
             me = await citizen_for(session, telegram_id)
             owed = await owed_on_loans(session, me.id)
             if owed:
-                raise DeletionBlocked(blocked_text(owed))
+                raise DeletionBlocked(texts.blocked_text(owed))
             inviter = await session.scalar(
                 select(Referral.inviter_id).where(Referral.invitee_id == me.id)
             )

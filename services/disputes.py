@@ -24,6 +24,8 @@ from services.errors import NotAllowed
 from storage.db import Database
 from storage.models import Citizen, Dispute, Partner, PaymentEvent
 from storage.repositories import outbox
+from storage.statuses import DisputeKind, DisputeStatus
+from texts import disputes as texts
 
 MIN_STATEMENT = 10
 MAX_STATEMENT = 500
@@ -31,11 +33,8 @@ MAX_OPEN = 5
 DISPUTE_PRIORITY = 5
 EVENTS_OFFERED = 8
 DIMENSION_NAMES = {d.key: d.name for d in DIMENSIONS}
-DECISIONS = {
-    "loan": "A refused loan or my loan limit",
-    "band": "A change of my band",
-    "other": "Another automated decision",
-}
+# The decisions' keys are what a dispute's subject may be; handlers.disputes reads them here.
+DECISIONS = texts.DECISIONS
 
 
 class DisputeError(Exception):
@@ -44,7 +43,7 @@ class DisputeError(Exception):
 
 class NotDisputable(DisputeError):
     def __init__(self) -> None:
-        super().__init__("That can't be contested any more. Send /dispute to start again.")
+        super().__init__(texts.NOT_DISPUTABLE)
 
 
 class BadStatement(DisputeError):
@@ -53,15 +52,12 @@ class BadStatement(DisputeError):
 
 class TooManyOpen(DisputeError):
     def __init__(self) -> None:
-        super().__init__(
-            f"You already have {MAX_OPEN} disputes waiting for review. We'll answer those "
-            "first; you can raise another once one is decided."
-        )
+        super().__init__(texts.too_many_open(MAX_OPEN))
 
 
 class NotReviewable(DisputeError):
     def __init__(self) -> None:
-        super().__init__("That dispute has already been decided or no longer exists.")
+        super().__init__(texts.NOT_REVIEWABLE)
 
 
 @dataclass(frozen=True)
@@ -104,22 +100,16 @@ class Decision:
 def check_statement(raw: str) -> str:
     text = " ".join(raw.split())
     if len(text) < MIN_STATEMENT:
-        raise BadStatement(
-            f"Please say a little more (at least {MIN_STATEMENT} characters): what is wrong, "
-            "and what you think is right."
-        )
+        raise BadStatement(texts.statement_too_short(MIN_STATEMENT))
     if len(text) > MAX_STATEMENT:
-        raise BadStatement(
-            f"That's {len(text)} characters; please keep it to {MAX_STATEMENT}. A reviewer "
-            "can ask you for more."
-        )
+        raise BadStatement(texts.statement_too_long(len(text), MAX_STATEMENT))
     return text
 
 
 def _source_label(source: str, partners: dict[int, str]) -> str:
     if source.startswith("partner:"):
-        return partners.get(int(source.split(":", 1)[1]), "a partner")
-    return "your Britizen loan" if source == "loan" else source
+        return partners.get(int(source.split(":", 1)[1]), texts.UNNAMED_PARTNER)
+    return texts.OWN_LOAN if source == "loan" else source
 
 
 def _queue(
@@ -175,18 +165,19 @@ class DisputeService:
             return await self._label(session, me, kind, subject)
 
     async def _label(self, session: AsyncSession, me: Citizen, kind: str, subject: str) -> str:
-        if kind == "dimension" and subject in DIMENSION_NAMES:
-            return f"the {DIMENSION_NAMES[subject].lower()} part of your score"
-        if kind == "decision" and subject in DECISIONS:
-            return DECISIONS[subject].replace("my ", "your ").lower()
-        if kind == "event" and subject.isdigit():
+        if kind == DisputeKind.DIMENSION and subject in DIMENSION_NAMES:
+            return texts.dimension_label(DIMENSION_NAMES[subject])
+        if kind == DisputeKind.DECISION and subject in DECISIONS:
+            return texts.decision_label(subject)
+        if kind == DisputeKind.EVENT and subject.isdigit():
             event = await session.get(PaymentEvent, int(subject))
             if event is not None and event.citizen_id == me.id:
                 partners = await self._partners(session)
-                return (
-                    f"the {event.outcome.replace('_', ' ')} {event.kind.replace('_', ' ')} of "
-                    f"{event.occurred_on:%d %b %Y} reported by "
-                    f"{_source_label(event.source, partners)}"
+                return texts.event_label(
+                    event.outcome,
+                    event.kind,
+                    event.occurred_on,
+                    _source_label(event.source, partners),
                 )
         raise NotDisputable()
 
@@ -201,11 +192,11 @@ class DisputeService:
             open_count = await session.scalar(
                 select(func.count())
                 .select_from(Dispute)
-                .where(Dispute.citizen_id == me.id, Dispute.status == "open")
+                .where(Dispute.citizen_id == me.id, Dispute.status == DisputeStatus.OPEN)
             )
             if (open_count or 0) >= MAX_OPEN:
                 raise TooManyOpen()
-            event_id = int(subject) if kind == "event" else None
+            event_id = int(subject) if kind == DisputeKind.EVENT else None
             if event_id is not None:
                 event = await session.get(PaymentEvent, event_id)
                 assert event is not None
@@ -216,7 +207,7 @@ class DisputeService:
                 subject=subject,
                 payment_event_id=event_id,
                 statement=text,
-                status="open",
+                status=DisputeStatus.OPEN,
                 created_at=now,
             )
             session.add(dispute)
@@ -226,7 +217,7 @@ class DisputeService:
                     session,
                     admin,
                     None,
-                    f"New dispute #{dispute.id} waiting for review ({kind}). Send /review.",
+                    texts.new_dispute_text(dispute.id, kind),
                     "dispute_admin",
                     now,
                 )
@@ -245,11 +236,13 @@ class DisputeService:
         self._require_reviewer(reviewer_id)
         async with self._db.transaction() as session:
             waiting = await session.scalar(
-                select(func.count()).select_from(Dispute).where(Dispute.status == "open")
+                select(func.count())
+                .select_from(Dispute)
+                .where(Dispute.status == DisputeStatus.OPEN)
             )
             row = await session.scalar(
                 select(Dispute)
-                .where(Dispute.status == "open")
+                .where(Dispute.status == DisputeStatus.OPEN)
                 .order_by(Dispute.created_at, Dispute.id)
                 .limit(1)
             )
@@ -289,12 +282,12 @@ class DisputeService:
         now = self._clock()
         async with self._db.transaction() as session:
             row = await session.get(Dispute, dispute_id)
-            if row is None or row.status != "open":
+            if row is None or row.status != DisputeStatus.OPEN:
                 raise NotReviewable()
             citizen = await session.get(Citizen, row.citizen_id)
             assert citizen is not None
             label = await self._label(session, citizen, row.kind, row.subject)
-            row.status = "upheld" if upheld else "rejected"
+            row.status = DisputeStatus.UPHELD if upheld else DisputeStatus.REJECTED
             row.reviewed_at = now
             row.reviewer_telegram_id = reviewer_id
             row.review_note = note or None
@@ -304,7 +297,7 @@ class DisputeService:
                     .select_from(Dispute)
                     .where(
                         Dispute.payment_event_id == row.payment_event_id,
-                        Dispute.status.in_(("open", "upheld")),
+                        Dispute.status.in_((DisputeStatus.OPEN, DisputeStatus.UPHELD)),
                         Dispute.id != row.id,
                     )
                 )
@@ -317,21 +310,10 @@ class DisputeService:
                     session,
                     citizen.chat_id,
                     citizen.id,
-                    outcome_text(row.id, label, upheld, row.kind, note),
+                    texts.outcome_text(
+                        row.id, label, upheld, note, about_a_record=row.kind == DisputeKind.EVENT
+                    ),
                     "dispute_outcome",
                     now,
                 )
             return Decision(row.id, upheld, label)
-
-
-def outcome_text(dispute_id: int, label: str, upheld: bool, kind: str, note: str) -> str:
-    if upheld:
-        head = f"Your dispute #{dispute_id} about {label} was upheld: you were right."
-        if kind == "event":
-            head += " That record no longer counts towards your score."
-    else:
-        head = f"Your dispute #{dispute_id} about {label} was reviewed and not upheld."
-        if kind == "event":
-            head += " The record counts towards your score again from the next update."
-    tail = f"\n\nThe reviewer's note: {note}" if note else ""
-    return head + tail + "\n\nIf you disagree, you can send /dispute again with more detail."

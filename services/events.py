@@ -31,11 +31,15 @@ from services.partners import partner_source
 from services.secrets import ni_number_hash
 from storage.db import Database
 from storage.models import Citizen, HeldPaymentEvent, PaymentEvent
+from storage.statuses import PaymentKind, PaymentOutcome
+from texts import api as texts
 
 HOLD_DAYS = 90
 MAX_BATCH = 1000
-EVENT_KINDS = ("bill", "loan_instalment")
-OUTCOMES = ("on_time", "late", "missed")
+# What the partner API accepts is what the columns' CHECK constraints accept (api.partners
+# asserts its schema's literals equal these at import).
+EVENT_KINDS = tuple(PaymentKind)
+OUTCOMES = tuple(PaymentOutcome)
 
 
 class EventStatus(StrEnum):
@@ -46,7 +50,8 @@ class EventStatus(StrEnum):
     REFUSED = "refused"
 
 
-REFUSED_REASON = "Britizen no longer accepts events about this person."
+# api.partners reads the reason here; the wording lives in texts.api.
+REFUSED_REASON = texts.EVENT_REFUSED
 
 
 @dataclass(frozen=True)

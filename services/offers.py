@@ -36,6 +36,7 @@ from services.promotions import in_audience as promotion_in_audience
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score, Sponsor, Voucher
 from storage.repositories import citizens
+from storage.statuses import OutboxStatus, PromotionStatus, VoucherKind
 
 PAGE_SIZE = 5
 """Offers shown per /offers page (each is its own message, up to ~4,000 characters)."""
@@ -113,7 +114,7 @@ class Offer:
 
     @property
     def has_voucher(self) -> bool:
-        return self.voucher_kind != "none"
+        return self.voucher_kind != VoucherKind.NONE
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class RedeemedVoucher:
 
 def is_live(promotion: Promotion, now: datetime) -> bool:
     return (
-        promotion.status == "sending"
+        promotion.status == PromotionStatus.SENDING
         and promotion.cancelled_at is None
         and as_aware_utc(promotion.starts_at) <= now < as_aware_utc(promotion.expires_at)
     )
@@ -223,9 +224,9 @@ class OffersService:
                     .where(
                         OutboxMessage.citizen_id == me.id,
                         OutboxMessage.kind == PROMOTION_KIND,
-                        OutboxMessage.status == "pending",
+                        OutboxMessage.status == OutboxStatus.PENDING,
                     )
-                    .values(status="cancelled", last_error=OPTED_OUT_ERROR)
+                    .values(status=OutboxStatus.CANCELLED, last_error=OPTED_OUT_ERROR)
                 )
                 cancelled = int(getattr(result, "rowcount", 0) or 0)
         return MarketingChange(opted_in=opt_in, changed=changed, cancelled=cancelled)
@@ -243,7 +244,7 @@ class OffersService:
                     select(Promotion, Sponsor.name)
                     .join(Sponsor, Sponsor.id == Promotion.sponsor_id)
                     .where(
-                        Promotion.status == "sending",
+                        Promotion.status == PromotionStatus.SENDING,
                         Promotion.cancelled_at.is_(None),
                         Promotion.starts_at <= now,
                         Promotion.expires_at > now,
@@ -258,7 +259,7 @@ class OffersService:
                         select(OutboxMessage.promotion_id).where(
                             OutboxMessage.citizen_id == me.id,
                             OutboxMessage.promotion_id.in_(ids),
-                            OutboxMessage.status != "cancelled",
+                            OutboxMessage.status != OutboxStatus.CANCELLED,
                         )
                     )
                 ).all()
@@ -327,7 +328,7 @@ class OffersService:
             if earlier is not None:
                 # Already theirs: shown again even if the offer has ended since.
                 return _redeemed(promotion, sponsor_name, earlier, again=True)
-            if promotion.voucher_kind == "none":
+            if promotion.voucher_kind == VoucherKind.NONE:
                 raise NoVoucher()
             await self._check_qualifies(session, promotion, me, now)
             code = await self._issue(session, promotion, me.id, now)
@@ -340,18 +341,18 @@ class OffersService:
     async def _check_qualifies(
         self, session: AsyncSession, promotion: Promotion, me: Citizen, now: datetime
     ) -> None:
-        if promotion.status == "cancelled" or promotion.cancelled_at is not None:
+        if promotion.status == PromotionStatus.CANCELLED or promotion.cancelled_at is not None:
             raise OfferWithdrawn()
         expires_at = as_aware_utc(promotion.expires_at)
-        if promotion.status == "expired" or expires_at <= now:
+        if promotion.status == PromotionStatus.EXPIRED or expires_at <= now:
             raise OfferEnded(expires_at)
-        if promotion.status != "sending" or as_aware_utc(promotion.starts_at) > now:
+        if promotion.status != PromotionStatus.SENDING or as_aware_utc(promotion.starts_at) > now:
             raise OfferNotStarted()
         received = await session.scalar(
             select(OutboxMessage.id).where(
                 OutboxMessage.promotion_id == promotion.id,
                 OutboxMessage.citizen_id == me.id,
-                OutboxMessage.status != "cancelled",
+                OutboxMessage.status != OutboxStatus.CANCELLED,
             )
         )
         score = await _score_of(session, me.id)
@@ -361,7 +362,7 @@ class OffersService:
     async def _issue(
         self, session: AsyncSession, promotion: Promotion, citizen_id: int, now: datetime
     ) -> str:
-        if promotion.voucher_kind == "shared":
+        if promotion.voucher_kind == VoucherKind.SHARED:
             assert promotion.voucher_code is not None, "a shared voucher has its code"
             return promotion.voucher_code
         query = (

@@ -36,6 +36,9 @@ from storage.models import (
     ShareCode,
 )
 from storage.repositories.outbox import enqueue_to_citizen
+from storage.statuses import AccessRequestStatus
+from texts import api as api_texts
+from texts import share as texts
 
 CODE_TTL = timedelta(minutes=10)
 REQUEST_TTL = timedelta(hours=24)
@@ -54,26 +57,22 @@ class SharingError(ServiceError):
 
 class CodeNotFound(SharingError):
     def __init__(self) -> None:
-        super().__init__("no score is shared under this code; check it was typed correctly")
+        super().__init__(api_texts.CODE_NOT_FOUND)
 
 
 class CodeSpent(SharingError):
     def __init__(self, *, expired: bool) -> None:
-        super().__init__(
-            "this code has expired: codes are valid for 10 minutes; ask the person for a new one"
-            if expired
-            else "this code has already been used: each code works once; ask for a new one"
-        )
+        super().__init__(api_texts.CODE_EXPIRED if expired else api_texts.CODE_USED)
 
 
 class RequestNotFound(SharingError):
     def __init__(self) -> None:
-        super().__init__("no such access request")
+        super().__init__(api_texts.NO_ACCESS_REQUEST)
 
 
 class NoLongerAvailable(SharingError, StaleAction):
     def __init__(self) -> None:
-        super().__init__("This request is no longer open.")
+        super().__init__(texts.REQUEST_CLOSED)
 
 
 @dataclass(frozen=True)
@@ -113,19 +112,12 @@ def format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def request_text(partner: str) -> str:
-    return (
-        f"{partner} asks to see your Britizen score (your band, score and when it was "
-        "computed — nothing else). Allow it once, or deny: they are only told your answer."
-    )
-
-
 def request_markup(request_id: int) -> dict[str, Any]:
     return {
         "inline_keyboard": [
             [
-                {"text": "Allow", "callback_data": SHARE.encode(ALLOW, request_id)},
-                {"text": "Deny", "callback_data": SHARE.encode(DENY, request_id)},
+                {"text": texts.ALLOW_BUTTON, "callback_data": SHARE.encode(ALLOW, request_id)},
+                {"text": texts.DENY_BUTTON, "callback_data": SHARE.encode(DENY, request_id)},
             ]
         ]
     }
@@ -186,11 +178,11 @@ class SharingService:
             if (
                 row is None
                 or row.citizen_id != me.id
-                or row.status != "pending"
+                or row.status != AccessRequestStatus.PENDING
                 or as_aware_utc(row.expires_at) <= now
             ):
                 raise NoLongerAvailable()
-            row.status = "allowed" if allow else "denied"
+            row.status = AccessRequestStatus.ALLOWED if allow else AccessRequestStatus.DENIED
             row.answered_at = now
             partner = await session.get(Partner, row.partner_id)
             assert partner is not None
@@ -236,7 +228,7 @@ class SharingService:
                     select(AccessRequest).where(
                         AccessRequest.partner_id == partner_id,
                         AccessRequest.citizen_id == citizen.id,
-                        AccessRequest.status == "pending",
+                        AccessRequest.status == AccessRequestStatus.PENDING,
                         AccessRequest.expires_at > now,
                     )
                 )
@@ -250,7 +242,7 @@ class SharingService:
             row = AccessRequest(
                 partner_id=partner_id,
                 citizen_id=None if citizen is None else citizen.id,
-                status="pending",
+                status=AccessRequestStatus.PENDING,
                 created_at=now,
                 expires_at=now + REQUEST_TTL,
             )
@@ -260,7 +252,7 @@ class SharingService:
                 enqueue_to_citizen(
                     session,
                     citizen,
-                    request_text(partner.name),
+                    texts.request_text(partner.name),
                     "access_request",
                     now,
                     request_markup(row.id),
@@ -277,18 +269,22 @@ class SharingService:
             if row is None or row.partner_id != partner_id:
                 raise RequestNotFound()
             expires = as_aware_utc(row.expires_at)
-            if row.status in ("pending", "allowed") and expires <= now:
-                row.status = "expired"
+            open_statuses = (AccessRequestStatus.PENDING, AccessRequestStatus.ALLOWED)
+            if row.status in open_statuses and expires <= now:
+                row.status = AccessRequestStatus.EXPIRED
             shared: SharedScore | None = None
-            if row.status == "allowed" and row.citizen_id is not None:
+            if row.status == AccessRequestStatus.ALLOWED and row.citizen_id is not None:
                 claimed = await session.execute(
                     update(AccessRequest)
-                    .where(AccessRequest.id == row.id, AccessRequest.status == "allowed")
-                    .values(status="used")
+                    .where(
+                        AccessRequest.id == row.id,
+                        AccessRequest.status == AccessRequestStatus.ALLOWED,
+                    )
+                    .values(status=AccessRequestStatus.USED)
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     shared = await self._read(session, row.citizen_id, partner_id, "request", now)
-                    row.status = "used"
+                    row.status = AccessRequestStatus.USED
             return RequestState(row.id, row.status, as_aware_utc(row.created_at), expires, shared)
 
     async def _read(
@@ -304,8 +300,7 @@ class SharingService:
         enqueue_to_citizen(
             session,
             citizen,
-            f"{partner.name} has just seen your score ({score.band}, {score.score}) with your "
-            f"{'code' if via == 'code' else 'permission'}. /share lists everyone who has.",
+            texts.seen_text(partner.name, score.band, score.score, with_code=via == "code"),
             "score_access",
             now,
             priority=SHARING_PRIORITY,

@@ -1,9 +1,8 @@
 """Pure checks for what people type while registering: NI number, date of birth, postcode.
 
 Nothing here does I/O, so every rule can be tested exhaustively. Refusal messages are shown to
-the person verbatim, so they are written for them: each says what is wrong and how to put it
-right, and none repeats a full NI number (the chat may be seen over their shoulder, and the
-message may end up in a support screenshot).
+the person verbatim and are worded in texts.validation; this module decides which applies and
+passes only short pieces of what was typed (never a full NI number).
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ import calendar
 import re
 import unicodedata
 from datetime import date
+
+from texts import validation as texts
 
 __all__ = [
     "InvalidDate",
@@ -59,11 +60,9 @@ def _fold(raw: str) -> str:
 
 # --- National Insurance numbers (HMRC NIM39110) ------------------------------------------------
 
-# HMRC's own specimen number. Q is never issued, so the example can't be anyone's real number
-# and typing it back is refused.
-_NI_EXAMPLE = "QQ 12 34 56 C"
+# HMRC's own specimen number (texts.validation.NI_EXAMPLE). Q is never issued, so the example
+# can't be anyone's real number and typing it back is refused.
 _NI_SPECIMEN = "QQ123456C"
-_NI_SHAPE = "two letters, six numbers, then A, B, C or D"
 # Hyphen look-alikes as well as "-": phones turn hyphens into dashes as people type.
 _NI_SEPARATORS = frozenset(".-\u2010\u2011\u2012\u2013\u2014\u2212")
 _NEVER_FIRST = frozenset("DFIQUV")
@@ -75,7 +74,6 @@ _ADMINISTRATIVE = frozenset({"OO", "CR", "FY", "MW", "NC", "PP", "PY", "PZ"})
 _SUFFIXES = frozenset("ABCD")
 _CANONICAL_NI = re.compile(r"[A-Z]{2}[0-9]{6}[A-D]")
 _NI_WITHOUT_SUFFIX = re.compile(r"[A-Z]{2}[0-9]{6}")
-_WHERE_TO_FIND = "It's on your payslip, P60 or in the HMRC app."
 
 
 def normalise_ni_number(raw: str) -> str:
@@ -86,103 +84,48 @@ def normalise_ni_number(raw: str) -> str:
     """
     kept = "".join(ch for ch in _fold(raw) if not ch.isspace() and ch not in _NI_SEPARATORS)
     if not kept:
-        raise InvalidNINumber(
-            f"Please send your National Insurance number. It looks like {_NI_EXAMPLE}: {_NI_SHAPE}."
-        )
+        raise InvalidNINumber(texts.NI_EMPTY)
     stray = next((ch for ch in kept if not (ch.isascii() and ch.isalnum())), None)
     if stray is not None:
-        what = f"“{stray}”" if stray.isprintable() else "that symbol"
-        raise InvalidNINumber(
-            f"An NI number only has letters and numbers, so {what} can't be part of it. "
-            f"It looks like {_NI_EXAMPLE}."
-        )
+        raise InvalidNINumber(texts.ni_stray_character(stray))
     # Upper-casing only after the ASCII check: "ß".upper() is "SS", which would change the length.
     compact = kept.upper()
 
     if len(compact) != 9:
         if _NI_WITHOUT_SUFFIX.fullmatch(compact):
-            raise InvalidNINumber(
-                "That's missing the last letter: an NI number ends with A, B, C or D after the "
-                f"six numbers. {_WHERE_TO_FIND}"
-            )
-        raise InvalidNINumber(
-            f"An NI number has 9 letters and numbers, but that's {len(compact)}. "
-            f"It looks like {_NI_EXAMPLE}: {_NI_SHAPE}."
-        )
+            raise InvalidNINumber(texts.NI_MISSING_SUFFIX)
+        raise InvalidNINumber(texts.ni_wrong_length(len(compact)))
 
     prefix, digits, suffix = compact[:2], compact[2:8], compact[8]
     if not prefix.isalpha():
-        hint = " Check for a zero typed instead of the letter O." if "0" in prefix else ""
-        raise InvalidNINumber(
-            f"An NI number starts with two letters, like QQ in {_NI_EXAMPLE}.{hint}"
-        )
+        raise InvalidNINumber(texts.ni_prefix_not_letters(has_zero="0" in prefix))
     if not digits.isdigit():
-        raise InvalidNINumber(
-            "The six characters after the first two letters should all be numbers, "
-            f"like 12 34 56 in {_NI_EXAMPLE}.{_digit_lookalike_hint(digits)}"
-        )
+        raise InvalidNINumber(texts.ni_middle_not_digits(digits))
     if not suffix.isalpha():
-        raise InvalidNINumber(
-            "An NI number ends with a letter (A, B, C or D), not a number. "
-            "Please check the last character."
-        )
+        raise InvalidNINumber(texts.NI_SUFFIX_NOT_A_LETTER)
 
     if compact == _NI_SPECIMEN:
-        raise InvalidNINumber(
-            f"That's the example number. Please send your own NI number. {_WHERE_TO_FIND}"
-        )
+        raise InvalidNINumber(texts.NI_SPECIMEN)
     # Temporary and administrative prefixes come before the letter rules because they name
     # the actual problem: OO breaks the second-letter rule, but "that's an administrative
     # number" is what tells the person they've copied the wrong reference.
     if prefix == _TEMPORARY:
-        raise InvalidNINumber(
-            "Numbers starting TN are temporary reference numbers, not a National Insurance "
-            f"number. Please send your permanent NI number. {_WHERE_TO_FIND}"
-        )
+        raise InvalidNINumber(texts.NI_TEMPORARY)
     if prefix in _ADMINISTRATIVE:
-        raise InvalidNINumber(
-            f"Numbers starting {prefix} are administrative numbers, not someone's personal NI "
-            f"number. Please check and send your own NI number. {_WHERE_TO_FIND}"
-        )
+        raise InvalidNINumber(texts.ni_administrative(prefix))
     first, second = prefix[0], prefix[1]
     bad_first, bad_second = first in _NEVER_FIRST, second in _NEVER_SECOND
     if bad_first and bad_second:
-        raise InvalidNINumber(
-            f"NI numbers never have {first} as the first letter or {second} as the second "
-            "letter. Please check the first two letters."
-        )
+        raise InvalidNINumber(texts.ni_bad_letters(first, second))
     if bad_first:
-        raise InvalidNINumber(
-            f"NI numbers never start with the letter {first}. Please check the first letter."
-        )
+        raise InvalidNINumber(texts.ni_bad_first_letter(first))
     if bad_second:
-        raise InvalidNINumber(
-            f"NI numbers never have {second} as the second letter. "
-            "Please check the first two letters."
-        )
+        raise InvalidNINumber(texts.ni_bad_second_letter(second))
     if prefix in _NEVER_ALLOCATED:
-        raise InvalidNINumber(
-            f"No NI number starts with {prefix}: HMRC has never issued that prefix. "
-            "Please check the first two letters."
-        )
+        raise InvalidNINumber(texts.ni_never_allocated(prefix))
     if suffix not in _SUFFIXES:
-        raise InvalidNINumber(
-            f"NI numbers end in A, B, C or D, but that one ends in {suffix}. "
-            "Please check the last letter."
-        )
+        raise InvalidNINumber(texts.ni_bad_suffix(suffix))
     return compact
-
-
-def _digit_lookalike_hint(digits: str) -> str:
-    # Letters that look like digits are the usual reason the middle isn't all numbers.
-    mixups = []
-    if "O" in digits:
-        mixups.append("the letter O instead of 0")
-    if "I" in digits or "L" in digits:
-        mixups.append("I or L instead of 1")
-    if not mixups:
-        return ""
-    return " Check for " + " or ".join(mixups) + "."
 
 
 def mask_ni_number(canonical: str) -> str:
@@ -197,7 +140,8 @@ def mask_ni_number(canonical: str) -> str:
 # --- Dates of birth ---------------------------------------------------------------------------
 
 _MAXIMUM_AGE = 120
-# Spelled out rather than taken from calendar.month_name, which follows the process locale.
+# The months as people type them (and as a refusal names one). Spelled out rather than taken
+# from calendar.month_name, which follows the process locale.
 _MONTHS = (
     "January",
     "February",
@@ -212,8 +156,6 @@ _MONTHS = (
     "November",
     "December",
 )
-_DATE_FORMATS = "for example 14/03/1990, 14 March 1990 or 1990-03-14"
-_UNREADABLE_DATE = f"I couldn't read that as a date. Please use day, month, year, {_DATE_FORMATS}."
 _NUMERIC_SEP = r"(?:\s*[/.\-]\s*|\s+)"
 _NUMERIC_DATE = re.compile(rf"([0-9]+){_NUMERIC_SEP}([0-9]+){_NUMERIC_SEP}([0-9]+)")
 _DAY = r"([0-9]{1,2})(?:st|nd|rd|th)?"
@@ -235,51 +177,43 @@ def parse_date_of_birth(raw: str, today: date, minimum_age: int = 15) -> date:
         raise ValueError(f"minimum_age must be between 0 and {_MAXIMUM_AGE}")
     text = " ".join(_fold(raw).split()).lower()
     if not text:
-        raise InvalidDate(f"Please send your date of birth, {_DATE_FORMATS}.")
+        raise InvalidDate(texts.DOB_EMPTY)
     day, month, year_digits = _split_date(text)
 
     if len(year_digits) == 2:
-        raise InvalidDate(
-            "Please write the year with all four digits, "
-            f"for example {_guess_century(year_digits, today)} rather than {year_digits}."
-        )
+        raise InvalidDate(texts.two_digit_year(year_digits, _guess_century(year_digits, today)))
     if len(year_digits) != 4:
-        raise InvalidDate(f"The year needs four digits, {_DATE_FORMATS}.")
+        raise InvalidDate(texts.YEAR_NOT_FOUR_DIGITS)
     year = int(year_digits)
-    shown = f"{day:02d}/{month:02d}/{year_digits}"
+    shown = texts.typed_date(day, month, year_digits)
 
     if not 1 <= month <= 12:
-        if 1 <= day <= 12:
-            fix = (
-                "It looks like the month came first; in the UK the day goes first, like 14/03/1990."
-            )
-        else:
-            fix = "Please write the day, then the month (1 to 12), then the year, like 14/03/1990."
-        raise InvalidDate(f"{shown}: month {month} doesn't exist. {fix}")
+        raise InvalidDate(texts.no_such_month(shown, month, day_could_be_month=1 <= day <= 12))
     if day == 0:
-        raise InvalidDate(f"{shown}: day 0 doesn't exist. Please check the day.")
+        raise InvalidDate(texts.day_zero(shown))
     days = _days_in_month(year, month)
     if day > days:
-        why = f" ({year_digits} isn't a leap year)" if month == 2 and day == 29 else ""
         raise InvalidDate(
-            f"{shown}: {_MONTHS[month - 1]} {year_digits} has only {days} days{why}. "
-            "Please check the date."
+            texts.no_such_day(
+                shown,
+                _MONTHS[month - 1],
+                year_digits,
+                days,
+                not_leap_year=month == 2 and day == 29,
+            )
         )
 
     # Compared as tuples rather than dates so years before datetime.MINYEAR (e.g. 0000) are
     # reported as a typo instead of crashing the date constructor.
     if (year, month, day) > (today.year, today.month, today.day):
-        raise InvalidDate(f"{shown} is in the future. Please send the date you were born.")
+        raise InvalidDate(texts.born_in_future(shown))
     # Someone born on 29 February turns a year older on 1 March in other years (the usual UK
     # reading), which the tuple comparison gives for free.
     age = today.year - year - ((today.month, today.day) < (month, day))
     if age > _MAXIMUM_AGE:
-        raise InvalidDate(
-            f"{shown} would make you {age} years old, which looks like a typo. "
-            "Please check the year."
-        )
+        raise InvalidDate(texts.implausible_age(shown, age))
     if age < minimum_age:
-        raise InvalidDate(f"Sorry, you need to be {minimum_age} or older to use Britizen.")
+        raise InvalidDate(texts.too_young(minimum_age))
     return date(year, month, day)
 
 
@@ -296,22 +230,19 @@ def _split_date(text: str) -> tuple[int, int, str]:
             return int(last), int(middle), first
         if len(first) <= 2 and len(middle) <= 2:
             return int(first), int(middle), last
-        raise InvalidDate(_UNREADABLE_DATE)
+        raise InvalidDate(texts.DATE_UNREADABLE)
 
     if worded := _DAY_MONTH_YEAR.fullmatch(text):
         day_digits, word, year_digits = worded.groups()
     elif worded := _MONTH_DAY_YEAR.fullmatch(text):
         word, day_digits, year_digits = worded.groups()
     else:
-        raise InvalidDate(_UNREADABLE_DATE)
+        raise InvalidDate(texts.DATE_UNREADABLE)
     month = _month_number(word)
     if month is None:
         if len(word) <= _LONGEST_ECHOED_WORD:
-            raise InvalidDate(
-                f"I don't recognise “{word}” as a month. "
-                "Please write it like 14 March 1990 or 14/03/1990."
-            )
-        raise InvalidDate(_UNREADABLE_DATE)
+            raise InvalidDate(texts.unknown_month(word))
+        raise InvalidDate(texts.DATE_UNREADABLE)
     return int(day_digits), month, year_digits
 
 
@@ -352,7 +283,6 @@ _OUTWARD_SHAPE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
 # Only the shape of the inward code is checked: we throw it away, so being strict about its
 # letters would refuse people for a detail we never use.
 _INWARD = re.compile(r"[0-9][A-Z]{2}")
-_POSTCODE_EXAMPLE = "for example SO17 (from SO17 1BJ)"
 
 
 def normalise_postcode_district(raw: str) -> str:
@@ -363,12 +293,9 @@ def normalise_postcode_district(raw: str) -> str:
     tokens = _fold(raw).split()
     compact = "".join(tokens)
     if not compact:
-        raise InvalidPostcode(f"Please send the first part of your postcode, {_POSTCODE_EXAMPLE}.")
+        raise InvalidPostcode(texts.POSTCODE_EMPTY)
     if not (compact.isascii() and compact.isalnum()):
-        raise InvalidPostcode(
-            "A postcode only has letters and numbers. Please send the first part of your "
-            f"postcode, {_POSTCODE_EXAMPLE}."
-        )
+        raise InvalidPostcode(texts.POSTCODE_NOT_ALPHANUMERIC)
     compact = compact.upper()
     # The inward code is always exactly three characters and a district at most four, so
     # anything five or longer must be a full postcode whatever the spacing.
@@ -380,33 +307,15 @@ def normalise_postcode_district(raw: str) -> str:
 
     first_part = tokens[0].upper()
     if len(tokens) >= 2 and _OUTWARD.fullmatch(first_part):
-        raise InvalidPostcode(
-            "The second part of that postcode doesn't look right. "
-            f"You can send just the first part, {first_part}, on its own."
-        )
+        raise InvalidPostcode(texts.bad_inward_code(first_part))
     if _OUTWARD_SHAPE.fullmatch(district):
         if district[0] in "QVX":
-            raise InvalidPostcode(
-                f"UK postcodes never start with {district[0]}. Please check the first letter, "
-                f"{_POSTCODE_EXAMPLE}."
-            )
+            raise InvalidPostcode(texts.postcode_bad_first_letter(district[0]))
         if district[1] in "IJZ":
-            raise InvalidPostcode(
-                f"UK postcodes never have {district[1]} as the second letter. Please check it, "
-                f"{_POSTCODE_EXAMPLE}."
-            )
-        raise InvalidPostcode(
-            f"{district} isn't a UK postcode district. Please check it: it's the first part of "
-            f"your postcode, {_POSTCODE_EXAMPLE}."
-        )
+            raise InvalidPostcode(texts.postcode_bad_second_letter(district[1]))
+        raise InvalidPostcode(texts.not_a_district(district))
     # "S017" for "SO17" is the commonest slip: postcodes start with letters, never a zero.
     lettered = district[:2].replace("0", "O") + district[2:]
     if lettered != district and _OUTWARD.fullmatch(lettered):
-        raise InvalidPostcode(
-            f"Did you mean {lettered}? Postcodes start with letters, so check for a zero typed "
-            "instead of the letter O."
-        )
-    raise InvalidPostcode(
-        "That doesn't look like a UK postcode. Please send the first part of your postcode, "
-        f"{_POSTCODE_EXAMPLE}."
-    )
+        raise InvalidPostcode(texts.zero_for_letter_o(lettered))
+    raise InvalidPostcode(texts.NOT_A_POSTCODE)

@@ -50,6 +50,15 @@ def no_promotion(promotion_id: int) -> str:
 NI_NUMBER = "must be a UK National Insurance number: two letters, six digits, then A, B, C or D"
 IN_THE_FUTURE = "must not be in the future"
 NO_ACCESS_REQUEST = "no such access request"
+# Held, applied and refused events read alike except for this: a refusal says only that the
+# person is no longer accepted, never why (that would say they had an account).
+EVENT_REFUSED = "Britizen no longer accepts events about this person."
+
+# -- reading a score with a citizen's one-time code (api.scores) --------------------------------
+
+CODE_NOT_FOUND = "no score is shared under this code; check it was typed correctly"
+CODE_EXPIRED = "this code has expired: codes are valid for 10 minutes; ask the person for a new one"
+CODE_USED = "this code has already been used: each code works once; ask for a new one"
 
 # -- open data ----------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from texts.format import money
+
 CONFIRM_TEXT = (
     "Erase your Britizen account?\n\n"
     "This deletes your profile, your score and its history, your friends and friend "
@@ -22,3 +24,23 @@ ERASED_TEXT = (
 
 
 KEPT_TEXT = "Nothing was deleted: your account stays as it is."
+
+
+def blocked_text(owed_pence: int) -> str:
+    """Why /delete is refused while a loan is still owed, and what to do about it."""
+    return (
+        f"Your account can't be erased yet: you still owe {money(owed_pence)} on a "
+        "loan, and the lender has to keep the loan's record until it is repaid. Nothing has "
+        "been deleted. Repay it with /loans (you can pay early), then send /delete again. "
+        "/mydata gives you a copy of everything we hold in the meantime."
+    )
+
+
+# -- the /mydata export (read by the person, so worded for them) --------------------------------
+
+EXPORT_NOTE = (
+    "Everything Britizen holds about you. Your NI number is kept only as a keyed "
+    "hash (to stop it being registered twice) and shown here masked."
+)
+LOAN_SOURCE = "Britizen loan"
+"""Where a payment record came from, when it was one of Britizen's own loans."""

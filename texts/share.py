@@ -1,4 +1,4 @@
-"""/share as the citizen reads it: the one-time code and who has looked."""
+"""/share as the citizen reads it: the one-time code, who has looked, and partners' requests."""
 
 from __future__ import annotations
 
@@ -31,3 +31,24 @@ def share_text(code: NewCode, log: list[AccessEntry], tz: ZoneInfo) -> str:
     else:
         lines.append("Nobody has looked at your score yet.")
     return "\n".join(lines)
+
+
+REQUEST_CLOSED = "This request is no longer open."
+ALLOW_BUTTON = "Allow"
+DENY_BUTTON = "Deny"
+
+
+def request_text(partner: str) -> str:
+    """A partner asks to see the score; sent with Allow / Deny buttons."""
+    return (
+        f"{partner} asks to see your Britizen score (your band, score and when it was "
+        "computed — nothing else). Allow it once, or deny: they are only told your answer."
+    )
+
+
+def seen_text(partner: str, band_name: str, score: int, *, with_code: bool) -> str:
+    """Told to the citizen each time a partner reads their score."""
+    return (
+        f"{partner} has just seen your score ({band_name}, {score}) with your "
+        f"{'code' if with_code else 'permission'}. /share lists everyone who has."
+    )
