@@ -140,6 +140,61 @@ def _cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
     return _add_api_client(settings, "partner", args.name)
 
 
+def _cmd_payments_overpaid(settings: Settings, _args: argparse.Namespace) -> int:
+    """Money to give back: overpayments not used for a later instalment, not yet refunded."""
+    from services.clock import system_clock
+    from services.loans import LoanService
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from texts.format import money
+
+    upgrade(settings.database_url)
+
+    async def listing() -> int:
+        db = Database(settings.database_url)
+        try:
+            due = await LoanService(db, system_clock, settings.tz).refunds_due()
+        finally:
+            await db.close()
+        if not due:
+            print("no refunds due")
+            return 0
+        print(f"{len(due)} refund(s) due, {money(sum(o.refund_pence for o in due))} in all:")
+        for o in due:
+            print(
+                f"  #{o.id}  {o.created_at:%Y-%m-%d %H:%M}  refund {money(o.refund_pence)} "
+                f"of {money(o.amount_pence)}  ({o.reason})  telegram user {o.payer_telegram_id}  "
+                f"charge {o.charge_id}"
+            )
+        print("After refunding one: britizen payments refunded <id>")
+        return 0
+
+    return asyncio.run(listing())
+
+
+def _cmd_payments_refunded(settings: Settings, args: argparse.Namespace) -> int:
+    from services.clock import system_clock
+    from services.loans import LoanService
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def mark() -> int:
+        db = Database(settings.database_url)
+        try:
+            done = await LoanService(db, system_clock, settings.tz).mark_refunded(args.id)
+        finally:
+            await db.close()
+        if not done:
+            print(f"britizen: no refund #{args.id} is due", file=sys.stderr)
+            return 1
+        print(f"refund #{args.id} marked as refunded")
+        return 0
+
+    return asyncio.run(mark())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="britizen", description="Britizen citizen-score service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -175,6 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     partner_add.add_argument("name")
     partner_add.set_defaults(handler=_cmd_partner_add)
+
+    payments = commands.add_parser("payments", help="loan repayments: overpayments and refunds")
+    payment_commands = payments.add_subparsers(
+        dest="payments_command", required=True, metavar="ACTION"
+    )
+    overpaid = payment_commands.add_parser(
+        "overpaid", help="list overpayments waiting to be refunded"
+    )
+    overpaid.set_defaults(handler=_cmd_payments_overpaid)
+    refunded = payment_commands.add_parser("refunded", help="record that a refund was made")
+    refunded.add_argument("id", type=int)
+    refunded.set_defaults(handler=_cmd_payments_refunded)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -18,6 +18,7 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 
+import texts.payments as payments
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
@@ -42,8 +43,8 @@ from services.loans import (
     PaymentRejected,
     QuoteExpired,
     StaleApplication,
-    payment_payload,
 )
+from storage.statuses import RefundStatus
 from texts.format import money
 from texts.loans import (
     INVOICE_TITLE,
@@ -273,9 +274,19 @@ async def show_loans(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     loans_service = context.services.loans
     loans = await loans_service.loans(user.id)
-    await message.reply_text(
-        loans_text(loans, loans_service.today(), context), reply_markup=loans_markup(loans)
+    text = loans_text(loans, loans_service.today(), context)
+    credit = sum(i.credit_pence for loan in loans for i in loan.instalments if not i.paid)
+    refunds = sum(
+        o.refund_pence
+        for o in await loans_service.overpayments(user.id)
+        if o.refund_status == RefundStatus.DUE
     )
+    extra = ([payments.credit_line(credit)] if credit else []) + (
+        [payments.refund_line(refunds)] if refunds else []
+    )
+    if extra:
+        text += "\n\n" + "\n".join(extra)
+    await message.reply_text(text, reply_markup=loans_markup(loans))
 
 
 async def on_pay_button(update: Update, context: BotContext) -> None:
@@ -283,7 +294,7 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     instalment_id = LOAN_PAY.decode(query.data).number
     try:
-        due = await context.services.loans.payable(user.id, instalment_id)
+        offer = await context.services.loans.offer_invoice(user.id, instalment_id)
     except PaymentRejected as refusal:
         await query.answer(str(refusal), show_alert=True)
         return
@@ -292,16 +303,19 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
     if not token:
         await context.bot.send_message(user.id, NO_PAYMENTS)
         return
+    due = offer.instalment
     label = f"Instalment {due.number}"
     description = f"Instalment {due.number} of your Britizen loan, due {_day(due.due_on)}."
     if due.late_fee_pence:
         label += f" with {money(due.late_fee_pence)} late fee"
         description += f" Includes the {money(due.late_fee_pence)} late fee."
+    if due.credit_pence:
+        description += f" {money(due.credit_pence)} of it is already paid from your credit."
     await context.bot.send_invoice(
         chat_id=user.id,
         title=INVOICE_TITLE,
         description=description,
-        payload=payment_payload(due.id, due.payable_pence),
+        payload=offer.payload,
         provider_token=token,
         currency=CURRENCY,
         prices=[LabeledPrice(label, due.payable_pence)],
@@ -328,10 +342,26 @@ async def on_successful_payment(update: Update, context: BotContext) -> None:
     payment = message.successful_payment
     assert payment is not None
     loans = context.services.loans
-    paid = await loans.record_payment(
+    result = await loans.record_payment(
         user.id, payment.invoice_payload, payment.total_amount, payment.telegram_payment_charge_id
     )
-    if paid is None:
+    if result is None:
         return  # the same charge delivered again: counted once, thanked once
-    loan = await loans.loan_of_instalment(user.id, paid.id)
-    await message.reply_text(paid_text(paid, loan))
+    if result.instalment is None:
+        await message.reply_text(payments.not_counted_refund(result.amount_pence))
+        return
+    if result.instalment.id in result.completed:
+        loan = await loans.loan_of_instalment(user.id, result.instalment.id)
+        paid_here = result.amount_pence - result.overpaid_pence
+        await message.reply_text(paid_text(paid_here, result.instalment, loan))
+    elif not result.overpaid_pence:  # less than was due: counted, and the rest still due
+        await message.reply_text(
+            payments.part_paid(
+                result.amount_pence, result.instalment.number, result.instalment.payable_pence
+            )
+        )
+    if result.overpaid_pence:
+        why = payments.OVERPAID_WHY.get(str(result.reason), payments.OVERPAID_WHY["more_than_due"])
+        await message.reply_text(
+            payments.overpaid(result.overpaid_pence, result.applied_pence, result.refund_pence, why)
+        )

@@ -93,6 +93,25 @@ class DisputeStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class OverpaymentReason(StrEnum):
+    """Why money that arrived wasn't (all) needed for the instalment its invoice was for."""
+
+    ALREADY_PAID = "already_paid"
+    """A second payment for an instalment already paid (Telegram delivered one after a race)."""
+    MORE_THAN_DUE = "more_than_due"
+    NOT_THE_BORROWER = "not_the_borrower"
+    """Paid by someone other than the borrower: never counted against anyone's loan."""
+    LOAN_CLOSED = "loan_closed"
+    UNKNOWN_INVOICE = "unknown_invoice"
+
+
+class RefundStatus(StrEnum):
+    NONE = "none"
+    """All of it went to later instalments: nothing to give back."""
+    DUE = "due"
+    REFUNDED = "refunded"
+
+
 CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("friendships", "status"): FriendshipStatus,
     ("friend_requests", "via"): FriendVia,
@@ -108,6 +127,8 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("access_requests", "status"): AccessRequestStatus,
     ("disputes", "kind"): DisputeKind,
     ("disputes", "status"): DisputeStatus,
+    ("overpayments", "reason"): OverpaymentReason,
+    ("overpayments", "refund_status"): RefundStatus,
 }
 """(table, column) -> the enum its CHECK constraint lists."""
 

@@ -147,8 +147,8 @@ def confirmed_text(loan: LoanView) -> str:
     )
 
 
-def paid_text(paid: InstalmentView, loan: LoanView | None) -> str:
-    lines = [f"Thank you — {money(paid.payable_pence)} received for instalment {paid.number}."]
+def paid_text(amount_pence: int, paid: InstalmentView, loan: LoanView | None) -> str:
+    lines = [f"Thank you — {money(amount_pence)} received for instalment {paid.number}."]
     due = loan.next_due if loan is not None else None
     if loan is None or due is None:
         lines.append("That was the last one: your loan is repaid in full. 🎉")

@@ -157,6 +157,7 @@ class LoanLending(LoanEligibility):
                     i.amount_pence,
                     i.late_fee_pence,
                     i.paid_at is not None,
+                    i.credit_pence,
                 )
                 for i in instalments
             ),

@@ -111,10 +111,18 @@ class InstalmentView:
     amount_pence: int
     late_fee_pence: int
     paid: bool
+    credit_pence: int = 0
+    """Already paid towards it from an earlier overpayment."""
+
+    @property
+    def total_pence(self) -> int:
+        """The instalment with any late fee: what it costs in all."""
+        return self.amount_pence + self.late_fee_pence
 
     @property
     def payable_pence(self) -> int:
-        return self.amount_pence + self.late_fee_pence
+        """What is still to pay now (0 once paid)."""
+        return 0 if self.paid else max(0, self.total_pence - self.credit_pence)
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ class LoanView:
 
     @property
     def paid_pence(self) -> int:
-        return sum(i.payable_pence for i in self.instalments if i.paid)
+        return sum(i.total_pence if i.paid else i.credit_pence for i in self.instalments)
 
     @property
     def remaining_pence(self) -> int:
@@ -152,12 +160,28 @@ def new_application_key() -> str:
     return secrets.token_urlsafe(12)
 
 
-def payment_payload(instalment_id: int, amount_pence: int) -> str:
-    return f"inst:{instalment_id}:{amount_pence}"
+def payment_payload(instalment_id: int, amount_pence: int, token: str | None = None) -> str:
+    """An invoice's payload: the instalment, the amount, and the live invoice's token."""
+    base = f"inst:{instalment_id}:{amount_pence}"
+    return base if token is None else f"{base}:{token}"
 
 
-def parse_payment_payload(payload: str) -> tuple[int, int]:
-    kind, instalment_id, amount = payload.split(":")
-    if kind != "inst":
+@dataclass(frozen=True)
+class Payload:
+    instalment_id: int
+    amount_pence: int
+    token: str | None
+    """None on invoices made before tokens: never the live one."""
+
+
+def parse_payment_payload(payload: str) -> Payload:
+    parts = payload.split(":")
+    if len(parts) not in (3, 4) or parts[0] != "inst":
         raise ValueError("not an instalment payment")
-    return int(instalment_id), int(amount)
+    if not (parts[1].isdecimal() and parts[2].isdecimal()) or len(parts[1]) > 12:
+        raise ValueError("not an instalment payment")
+    return Payload(int(parts[1]), int(parts[2]), parts[3] if len(parts) == 4 else None)
+
+
+def new_invoice_token() -> str:
+    return secrets.token_hex(6)

@@ -33,6 +33,7 @@ from storage.models.money import (
     Instalment,
     Loan,
     LoanPayment,
+    Overpayment,
     Reminder,
 )
 from storage.models.partners import (
@@ -75,6 +76,7 @@ __all__ = [
     "Loan",
     "LoanPayment",
     "OutboxMessage",
+    "Overpayment",
     "Partner",
     "PaymentEvent",
     "ProcessedUpdate",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     ForeignKey,
     Index,
@@ -53,6 +54,13 @@ class Instalment(Base):
     principal_pence: Mapped[int] = mapped_column(Integer)
     late_fee_pence: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
+    credit_pence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Paid towards this instalment already (an overpayment carried over): less is due."""
+    invoice_token: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The live invoice's token (in its payload): any other invoice is refused at checkout."""
+    invoice_amount_pence: Mapped[int | None] = mapped_column(Integer, default=None)
+    checkout_until: Mapped[datetime | None] = mapped_column(default=None)
+    """A pre-checkout approved a payment: no second one is approved until this passes."""
 
 
 class LoanPayment(Base):
@@ -65,6 +73,34 @@ class LoanPayment(Base):
     charge_id: Mapped[str] = mapped_column(String(128), unique=True)
     amount_pence: Mapped[int] = mapped_column(Integer)
     paid_at: Mapped[datetime] = mapped_column()
+
+
+class Overpayment(Base):
+    """Money that arrived beyond what its instalment needed, once per Telegram charge: used
+    for the borrower's next instalments, and whatever is left listed for refund."""
+
+    __tablename__ = "overpayments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(128), unique=True)
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="SET NULL"), index=True, default=None
+    )
+    """The payer's account, if they have one (not always the borrower's)."""
+    payer_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    instalment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instalments.id", ondelete="SET NULL"), default=None
+    )
+    """The instalment the invoice was for."""
+    reason: Mapped[str] = mapped_column(String(24))
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    """All of it that wasn't needed for the invoice's own instalment."""
+    applied_pence: Mapped[int] = mapped_column(Integer, default=0)
+    """Of that, used for the borrower's later instalments."""
+    refund_pence: Mapped[int] = mapped_column(Integer, default=0)
+    refund_status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column()
+    refunded_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Reminder(Base):

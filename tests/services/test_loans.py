@@ -96,7 +96,8 @@ async def test_a_payment_is_checked_and_recorded_once(db: Database, loans: LoanS
     await citizen_with_score(db, 1, 620, "Good")
     loan = await loans.confirm(1, 6_000, 3, "k")
     first = loan.instalments[0]
-    payload = payment_payload(first.id, first.payable_pence)
+    # Only the live invoice's payload (from the Pay button) passes the checkout.
+    payload = (await loans.offer_invoice(1, first.id)).payload
     with pytest.raises(PaymentRejected, match="amount"):
         await loans.check_checkout(1, payload, first.payable_pence + 1)
     with pytest.raises(PaymentRejected):

@@ -13,17 +13,21 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import Database
 from storage.statuses import CHECKED_COLUMNS, OutboxStatus
 
-MIGRATION = (
-    Path(__file__).parents[2] / "storage/migrations/versions/0011_status_check_constraints.py"
-)
+VERSIONS = Path(__file__).parents[2] / "storage/migrations/versions"
+# Migrations that add CHECK constraints each list theirs as CHECKS (0011 the first ones).
+MIGRATIONS = ("0011_status_check_constraints.py", "0012_live_invoices_and_overpayments.py")
 
 
-def test_the_migration_lists_exactly_the_enums_values() -> None:
-    spec = importlib.util.spec_from_file_location("m0011", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert {key: tuple(values) for key, values in module.CHECKS.items()} == {
+def test_the_migrations_list_exactly_the_enums_values() -> None:
+    listed: dict[tuple[str, str], tuple[str, ...]] = {}
+    for name in MIGRATIONS:
+        spec = importlib.util.spec_from_file_location(name[:4], VERSIONS / name)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert not set(module.CHECKS) & set(listed), "a column checked twice"
+        listed.update({key: tuple(values) for key, values in module.CHECKS.items()})
+    assert listed == {
         key: tuple(member.value for member in enum) for key, enum in CHECKED_COLUMNS.items()
     }
 
