@@ -1,39 +1,16 @@
-"""The bot's command menu: shown by /help and registered with Telegram via setMyCommands."""
+"""The bot's command menu: shown by /help and registered with Telegram via setMyCommands.
+
+The wording (each command's description, the /help text) lives in texts.help.
+"""
 
 from __future__ import annotations
 
 from telegram import BotCommand
 
-# Order is the order people see in Telegram's menu and in /help.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Join Britizen, or see the welcome again"),
-    ("score", "Your score, band and when it was computed"),
-    ("why", "What makes up your score and how to raise it"),
-    ("history", "A chart of your score over time"),
-    ("benefits", "What your tier unlocks and what's next"),
-    ("loan", "Borrow a small amount, within your band's limit"),
-    ("loans", "Your loans: what's due, and pay an instalment"),
-    ("invite", "Your invite link and QR code"),
-    ("friends", "Your friends; add or remove friends"),
-    ("compare", "Compare your score with a friend's"),
-    ("leaderboard", "Where you rank among your friends"),
-    ("offers", "Sponsor offers for you, and your voucher codes"),
-    ("settings", "Who sees your score, leaderboards, requests, loan reminders, offers"),
-    ("share", "A one-time code to show your score; who has seen it"),
-    ("mydata", "A file with everything we hold about you"),
-    ("dispute", "Contest part of your score, an event or a decision"),
-    ("delete", "Erase your account"),
-    ("help", "What I can do"),
-    ("cancel", "Stop what you're doing"),
-)
+from texts.help import COMMANDS
+
+__all__ = ["COMMANDS", "bot_commands"]
 
 
 def bot_commands() -> list[BotCommand]:
     return [BotCommand(name, description) for name, description in COMMANDS]
-
-
-def help_text() -> str:
-    lines = ["Here's what I can do:", ""]
-    lines += [f"/{name} — {description}" for name, description in COMMANDS]
-    lines += ["", "Buttons under my messages do the same as typing."]
-    return "\n".join(lines)

@@ -1,4 +1,6 @@
-"""Handlers that apply to every update: redelivery guard, /help, /cancel, fallbacks, errors."""
+"""Handlers that apply to every update: redelivery guard, /help, /cancel, fallbacks, errors.
+
+What they say is in texts.help and texts.common."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 import texts.common as texts
-from handlers.commands import help_text
 from handlers.context import BotContext
+from texts import help as help_texts
 
 logger = logging.getLogger(__name__)
 
@@ -23,32 +25,22 @@ async def drop_redelivered_update(update: Update, context: BotContext) -> None:
 
 async def show_help(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    text = help_text()
-    if update.effective_user and not await context.services.registration.is_registered(
-        update.effective_user.id
-    ):
-        text += "\n\nYou're not registered yet: send /start to join."
-    await update.effective_message.reply_text(text)
+    user = update.effective_user
+    registered = user is None or await context.services.registration.is_registered(user.id)
+    await update.effective_message.reply_text(help_texts.help_text(registered=registered))
 
 
 async def cancel(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     stopped = await context.services.dialogs.clear(update.effective_user.id)
     if stopped is None:
-        await update.effective_message.reply_text(
-            "There's nothing to cancel. /help lists what I can do."
-        )
+        await update.effective_message.reply_text(help_texts.NOTHING_TO_CANCEL)
     elif stopped.flow == "registration":
-        await update.effective_message.reply_text(
-            "Registration cancelled and nothing from it was kept. "
-            "Send /start whenever you want to join."
-        )
+        await update.effective_message.reply_text(help_texts.REGISTRATION_CANCELLED)
     elif stopped.flow == "loan":
-        await update.effective_message.reply_text(
-            "Loan application cancelled: no loan was made. /loan starts again."
-        )
+        await update.effective_message.reply_text(help_texts.LOAN_CANCELLED)
     else:
-        await update.effective_message.reply_text("Cancelled.")
+        await update.effective_message.reply_text(help_texts.CANCELLED)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

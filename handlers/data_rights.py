@@ -16,6 +16,7 @@ from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import DELETE
 from services.data_rights import DeletionBlocked
+from texts import data_rights_ui as words
 from texts.data_rights import (
     CONFIRM_TEXT,
     ERASED_TEXT,
@@ -33,11 +34,7 @@ async def send_my_data(update: Update, context: BotContext) -> None:
     await message.reply_document(
         io.BytesIO(export.content),
         filename=export.filename,
-        caption=(
-            "Everything Britizen holds about you, as JSON: profile (NI number masked), "
-            "consents, scores and history, friends, loans and payments, payment events, "
-            "offers, score sharing and its access log, disputes and messages we sent."
-        ),
+        caption=words.EXPORT_CAPTION,
     )
 
 
@@ -57,10 +54,10 @@ async def start_delete(update: Update, context: BotContext) -> None:
             [
                 [
                     InlineKeyboardButton(
-                        "Yes, erase everything", callback_data=DELETE.encode("yes", token)
+                        words.ERASE_BUTTON, callback_data=DELETE.encode("yes", token)
                     )
                 ],
-                [InlineKeyboardButton("No, keep my account", callback_data=DELETE.encode("no"))],
+                [InlineKeyboardButton(words.KEEP_BUTTON, callback_data=DELETE.encode("no"))],
             ]
         ),
     )
@@ -83,5 +80,5 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await edit_in_place(update, str(blocked))
         return
-    await query.answer("Erased.")
+    await query.answer(words.ERASED_TOAST)
     await edit_in_place(update, ERASED_TEXT)

@@ -1,4 +1,5 @@
-"""/dispute for citizens and /review for admins. Wording here, logic in services.disputes.
+"""/dispute for citizens and /review for admins. Wording in texts.disputes and
+texts.disputes_ui, logic in services.disputes.
 
 Both are short conversations kept as dialog rows: choose what to contest by buttons, then
 type a statement; an admin chooses Uphold or Reject, then types a note for the citizen.
@@ -22,6 +23,7 @@ from services.disputes import (
     DisputeError,
     QueueItem,
 )
+from texts import disputes_ui as words
 from texts.disputes import (
     NOT_ADMIN,
     START_TEXT,
@@ -38,9 +40,9 @@ def _button(text: str, data: str) -> list[InlineKeyboardButton]:
 
 START_MARKUP = InlineKeyboardMarkup(
     [
-        _button("A part of my score", DISPUTE.encode("dim")),
-        _button("A payment record", DISPUTE.encode("ev")),
-        _button("An automated decision (human review)", DISPUTE.encode("dec")),
+        _button(words.DIMENSION_BUTTON, DISPUTE.encode("dim")),
+        _button(words.EVENT_BUTTON, DISPUTE.encode("ev")),
+        _button(words.DECISION_BUTTON, DISPUTE.encode("dec")),
     ]
 )
 
@@ -59,11 +61,7 @@ async def _ask_statement(update: Update, context: BotContext, kind: str, subject
         user.id, Dialog(DISPUTE_FLOW, "statement", {"kind": kind, "subject": subject})
     )
     await update.callback_query.answer()
-    await edit_in_place(
-        update,
-        f"You're contesting {label}.\n\nIn a few sentences (up to {MAX_STATEMENT} characters), "
-        "tell us what is wrong and what you believe is right. /cancel stops here.",
-    )
+    await edit_in_place(update, words.ask_statement(label, MAX_STATEMENT))
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -80,36 +78,23 @@ async def on_button(update: Update, context: BotContext) -> None:
             rows = [
                 _button(name, DISPUTE.encode("dim", key)) for key, name in DIMENSION_NAMES.items()
             ]
-            await edit_in_place(
-                update, "Which part of your score? /why explains each.", InlineKeyboardMarkup(rows)
-            )
+            await edit_in_place(update, words.WHICH_DIMENSION, InlineKeyboardMarkup(rows))
         elif press.action == "dec":
             rows = [_button(label, DISPUTE.encode("dec", key)) for key, label in DECISIONS.items()]
-            await edit_in_place(
-                update, "Which decision should a person look at?", InlineKeyboardMarkup(rows)
-            )
+            await edit_in_place(update, words.WHICH_DECISION, InlineKeyboardMarkup(rows))
         else:
             events = await context.services.disputes.events(user.id)
             if not events:
-                await edit_in_place(
-                    update,
-                    "There are no payment records on your account yet, so there's nothing of "
-                    "that kind to contest. /dispute offers the other choices.",
-                )
+                await edit_in_place(update, words.NO_EVENTS)
                 return
             rows = [
                 _button(
-                    f"{e.occurred_on:%d %b %Y} · {e.source} · {e.outcome.replace('_', ' ')}"
-                    + (" (contested)" if e.disputed else ""),
+                    words.event_button(e.occurred_on, e.source, e.outcome, disputed=e.disputed),
                     DISPUTE.encode("ev", e.id),
                 )
                 for e in events
             ]
-            await edit_in_place(
-                update,
-                "Which payment record? The most recent are listed.",
-                InlineKeyboardMarkup(rows),
-            )
+            await edit_in_place(update, words.WHICH_EVENT, InlineKeyboardMarkup(rows))
     except DisputeError:
         # Not the presser's to contest (a forged subject, someone else's record).
         await query.answer(texts.STALE_BUTTON, show_alert=True)
@@ -129,14 +114,8 @@ async def on_dispute_text(update: Update, context: BotContext, dialog: Dialog) -
         await context.services.dialogs.clear(user.id)
         return
     await context.services.dialogs.clear(user.id)
-    extra = (
-        " That record no longer counts towards your score until it has been reviewed."
-        if opened.kind == "event"
-        else ""
-    )
     await message.reply_text(
-        f"Thank you. Dispute #{opened.id} about {opened.subject_label} is with our reviewers."
-        f"{extra} You'll hear the outcome here."
+        words.dispute_opened(opened.id, opened.subject_label, about_event=opened.kind == "event")
     )
 
 
@@ -151,8 +130,12 @@ def queue_markup(item: QueueItem) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Uphold", callback_data=REVIEW.encode("up", item.id)),
-                InlineKeyboardButton("Reject", callback_data=REVIEW.encode("rej", item.id)),
+                InlineKeyboardButton(
+                    words.UPHOLD_BUTTON, callback_data=REVIEW.encode("up", item.id)
+                ),
+                InlineKeyboardButton(
+                    words.REJECT_BUTTON, callback_data=REVIEW.encode("rej", item.id)
+                ),
             ]
         ]
     )
@@ -166,7 +149,7 @@ async def show_review(update: Update, context: BotContext) -> None:
         return
     item = await context.services.disputes.next_in_queue(user.id)
     if item is None:
-        await message.reply_text("No disputes are waiting for review.")
+        await message.reply_text(words.QUEUE_EMPTY)
         return
     await message.reply_text(queue_text(item), reply_markup=queue_markup(item))
 
@@ -183,11 +166,7 @@ async def on_review_button(update: Update, context: BotContext) -> None:
         user.id, Dialog(REVIEW_FLOW, "note", {"id": raw_id, "upheld": upheld})
     )
     await query.answer()
-    await edit_in_place(
-        update,
-        f"{'Upholding' if upheld else 'Rejecting'} dispute #{raw_id}. Type a short note for the "
-        "citizen explaining the decision (they will see it). /cancel to decide later.",
-    )
+    await edit_in_place(update, words.ask_note(raw_id, upheld=upheld))
 
 
 async def on_review_text(update: Update, context: BotContext, dialog: Dialog) -> None:
@@ -204,12 +183,9 @@ async def on_review_text(update: Update, context: BotContext, dialog: Dialog) ->
     except DisputeError as refusal:
         await message.reply_text(str(refusal))
         return
-    await message.reply_text(
-        f"Dispute #{decision.id} {'upheld' if decision.upheld else 'rejected'}; the citizen "
-        "has been told, with your note."
-    )
+    await message.reply_text(words.decided(decision.id, upheld=decision.upheld))
     item = await context.services.disputes.next_in_queue(user.id)
     if item is None:
-        await message.reply_text("That was the last one: no disputes are waiting.")
+        await message.reply_text(words.LAST_ONE)
     else:
         await message.reply_text(queue_text(item), reply_markup=queue_markup(item))

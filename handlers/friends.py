@@ -43,15 +43,13 @@ from services.friends_model import (
 )
 from services.friendship import request_markup
 from services.invites import invite_url
-from texts.format import local_time as format_time
+from texts import friends as words
 from texts.friends import (
+    NOT_NOW,
     comparison_caption,
-    friend_summary,
-    friends_word,
     invite_caption,
     leaderboard_text,
     link_outcome_text,
-    outcome_line,
     pending_request_text,
 )
 
@@ -62,17 +60,16 @@ PAGE_SIZE = 8
 FRIEND_PICKER_ID = 1
 """request_id of the reply-keyboard button that picks Telegram users to ask as friends."""
 PICK_AT_ONCE = 10
-NOT_NOW = "Not now"
 
 ADD_FRIENDS_BUTTON = InlineKeyboardButton(
-    "➕ Add friends", callback_data=FRIEND_PICK.encode("pick")
+    words.ADD_FRIENDS_BUTTON, callback_data=FRIEND_PICK.encode("pick")
 )
-INVITE_BUTTON = InlineKeyboardButton("📨 My invite link", callback_data=INVITE.encode("show"))
+INVITE_BUTTON = InlineKeyboardButton(words.INVITE_BUTTON, callback_data=INVITE.encode("show"))
 PICKER_KEYBOARD = ReplyKeyboardMarkup(
     [
         [
             KeyboardButton(
-                "👥 Choose friends",
+                words.CHOOSE_FRIENDS_BUTTON,
                 request_users=KeyboardButtonRequestUsers(
                     request_id=FRIEND_PICKER_ID,
                     user_is_bot=False,
@@ -95,7 +92,7 @@ def _presser(update: Update) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Wording
+# Screens (the wording is texts.friends')
 
 
 def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeyboardMarkup, int]:
@@ -105,19 +102,7 @@ def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeybo
     page = min(max(page, 0), pages - 1)
     shown = friends[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows: list[list[InlineKeyboardButton]] = []
-    if not friends:
-        lines = [
-            "You haven't got any friends on Britizen yet.",
-            "",
-            "Pick people already on Britizen from your Telegram contacts, or send your invite "
-            "link to people who aren't.",
-        ]
-    else:
-        lines = [f"Your friends ({len(friends)})", ""]
-        lines += [f"• {friend_summary(friend)}" for friend in shown]
-        if pages > 1:
-            lines += ["", f"Page {page + 1} of {pages}"]
-        lines += ["", "Tap a friend to compare or remove them."]
+    if friends:
         buttons = [
             InlineKeyboardButton(
                 friend.name, callback_data=FRIEND_LIST.encode("v", friend.citizen_id)
@@ -128,49 +113,48 @@ def friends_page(overview: FriendsOverview, page: int) -> tuple[str, InlineKeybo
         nav = []
         if page > 0:
             nav.append(
-                InlineKeyboardButton("‹ Previous", callback_data=FRIEND_LIST.encode("p", page - 1))
+                InlineKeyboardButton(
+                    words.PREVIOUS_BUTTON, callback_data=FRIEND_LIST.encode("p", page - 1)
+                )
             )
         if page < pages - 1:
             nav.append(
-                InlineKeyboardButton("Next ›", callback_data=FRIEND_LIST.encode("p", page + 1))
+                InlineKeyboardButton(
+                    words.NEXT_BUTTON, callback_data=FRIEND_LIST.encode("p", page + 1)
+                )
             )
         if nav:
             rows.append(nav)
-    if overview.incoming:
-        count = len(overview.incoming)
-        waiting = "1 friend request is" if count == 1 else f"{count} friend requests are"
-        lines += ["", f"{waiting} waiting for your answer."]
-        rows.append([InlineKeyboardButton(f"Requests waiting ({count})", callback_data="fl:in")])
+    incoming = len(overview.incoming)
+    if incoming:
+        rows.append(
+            [InlineKeyboardButton(words.requests_waiting_button(incoming), callback_data="fl:in")]
+        )
     rows.append([ADD_FRIENDS_BUTTON, INVITE_BUTTON])
-    return "\n".join(lines), InlineKeyboardMarkup(rows), page
+    text = words.friends_list_text(shown, len(friends), page, pages, incoming)
+    return text, InlineKeyboardMarkup(rows), page
 
 
 def friend_card(friend: FriendView, context: BotContext) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [friend.name]
-    if friend.score is None:
-        lines.append(f"Band: {friend.band}. {friend.name} keeps their exact score private.")
-    else:
-        lines.append(f"Score: {friend.score} ({friend.band})")
-    if friend.since is not None:
-        lines.append(f"Friends since {format_time(friend.since, context.timezone)}")
     rows = []
     if friend.shares_score:
         rows.append(
             [
                 InlineKeyboardButton(
-                    "📊 Compare", callback_data=COMPARE.encode(BARE, friend.citizen_id)
+                    words.COMPARE_BUTTON, callback_data=COMPARE.encode(BARE, friend.citizen_id)
                 )
             ]
         )
     rows.append(
         [
             InlineKeyboardButton(
-                "Remove friend", callback_data=FRIEND_LIST.encode("rm", friend.citizen_id)
+                words.REMOVE_FRIEND_BUTTON,
+                callback_data=FRIEND_LIST.encode("rm", friend.citizen_id),
             ),
-            InlineKeyboardButton("‹ All friends", callback_data="fl:p:0"),
+            InlineKeyboardButton(words.ALL_FRIENDS_BUTTON, callback_data="fl:p:0"),
         ]
     )
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return words.friend_card_text(friend, context.timezone), InlineKeyboardMarkup(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,7 +171,7 @@ async def _send_invite(update: Update, context: BotContext, *, fresh: bool = Fal
     accepting = (await context.services.friends.settings(user.id)).accepts_friend_requests
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("🔄 Make a new link", callback_data="inv:new")],
+            [InlineKeyboardButton(words.NEW_LINK_BUTTON, callback_data="inv:new")],
             [ADD_FRIENDS_BUTTON],
         ]
     )
@@ -209,7 +193,7 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     fresh = INVITE.decode(query.data).action == "new"
-    await query.answer("Your old link no longer works." if fresh else None)
+    await query.answer(words.OLD_LINK_GONE if fresh else None)
     await _send_invite(update, context, fresh=fresh)
 
 
@@ -226,12 +210,7 @@ async def open_invite_link(update: Update, context: BotContext, payload: str) ->
 
 
 async def _offer_picker(message: Message) -> None:
-    await message.reply_text(
-        "Choose people from your Telegram chats and I'll ask them to be your friend. Only "
-        "people already on Britizen can be asked; for anyone else I'll give you your invite "
-        f"link. You can choose up to {PICK_AT_ONCE} at a time.",
-        reply_markup=PICKER_KEYBOARD,
-    )
+    await message.reply_text(words.picker_prompt(PICK_AT_ONCE), reply_markup=PICKER_KEYBOARD)
 
 
 async def on_pick_button(update: Update, context: BotContext) -> None:
@@ -259,17 +238,16 @@ async def on_users_shared(update: Update, context: BotContext) -> None:
     except NotRegistered:
         await message.reply_text(texts.NOT_REGISTERED, reply_markup=ReplyKeyboardRemove())
         return
-    lines = [outcome_line(outcome) for outcome in outcomes]
     strangers = [o for o in outcomes if o.result is RequestResult.NOT_ON_BRITIZEN]
+    url = None
     if strangers:
         code = await context.services.invites.code_for(user.id)
         url = invite_url(context.bot.username, code)
-        lines += ["", "Send them your invite link so they can join and ask you:", url]
     # The reply also takes the picker keyboard away: it has done its job.
-    await message.reply_text("\n".join(lines), reply_markup=ReplyKeyboardRemove())
+    await message.reply_text(words.picked_text(outcomes, url), reply_markup=ReplyKeyboardRemove())
     if strangers:
         await message.reply_text(
-            "Or show them your invite as a QR code:",
+            words.INVITE_AS_QR,
             reply_markup=InlineKeyboardMarkup([[INVITE_BUTTON]]),
         )
 
@@ -277,19 +255,12 @@ async def on_users_shared(update: Update, context: BotContext) -> None:
 async def close_picker(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        "OK. /friends shows your friends whenever you want.", reply_markup=ReplyKeyboardRemove()
+        words.PICKER_CLOSED, reply_markup=ReplyKeyboardRemove()
     )
 
 
 # --------------------------------------------------------------------------------------------
 # Answering a request
-
-
-ANSWERED = {
-    Answer.ACCEPT: "🤝 You and {name} are now friends. See /friends.",
-    Answer.DECLINE: "Declined. {name} won't be told.",
-    Answer.BLOCK: "🚫 Blocked. {name} can't send you friend requests any more, and won't be told.",
-}
 
 
 async def on_request_button(update: Update, context: BotContext) -> None:
@@ -310,7 +281,7 @@ async def on_request_button(update: Update, context: BotContext) -> None:
         return
     outcome = await friends.answer(user_id, press.number, Answer(press.action))
     await query.answer()
-    await edit_in_place(update, ANSWERED[outcome.answer].format(name=outcome.name))
+    await edit_in_place(update, words.answered_text(outcome.answer, outcome.name))
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,18 +316,17 @@ async def on_list_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await edit_in_place(
             update,
-            f"Remove {friend.name} from your friends?\n\n"
-            "They won't be told. You'll stop seeing each other's band and score, and you'll "
-            "stop counting towards each other's connections.",
+            words.remove_question(friend.name),
             InlineKeyboardMarkup(
                 [
                     [
                         InlineKeyboardButton(
-                            "Yes, remove",
+                            words.YES_REMOVE_BUTTON,
                             callback_data=FRIEND_LIST.encode("rmy", friend.citizen_id),
                         ),
                         InlineKeyboardButton(
-                            "No, keep", callback_data=FRIEND_LIST.encode("v", friend.citizen_id)
+                            words.NO_KEEP_BUTTON,
+                            callback_data=FRIEND_LIST.encode("v", friend.citizen_id),
                         ),
                     ]
                 ]
@@ -365,12 +335,12 @@ async def on_list_button(update: Update, context: BotContext) -> None:
     elif action == "rmy":
         name = await friends.remove(user_id, press.number)
         await query.answer()
-        await edit_in_place(update, f"{name} is no longer your friend.")
+        await edit_in_place(update, words.removed_text(name))
     else:  # "in": the requests waiting for this person, each with its buttons again
         overview = await friends.overview(user_id)
         await query.answer()
         if not overview.incoming:
-            await context.bot.send_message(user_id, "No friend requests are waiting for you.")
+            await context.bot.send_message(user_id, words.NO_REQUESTS_WAITING)
         for pending in overview.incoming:
             await context.bot.send_message(
                 user_id,
@@ -389,29 +359,18 @@ def compare_picker(overview: FriendsOverview, page: int) -> tuple[str, InlineKey
     comparable = [f for f in overview.friends if f.shares_score]
     if not overview.shares_score:
         return (
-            "Compare shows both scores and their five parts side by side, so it needs you to "
-            "share your score with friends too. Yours is set to Nobody: change it in /settings.",
-            InlineKeyboardMarkup([[InlineKeyboardButton("⚙️ Settings", callback_data="set:open")]]),
+            words.COMPARE_NEEDS_SHARING,
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(words.SETTINGS_BUTTON, callback_data="set:open")]]
+            ),
         )
     if not comparable:
-        text = (
-            "None of your friends share their score yet, so there's nobody to compare with."
-            if overview.friends
-            else "You haven't got any friends on Britizen yet, so there's nobody to compare with."
-        )
+        text = words.nobody_to_compare(bool(overview.friends))
         return text, InlineKeyboardMarkup([[ADD_FRIENDS_BUTTON, INVITE_BUTTON]])
     pages = -(-len(comparable) // PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
     shown = comparable[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    lines = ["Compare your score with…"]
     private = len(overview.friends) - len(comparable)
-    if private:
-        lines.append(
-            f"({friends_word(private)} who keep{'s' if private == 1 else ''} their score "
-            "private can't be compared.)"
-        )
-    if pages > 1:
-        lines.append(f"Page {page + 1} of {pages}")
     buttons = [
         InlineKeyboardButton(f.name, callback_data=COMPARE.encode(BARE, f.citizen_id))
         for f in shown
@@ -419,12 +378,16 @@ def compare_picker(overview: FriendsOverview, page: int) -> tuple[str, InlineKey
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("‹ Previous", callback_data=COMPARE.encode("p", page - 1)))
+        nav.append(
+            InlineKeyboardButton(words.PREVIOUS_BUTTON, callback_data=COMPARE.encode("p", page - 1))
+        )
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("Next ›", callback_data=COMPARE.encode("p", page + 1)))
+        nav.append(
+            InlineKeyboardButton(words.NEXT_BUTTON, callback_data=COMPARE.encode("p", page + 1))
+        )
     if nav:
         rows.append(nav)
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return words.compare_picker_text(private, page, pages), InlineKeyboardMarkup(rows)
 
 
 @registered_only
@@ -450,15 +413,15 @@ async def on_compare_button(update: Update, context: BotContext) -> None:
         comparison = await friends.comparison(user_id, press.number)
     except ScoreNotShared as refusal:
         if refusal.mine:
-            reason = "Compare needs you to share your score with friends too: see /settings."
+            reason = words.COMPARE_REFUSED_MINE
         else:
-            reason = f"{refusal.name} keeps their score private, so you can't compare."
+            reason = words.their_score_private(refusal.name)
         await query.answer(reason, show_alert=True)
         return
     await query.answer()
     png = await asyncio.to_thread(
         comparison_png,
-        "You",
+        words.CHART_YOU,
         comparison.their_name,
         [(d.name, d.mine, d.theirs, d.max_points) for d in comparison.dimensions],
     )
@@ -478,6 +441,6 @@ async def show_leaderboard(update: Update, context: BotContext) -> None:
     markup = None
     if not board.me_listed:
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton("⚙️ Leaderboard settings", callback_data="set:open")]]
+            [[InlineKeyboardButton(words.LEADERBOARD_SETTINGS_BUTTON, callback_data="set:open")]]
         )
     await update.effective_message.reply_text(leaderboard_text(board), reply_markup=markup)

@@ -13,7 +13,6 @@ Every button acts only on the account of the person pressing it, and carries the
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -23,7 +22,6 @@ import texts.common as texts
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
-from scoring.rules import VOUCHER_CAP, VOUCHER_POINTS
 from services.callbacks import OFFERS, BadCallback
 from services.offers import (
     NotForYou,
@@ -45,7 +43,7 @@ from services.promotion_messages import (
     promotion_text,
     redeem_data,
 )
-from texts.format import local_time as format_time
+from texts import offers_ui as words
 from texts.offers import (
     ALREADY_STOPPED,
     DECLINED,
@@ -66,23 +64,22 @@ OPT_OUT_DATA = OFFERS.encode("opt", "no")
 QUESTION_MARKUP = InlineKeyboardMarkup(
     [
         [
-            InlineKeyboardButton("✅ Yes, send me offers", callback_data=OPT_IN_DATA),
-            InlineKeyboardButton("No thanks", callback_data=OPT_OUT_DATA),
+            InlineKeyboardButton(words.YES_BUTTON, callback_data=OPT_IN_DATA),
+            InlineKeyboardButton(words.NO_THANKS_BUTTON, callback_data=OPT_OUT_DATA),
         ]
     ]
 )
 GET_OFFERS_MARKUP = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("🔔 Get offers", callback_data=OPT_IN_DATA)]]
+    [[InlineKeyboardButton(words.GET_OFFERS_BUTTON, callback_data=OPT_IN_DATA)]]
 )
 
 REFUSALS: dict[type[OfferError], str] = {
     OfferNotFound: texts.STALE_BUTTON,
     OfferNotStarted: texts.STALE_BUTTON,
-    OfferWithdrawn: "The sponsor has withdrawn this offer, so it can't be redeemed any more.",
-    NotForYou: "This offer isn't available to you, so there's no code to show. /offers lists "
-    "the offers you can redeem.",
-    NoVoucher: "This offer has no voucher code to redeem.",
-    VouchersGone: "Sorry — every voucher for this offer has already been claimed.",
+    OfferWithdrawn: words.WITHDRAWN,
+    NotForYou: words.NOT_FOR_YOU,
+    NoVoucher: words.NO_VOUCHER,
+    VouchersGone: words.VOUCHERS_GONE,
 }
 
 
@@ -103,7 +100,7 @@ async def on_opt_button(update: Update, context: BotContext) -> None:
         raise BadCallback(answer)
     opt_in = answer == "yes"
     await context.services.offers.set_marketing(user.id, opt_in)
-    await query.answer("Offers on." if opt_in else "No offers.")
+    await query.answer(words.OFFERS_ON_TOAST if opt_in else words.NO_OFFERS_TOAST)
     await edit_in_place(update, OPTED_IN if opt_in else DECLINED)
 
 
@@ -113,16 +110,9 @@ async def on_stop(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     change = await context.services.offers.set_marketing(user.id, False)
-    await query.answer("Offers stopped.")
+    await query.answer(words.OFFERS_STOPPED_TOAST)
     if change.changed:
-        queued = (
-            f", and the {change.cancelled} still queued for you won't be sent"
-            if change.cancelled > 1
-            else ", and the one still queued for you won't be sent"
-            if change.cancelled == 1
-            else ""
-        )
-        text = STOPPED.format(cancelled=queued)
+        text = STOPPED.format(cancelled=words.queued_cancelled(change.cancelled))
     else:
         text = ALREADY_STOPPED
     await context.bot.send_message(user.id, text, reply_markup=GET_OFFERS_MARKUP)
@@ -165,12 +155,13 @@ async def _send_page(context: BotContext, telegram_id: int, page: int) -> None:
     if listing.page + 1 < listing.pages:
         await bot.send_message(
             telegram_id,
-            f"Showing {listing.first}–{listing.last} of {listing.total} offers.",
+            words.showing(listing.first, listing.last, listing.total),
             reply_markup=InlineKeyboardMarkup(
                 [
                     [
                         InlineKeyboardButton(
-                            "More offers ▶", callback_data=OFFERS.encode("p", listing.page + 1)
+                            words.MORE_OFFERS_BUTTON,
+                            callback_data=OFFERS.encode("p", listing.page + 1),
                         )
                     ]
                 ]
@@ -205,7 +196,7 @@ def offer_message(
         if button.get("callback_data") == redeem_data(offer.promotion_id) and (
             offer.redeemed_code is not None
         ):
-            button["text"] = "🎟 Show my code"
+            button["text"] = words.SHOW_MY_CODE_BUTTON
         rows.append([button])
     if not opted_in:
         text = text.removesuffix("\n\n" + FOOTER)
@@ -227,16 +218,12 @@ async def on_redeem(update: Update, context: BotContext) -> None:
     try:
         voucher = await context.services.offers.redeem(user.id, promotion_id)
     except OfferEnded as ended:
-        await query.answer(
-            f"This offer ended on {format_time(ended.expires_at, context.timezone)}, so it "
-            "can't be redeemed any more.",
-            show_alert=True,
-        )
+        await query.answer(words.offer_ended(ended.expires_at, context.timezone), show_alert=True)
         return
     except OfferError as refusal:
         await query.answer(REFUSALS.get(type(refusal), texts.STALE_BUTTON), show_alert=True)
         return
-    await query.answer("Here's your code." if voucher.again else "Redeemed!")
+    await query.answer(words.CODE_AGAIN_TOAST if voucher.again else words.REDEEMED_TOAST)
     await context.bot.send_message(
         user.id, voucher_text(voucher, context), parse_mode=ParseMode.HTML
     )
@@ -244,20 +231,11 @@ async def on_redeem(update: Update, context: BotContext) -> None:
 
 def voucher_text(voucher: RedeemedVoucher, context: BotContext) -> str:
     """HTML, so the code is one tap to copy; everything from the sponsor is escaped."""
-    opening = "Here's your code again" if voucher.again else "🎟 Your voucher code"
-    ends = format_time(voucher.expires_at, context.timezone)
-    lines = [
-        f"{opening} for “{html.escape(voucher.title)}” from "
-        f"{html.escape(voucher.sponsor_name)} (sponsored):",
-        "",
-        f"<code>{html.escape(voucher.code)}</code>",
-        "",
-        f"Offer ends {ends}.",
-    ]
-    if not voucher.again:
-        lines += [
-            "",
-            f"Redeeming adds {VOUCHER_POINTS} community points to your score at the next "
-            f"nightly update (vouchers count up to +{VOUCHER_CAP}).",
-        ]
-    return "\n".join(lines)
+    return words.voucher_text(
+        code=voucher.code,
+        title=voucher.title,
+        sponsor_name=voucher.sponsor_name,
+        expires_at=voucher.expires_at,
+        again=voucher.again,
+        tz=context.timezone,
+    )

@@ -2,6 +2,7 @@
 
 Each setting is a :class:`Toggle` in ``TOGGLES``; a later feature (offers, reminders) adds its
 own entries and a line to ``_current`` and the screen, buttons and callback handling follow.
+What each setting and choice is called, and what it means, is worded in texts.settings.
 Buttons carry the value they set ("set:<key>:<value>"), not "flip", so a double tap or a replayed
 press sets the same thing again instead of undoing it; and a settings button only ever changes
 the account of the person pressing it.
@@ -18,7 +19,7 @@ from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import Arg, BadCallback, Codec
 from services.friends_model import SCORE_FRIENDS, SCORE_NOBODY, PrivacySettings
-from texts.offers import SCORE_NOTE
+from texts import settings as words
 
 MARKETING = "marketing_opt_in"
 """Kept by the offers service (opting out also cancels queued offers), not the friends one."""
@@ -46,102 +47,32 @@ class Toggle:
     choices: tuple[Choice, ...]
 
 
+def _toggle(key: str, setting: str, values: tuple[str, ...]) -> Toggle:
+    """A setting's toggle, worded by texts.settings."""
+    wording = words.SETTINGS[setting]
+    return Toggle(
+        key,
+        setting,
+        wording.title,
+        wording.button,
+        tuple(
+            Choice(
+                value,
+                wording.choices[value].label,
+                wording.choices[value].explanation,
+                wording.choices[value].saved_note,
+            )
+            for value in values
+        ),
+    )
+
+
 TOGGLES: tuple[Toggle, ...] = (
-    Toggle(
-        "sc",
-        "score_visibility",
-        "Who can see your score",
-        "Score",
-        (
-            Choice(
-                SCORE_FRIENDS,
-                "Friends",
-                "Your friends see your score and can compare its five parts with theirs.",
-            ),
-            Choice(
-                SCORE_NOBODY,
-                "Nobody",
-                "Nobody sees your score; friends see only your band, and compare is off for you.",
-            ),
-        ),
-    ),
-    Toggle(
-        "lb",
-        "on_leaderboard",
-        "Appear on your friends' leaderboards",
-        "Leaderboard",
-        (
-            Choice(
-                "yes",
-                "Yes",
-                "Friends see your place on /leaderboard (with your score if they can see it).",
-            ),
-            Choice(
-                "no", "No", "You're left off your friends' leaderboards. Off unless you opt in."
-            ),
-        ),
-    ),
-    Toggle(
-        "rq",
-        "accepts_friend_requests",
-        "Receive friend requests",
-        "Requests",
-        (
-            Choice("yes", "Yes", "People on Britizen can ask to be your friend; you decide."),
-            Choice(
-                "no",
-                "No",
-                "Nobody can send you a friend request, not even through your invite link. You "
-                "can still send them.",
-            ),
-        ),
-    ),
-    Toggle(
-        "rm",
-        "friendly_reminders",
-        "Friendly loan reminders (3 days before, on the day)",
-        "Reminders",
-        (
-            Choice(
-                "yes",
-                "On",
-                "You get a reminder 3 days before each loan instalment is due and on the day.",
-            ),
-            Choice(
-                "no",
-                "Off",
-                "No reminders before or on the day. If an instalment is overdue you're still "
-                "told (1 and 7 days after): overdue reminders can't be switched off.",
-                saved_note=(
-                    "Saved: friendly reminders are off. Overdue reminders can't be switched off "
-                    "— if an instalment is late, you'll still hear about it."
-                ),
-            ),
-        ),
-    ),
-    Toggle(
-        "of",
-        MARKETING,
-        "Sponsor offers",
-        "Offers",
-        (
-            Choice(
-                "yes",
-                "On",
-                "Sponsors can send you offers, each labelled as sponsored with a “Stop offers” "
-                f"button; /offers lists them. {SCORE_NOTE}",
-            ),
-            Choice(
-                "no",
-                "Off",
-                "You get no sponsor offers. Off unless you opt in.",
-                saved_note=(
-                    "Saved: offers are off. Nothing more will be sent, including any offer "
-                    "still queued for you."
-                ),
-            ),
-        ),
-    ),
+    _toggle("sc", "score_visibility", (SCORE_FRIENDS, SCORE_NOBODY)),
+    _toggle("lb", "on_leaderboard", ("yes", "no")),
+    _toggle("rq", "accepts_friend_requests", ("yes", "no")),
+    _toggle("rm", "friendly_reminders", ("yes", "no")),
+    _toggle("of", MARKETING, ("yes", "no")),
 )
 _BY_KEY = {toggle.key: toggle for toggle in TOGGLES}
 SETTINGS = Codec("set", {"open": Arg.NONE, **{toggle.key: Arg.WORD for toggle in TOGGLES}})
@@ -161,22 +92,22 @@ def _current(settings: PrivacySettings, offers: bool) -> dict[str, str]:
 
 def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, InlineKeyboardMarkup]:
     values = _current(settings, offers)
-    lines = ["⚙️ Your settings"]
+    lines = [words.HEADING]
     rows = []
     for toggle in TOGGLES:
         chosen = values[toggle.setting]
         current = next((c for c in toggle.choices if c.value == chosen), toggle.choices[0])
-        lines += ["", f"{toggle.title}: {current.label}", current.explanation]
+        lines += ["", words.current_line(toggle.title, current.label), current.explanation]
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"{'✓ ' if choice.value == chosen else ''}{toggle.button}: {choice.label}",
+                    words.choice_button(toggle.button, choice.label, chosen=choice.value == chosen),
                     callback_data=SETTINGS.encode(toggle.key, choice.value),
                 )
                 for choice in toggle.choices
             ]
         )
-    lines += ["", "Tap a button to change a setting."]
+    lines += ["", words.FOOTER]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -212,7 +143,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         settings = await friends.change_setting(user.id, toggle.setting, chosen.value)
     offers = await context.services.offers.opted_in(user.id)
     if chosen.saved_note is None:
-        await query.answer("Saved.")
+        await query.answer(words.SAVED)
     else:
         await query.answer(chosen.saved_note, show_alert=True)
     await edit_in_place(update, *settings_screen(settings, offers=offers))

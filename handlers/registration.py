@@ -22,13 +22,12 @@ from services.dialogs import Dialog
 from services.invites import is_invite_payload
 from services.registration import AlreadyRegistered, RegistrationError
 from services.validation import InvalidInput
+from texts import registration as words
 from texts.registration import (
-    ASK_DOB,
-    ASK_NI,
     ASK_POSTCODE,
+    CONSENT_GIVEN,
     DECLINED,
     WELCOME,
-    _invite_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,9 +46,7 @@ async def start(update: Update, context: BotContext) -> None:
             assert payload is not None
             await friends.open_invite_link(update, context, payload)
             return
-        await message.reply_text(
-            f"Welcome back, {user.first_name}! Send /score to see your score or /help for more."
-        )
+        await message.reply_text(words.welcome_back(user.first_name))
         # Someone who joined before offers existed has never been asked: ask them once now.
         if await context.services.offers.claim_ask(user.id):
             await offers.ask_about_offers(context.bot, user.id)
@@ -71,7 +68,7 @@ async def consent(update: Update, context: BotContext) -> None:
     await query.answer()
     if query.data == CONSENT_YES:
         await query.edit_message_reply_markup(None)
-        await context.bot.send_message(user.id, "✅ Thanks for agreeing.\n\n" + ASK_NI)
+        await context.bot.send_message(user.id, CONSENT_GIVEN)
     else:
         await query.edit_message_text(DECLINED)
 
@@ -97,10 +94,7 @@ async def on_registration_text(update: Update, context: BotContext, dialog: Dial
         if dialog.step == reg.STEP_NI:
             masked = await service.submit_ni_number(user.id, message.text)
             await _delete_quietly(message)
-            await message.reply_text(
-                f"Thanks — saved as {masked}. I've removed your message so the full number "
-                f"isn't left in this chat.\n\n{ASK_DOB}"
-            )
+            await message.reply_text(words.ni_saved(masked))
         elif dialog.step == reg.STEP_DOB:
             await service.submit_date_of_birth(user.id, message.text)
             await message.reply_text(ASK_POSTCODE, reply_markup=SKIP_KEYBOARD)
@@ -109,7 +103,7 @@ async def on_registration_text(update: Update, context: BotContext, dialog: Dial
         else:
             await message.reply_text(STEP_PROMPTS[dialog.step], reply_markup=CONSENT_KEYBOARD)
     except InvalidInput as refusal:
-        await message.reply_text(f"{refusal}\n\nPlease try again, or /cancel to stop.")
+        await message.reply_text(words.try_again(str(refusal)))
     except RegistrationError as refusal:
         await message.reply_text(str(refusal))
 
@@ -123,20 +117,22 @@ async def _complete(update: Update, context: BotContext, postcode: str | None) -
         )
     except InvalidInput as refusal:
         await context.bot.send_message(
-            chat.id, f"{refusal}\n\nPlease try again, or tap Skip.", reply_markup=SKIP_KEYBOARD
+            chat.id, words.try_again_or_skip(str(refusal)), reply_markup=SKIP_KEYBOARD
         )
         return
     except RegistrationError as refusal:
         await context.bot.send_message(chat.id, str(refusal))
         return
-    area = f" in {done.postcode_district}" if done.postcode_district else ""
     await context.bot.send_message(
         chat.id,
-        f"🎉 You're registered{area}, {user.first_name}!\n"
-        f"NI number: {done.ni_masked}\n"
-        f"Your starting score is {done.starting_score} ({done.band}). It's recalculated every "
-        "night from your payment history and activity.\n\n"
-        "Try /score, or /help to see everything." + _invite_note(done.invite),
+        words.registered(
+            user.first_name,
+            district=done.postcode_district,
+            ni_masked=done.ni_masked,
+            starting_score=done.starting_score,
+            band=done.band,
+            invite=done.invite,
+        ),
     )
     # Asked once, straight after registration; nothing is sent before they say yes.
     if await context.services.offers.claim_ask(user.id):

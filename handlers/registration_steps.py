@@ -11,7 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from services import registration as reg
 from services.callbacks import REGISTRATION
 from services.dialogs import Dialog
-from texts.registration import ASK_DOB, ASK_NI, ASK_POSTCODE
+from texts import registration as words
+from texts.registration import ASK_CONSENT, ASK_DOB, ASK_NI, ASK_POSTCODE
 
 CONSENT_YES = REGISTRATION.encode("consent", "yes")
 CONSENT_NO = REGISTRATION.encode("consent", "no")
@@ -21,15 +22,17 @@ SKIP_POSTCODE = REGISTRATION.encode("postcode", "skip")
 CONSENT_KEYBOARD = InlineKeyboardMarkup(
     [
         [
-            InlineKeyboardButton("✅ I agree", callback_data=CONSENT_YES),
-            InlineKeyboardButton("No thanks", callback_data=CONSENT_NO),
+            InlineKeyboardButton(words.AGREE_BUTTON, callback_data=CONSENT_YES),
+            InlineKeyboardButton(words.NO_THANKS_BUTTON, callback_data=CONSENT_NO),
         ]
     ]
 )
-SKIP_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data=SKIP_POSTCODE)]])
+SKIP_KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton(words.SKIP_BUTTON, callback_data=SKIP_POSTCODE)]]
+)
 
 STEP_PROMPTS = {
-    reg.STEP_CONSENT: "Please answer with the buttons: do you agree to Britizen keeping this?",
+    reg.STEP_CONSENT: ASK_CONSENT,
     reg.STEP_NI: ASK_NI,
     reg.STEP_DOB: ASK_DOB,
     reg.STEP_POSTCODE: ASK_POSTCODE,
@@ -42,7 +45,4 @@ async def remind_step(message: Message, dialog: Dialog) -> None:
     markup = CONSENT_KEYBOARD if dialog.step == reg.STEP_CONSENT else None
     if dialog.step == reg.STEP_POSTCODE:
         markup = SKIP_KEYBOARD
-    await message.reply_text(
-        "You're in the middle of registering — let's finish that first (or /cancel).\n\n" + prompt,
-        reply_markup=markup,
-    )
+    await message.reply_text(words.mid_registration(prompt), reply_markup=markup)

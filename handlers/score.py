@@ -1,6 +1,6 @@
 """/score, /why, /history and /benefits, and the buttons under /score that do the same.
 
-The services return plain data; everything a citizen reads is worded here.
+The services return plain data; everything a citizen reads is worded in texts.score.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from services.callbacks import SCORE
+from texts import score as words
 from texts.score import (
     benefits_text,
     history_caption,
@@ -28,14 +29,14 @@ BENEFITS = SCORE.encode("benefits")
 SCORE_BUTTONS = InlineKeyboardMarkup(
     [
         [
-            InlineKeyboardButton("Why?", callback_data=WHY),
-            InlineKeyboardButton("History", callback_data=HISTORY),
-            InlineKeyboardButton("Benefits", callback_data=BENEFITS),
+            InlineKeyboardButton(words.WHY_BUTTON, callback_data=WHY),
+            InlineKeyboardButton(words.HISTORY_BUTTON, callback_data=HISTORY),
+            InlineKeyboardButton(words.BENEFITS_BUTTON, callback_data=BENEFITS),
         ]
     ]
 )
 HOW_TO_IMPROVE_BUTTON = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("How to improve", callback_data=WHY)]]
+    [[InlineKeyboardButton(words.HOW_TO_IMPROVE_BUTTON, callback_data=WHY)]]
 )
 
 
@@ -99,7 +100,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if update.effective_message is None:
         # Telegram stops showing bots messages older than 48 hours, so there is nowhere to
         # reply under; the command still works.
-        await query.answer(f"This button has expired. Send /{command} instead.", show_alert=True)
+        await query.answer(words.button_expired(command), show_alert=True)
         return
     # Answer first so the button stops spinning while the reply (maybe a chart) is prepared.
     await query.answer()

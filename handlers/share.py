@@ -10,6 +10,7 @@ from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import SHARE
 from services.sharing import ALLOW
+from texts import share_ui as words
 from texts.share import share_text
 
 __all__ = ["on_button", "show_share"]
@@ -17,7 +18,9 @@ __all__ = ["on_button", "show_share"]
 NEW_CODE = "share:new"
 
 
-MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Make a new code", callback_data=NEW_CODE)]])
+MARKUP = InlineKeyboardMarkup(
+    [[InlineKeyboardButton(words.NEW_CODE_BUTTON, callback_data=NEW_CODE)]]
+)
 
 
 @registered_only
@@ -38,19 +41,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     if press.action == "new":
         code = await sharing.new_code(user.id)
         log = await sharing.access_log(user.id)
-        await query.answer("New code made; the old one no longer works.")
+        await query.answer(words.NEW_CODE_MADE)
         await edit_in_place(update, share_text(code, log, context.timezone), MARKUP)
         return
     allow = press.action == ALLOW
     partner = await sharing.answer_request(user.id, press.number, allow)
     await query.answer()
     if allow:
-        await edit_in_place(
-            update,
-            f"Allowed: {partner} can see your band, score and when it was computed, once. "
-            "You'll be told when they look; /share lists every look.",
-        )
+        await edit_in_place(update, words.allowed_text(partner))
     else:
-        await edit_in_place(
-            update, f"Denied: {partner} is told only that you said no. Nothing was shared."
-        )
+        await edit_in_place(update, words.denied_text(partner))

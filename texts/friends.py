@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
 from services.friends_model import (
     REQUESTS_PER_DAY,
+    Answer,
     Comparison,
     FriendView,
     Leaderboard,
@@ -13,7 +17,7 @@ from services.friends_model import (
     RequestResult,
     Via,
 )
-from texts.format import signed
+from texts.format import local_time, signed
 
 
 def ordinal(n: int) -> str:
@@ -152,3 +156,141 @@ def request_text(name: str, via: Via) -> str:
 
 def accepted_text(name: str) -> str:
     return f"🤝 {name} accepted your friend request. You're now friends on Britizen — see /friends."
+
+
+# --------------------------------------------------------------------------------------------
+# The friends screens in the chat (handlers.friends): buttons, the list, a friend's card,
+# the Telegram picker, removing a friend and the compare picker.
+
+ADD_FRIENDS_BUTTON = "➕ Add friends"
+INVITE_BUTTON = "📨 My invite link"
+CHOOSE_FRIENDS_BUTTON = "👥 Choose friends"
+NOT_NOW = "Not now"
+PREVIOUS_BUTTON = "‹ Previous"
+NEXT_BUTTON = "Next ›"
+COMPARE_BUTTON = "📊 Compare"
+REMOVE_FRIEND_BUTTON = "Remove friend"
+ALL_FRIENDS_BUTTON = "‹ All friends"
+NEW_LINK_BUTTON = "🔄 Make a new link"
+YES_REMOVE_BUTTON = "Yes, remove"
+NO_KEEP_BUTTON = "No, keep"
+SETTINGS_BUTTON = "⚙️ Settings"
+LEADERBOARD_SETTINGS_BUTTON = "⚙️ Leaderboard settings"
+CHART_YOU = "You"
+"""How the comparison chart labels the reader's own bars."""
+
+OLD_LINK_GONE = "Your old link no longer works."
+STRANGERS_INVITE = "Send them your invite link so they can join and ask you:"
+INVITE_AS_QR = "Or show them your invite as a QR code:"
+PICKER_CLOSED = "OK. /friends shows your friends whenever you want."
+NO_REQUESTS_WAITING = "No friend requests are waiting for you."
+COMPARE_NEEDS_SHARING = (
+    "Compare shows both scores and their five parts side by side, so it needs you to "
+    "share your score with friends too. Yours is set to Nobody: change it in /settings."
+)
+COMPARE_REFUSED_MINE = "Compare needs you to share your score with friends too: see /settings."
+COMPARE_PROMPT = "Compare your score with…"
+
+
+def requests_waiting_button(count: int) -> str:
+    return f"Requests waiting ({count})"
+
+
+def page_line(page: int, pages: int) -> str:
+    """'Page 2 of 3' (page counts from 0)."""
+    return f"Page {page + 1} of {pages}"
+
+
+def friends_list_text(
+    shown: Sequence[FriendView], total: int, page: int, pages: int, incoming: int
+) -> str:
+    """/friends: one page of friends (`shown` of `total`), and how many requests are waiting."""
+    if not total:
+        lines = [
+            "You haven't got any friends on Britizen yet.",
+            "",
+            "Pick people already on Britizen from your Telegram contacts, or send your invite "
+            "link to people who aren't.",
+        ]
+    else:
+        lines = [f"Your friends ({total})", ""]
+        lines += [f"• {friend_summary(friend)}" for friend in shown]
+        if pages > 1:
+            lines += ["", page_line(page, pages)]
+        lines += ["", "Tap a friend to compare or remove them."]
+    if incoming:
+        waiting = "1 friend request is" if incoming == 1 else f"{incoming} friend requests are"
+        lines += ["", f"{waiting} waiting for your answer."]
+    return "\n".join(lines)
+
+
+def friend_card_text(friend: FriendView, tz: ZoneInfo) -> str:
+    lines = [friend.name]
+    if friend.score is None:
+        lines.append(f"Band: {friend.band}. {friend.name} keeps their exact score private.")
+    else:
+        lines.append(f"Score: {friend.score} ({friend.band})")
+    if friend.since is not None:
+        lines.append(f"Friends since {local_time(friend.since, tz)}")
+    return "\n".join(lines)
+
+
+def picker_prompt(at_once: int) -> str:
+    return (
+        "Choose people from your Telegram chats and I'll ask them to be your friend. Only "
+        "people already on Britizen can be asked; for anyone else I'll give you your invite "
+        f"link. You can choose up to {at_once} at a time."
+    )
+
+
+def picked_text(outcomes: Sequence[RequestOutcome], invite_url: str | None) -> str:
+    """What happened to each person picked; the invite link when some aren't on Britizen."""
+    lines = [outcome_line(outcome) for outcome in outcomes]
+    if invite_url is not None:
+        lines += ["", STRANGERS_INVITE, invite_url]
+    return "\n".join(lines)
+
+
+def answered_text(answer: Answer, name: str) -> str:
+    """A friend request answered, in place of the request."""
+    return {
+        Answer.ACCEPT: f"🤝 You and {name} are now friends. See /friends.",
+        Answer.DECLINE: f"Declined. {name} won't be told.",
+        Answer.BLOCK: f"🚫 Blocked. {name} can't send you friend requests any more, and won't be "
+        "told.",
+    }[answer]
+
+
+def remove_question(name: str) -> str:
+    return (
+        f"Remove {name} from your friends?\n\n"
+        "They won't be told. You'll stop seeing each other's band and score, and you'll "
+        "stop counting towards each other's connections."
+    )
+
+
+def removed_text(name: str) -> str:
+    return f"{name} is no longer your friend."
+
+
+def nobody_to_compare(has_friends: bool) -> str:
+    if has_friends:
+        return "None of your friends share their score yet, so there's nobody to compare with."
+    return "You haven't got any friends on Britizen yet, so there's nobody to compare with."
+
+
+def compare_picker_text(private: int, page: int, pages: int) -> str:
+    """The compare picker's heading: `private` friends can't be compared."""
+    lines = [COMPARE_PROMPT]
+    if private:
+        lines.append(
+            f"({friends_word(private)} who keep{'s' if private == 1 else ''} their score "
+            "private can't be compared.)"
+        )
+    if pages > 1:
+        lines.append(page_line(page, pages))
+    return "\n".join(lines)
+
+
+def their_score_private(name: str) -> str:
+    return f"{name} keeps their score private, so you can't compare."

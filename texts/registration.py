@@ -50,3 +50,59 @@ def _invite_note(invite: InviteRedemption | None) -> str:
             "You'll hear when they accept."
         )
     return f"\n\nYou joined with {name}'s invite."
+
+
+# --------------------------------------------------------------------------------------------
+# The registration conversation in the chat (handlers.registration and registration_steps)
+
+AGREE_BUTTON = "✅ I agree"
+NO_THANKS_BUTTON = "No thanks"
+SKIP_BUTTON = "Skip"
+
+ASK_CONSENT = "Please answer with the buttons: do you agree to Britizen keeping this?"
+CONSENT_GIVEN = "✅ Thanks for agreeing.\n\n" + ASK_NI
+
+
+def mid_registration(prompt: str) -> str:
+    """Someone mid-registration asked for a feature: where they are, then the step's prompt."""
+    return (
+        f"You're in the middle of registering — let's finish that first (or /cancel).\n\n{prompt}"
+    )
+
+
+def welcome_back(first_name: str) -> str:
+    return f"Welcome back, {first_name}! Send /score to see your score or /help for more."
+
+
+def ni_saved(masked: str) -> str:
+    return (
+        f"Thanks — saved as {masked}. I've removed your message so the full number "
+        f"isn't left in this chat.\n\n{ASK_DOB}"
+    )
+
+
+def try_again(refusal: str) -> str:
+    return f"{refusal}\n\nPlease try again, or /cancel to stop."
+
+
+def try_again_or_skip(refusal: str) -> str:
+    return f"{refusal}\n\nPlease try again, or tap Skip."
+
+
+def registered(
+    first_name: str,
+    *,
+    district: str | None,
+    ni_masked: str,
+    starting_score: int,
+    band: str,
+    invite: InviteRedemption | None,
+) -> str:
+    area = f" in {district}" if district else ""
+    return (
+        f"🎉 You're registered{area}, {first_name}!\n"
+        f"NI number: {ni_masked}\n"
+        f"Your starting score is {starting_score} ({band}). It's recalculated every "
+        "night from your payment history and activity.\n\n"
+        "Try /score, or /help to see everything." + _invite_note(invite)
+    )

@@ -126,3 +126,17 @@ def benefits_text(view: BenefitsView) -> str:
     lines += [f"• {benefit}" for benefit in view.next_adds]
     lines.append("\nSend /why to see how to raise your score.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The buttons under /score and /benefits (handlers.score)
+
+WHY_BUTTON = "Why?"
+HISTORY_BUTTON = "History"
+BENEFITS_BUTTON = "Benefits"
+HOW_TO_IMPROVE_BUTTON = "How to improve"
+
+
+def button_expired(command: str) -> str:
+    """A score button pressed on a message Telegram no longer shows the bot."""
+    return f"This button has expired. Send /{command} instead."

@@ -1,0 +1,66 @@
+"""What /dispute and /review say in the chat (handlers.disputes), beyond texts.disputes: the
+buttons, the questions that lead to a statement or a note, and the acknowledgements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+# /dispute: what can be contested
+DIMENSION_BUTTON = "A part of my score"
+EVENT_BUTTON = "A payment record"
+DECISION_BUTTON = "An automated decision (human review)"
+
+WHICH_DIMENSION = "Which part of your score? /why explains each."
+WHICH_DECISION = "Which decision should a person look at?"
+WHICH_EVENT = "Which payment record? The most recent are listed."
+NO_EVENTS = (
+    "There are no payment records on your account yet, so there's nothing of "
+    "that kind to contest. /dispute offers the other choices."
+)
+
+# /review
+UPHOLD_BUTTON = "Uphold"
+REJECT_BUTTON = "Reject"
+QUEUE_EMPTY = "No disputes are waiting for review."
+LAST_ONE = "That was the last one: no disputes are waiting."
+
+
+def event_button(occurred_on: date, source: str, outcome: str, *, disputed: bool) -> str:
+    """'05 Mar 2026 · OpenBank · paid late (contested)': a payment record to pick."""
+    # Zero-padded day, unlike texts.format.day: the labels line up in a column of buttons.
+    return f"{occurred_on:%d %b %Y} · {source} · {outcome.replace('_', ' ')}" + (
+        " (contested)" if disputed else ""
+    )
+
+
+def ask_statement(label: str, max_chars: int) -> str:
+    return (
+        f"You're contesting {label}.\n\nIn a few sentences (up to {max_chars} characters), "
+        "tell us what is wrong and what you believe is right. /cancel stops here."
+    )
+
+
+def dispute_opened(dispute_id: int, subject_label: str, *, about_event: bool) -> str:
+    extra = (
+        " That record no longer counts towards your score until it has been reviewed."
+        if about_event
+        else ""
+    )
+    return (
+        f"Thank you. Dispute #{dispute_id} about {subject_label} is with our reviewers."
+        f"{extra} You'll hear the outcome here."
+    )
+
+
+def ask_note(dispute_id: int, *, upheld: bool) -> str:
+    return (
+        f"{'Upholding' if upheld else 'Rejecting'} dispute #{dispute_id}. Type a short note for "
+        "the citizen explaining the decision (they will see it). /cancel to decide later."
+    )
+
+
+def decided(dispute_id: int, *, upheld: bool) -> str:
+    return (
+        f"Dispute #{dispute_id} {'upheld' if upheld else 'rejected'}; the citizen "
+        "has been told, with your note."
+    )
