@@ -38,6 +38,7 @@ from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
+from storage.statuses import FriendshipStatus
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,8 @@ class ScoringPass:
         packed = (
             await fetch_ints(
                 self._db,
-                "SELECT low_id * 4294967296 + high_id FROM friendships WHERE status = 'accepted'",
+                "SELECT low_id * 4294967296 + high_id FROM friendships "
+                f"WHERE status = '{FriendshipStatus.ACCEPTED.value}'",
                 columns=1,
             )
         )[:, 0]

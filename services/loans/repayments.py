@@ -22,6 +22,7 @@ from services.loans.model import (
     parse_payment_payload,
 )
 from storage.models import Citizen, Instalment, Loan, LoanPayment, PaymentEvent
+from storage.statuses import LoanStatus, PaymentKind, PaymentOutcome
 
 
 class LoanService(LoanLending):
@@ -81,7 +82,9 @@ class LoanService(LoanLending):
                 instalment = await session.get(Instalment, instalment_id)
                 assert instalment is not None
                 instalment.paid_at = now
-                outcome = "on_time" if today <= instalment.due_on else "late"
+                outcome = (
+                    PaymentOutcome.ON_TIME if today <= instalment.due_on else PaymentOutcome.LATE
+                )
                 await _record_outcome(session, instalment, outcome, now)
                 loan = await session.get(Loan, instalment.loan_id)
                 assert loan is not None
@@ -91,7 +94,7 @@ class LoanService(LoanLending):
                     .where(Instalment.loan_id == loan.id, Instalment.paid_at.is_(None))
                 )
                 if unpaid == 0:
-                    loan.status = "repaid"
+                    loan.status = LoanStatus.REPAID.value
                 view = InstalmentView(
                     instalment.id,
                     instalment.number,
@@ -106,7 +109,7 @@ class LoanService(LoanLending):
 
 
 async def _record_outcome(
-    session: AsyncSession, instalment: Instalment, outcome: str, now: datetime
+    session: AsyncSession, instalment: Instalment, outcome: PaymentOutcome, now: datetime
 ) -> None:
     """The instalment's payment-history event: one per instalment, updated as it resolves
     (missed -> late when finally paid), so the score sees each instalment once."""
@@ -124,14 +127,14 @@ async def _record_outcome(
                 citizen_id=loan.citizen_id,
                 source=LOAN_SOURCE,
                 external_id=external_id,
-                kind="loan_instalment",
-                outcome=outcome,
+                kind=PaymentKind.LOAN_INSTALMENT.value,
+                outcome=outcome.value,
                 occurred_on=instalment.due_on,
                 recorded_at=now,
             )
         )
-    elif event.outcome != "on_time":
-        event.outcome = outcome
+    elif event.outcome != PaymentOutcome.ON_TIME:
+        event.outcome = outcome.value
         event.recorded_at = now
 
 
@@ -141,5 +144,5 @@ async def mark_overdue(session: AsyncSession, instalment: Instalment, now: datet
     if instalment.late_fee_pence:
         return False
     instalment.late_fee_pence = LATE_FEE_PENCE
-    await _record_outcome(session, instalment, "missed", now)
+    await _record_outcome(session, instalment, PaymentOutcome.MISSED, now)
     return True
