@@ -38,6 +38,7 @@ from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
+from storage.repositories import outbox
 from storage.statuses import FriendshipStatus
 
 logger = logging.getLogger(__name__)
@@ -251,19 +252,21 @@ class ScoringPass:
         self, rows: Iterator[tuple[Any, ...]], computed_at: datetime, as_of: date
     ) -> None:
         sqlite = self._db.is_sqlite
+        # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so the
+        # ORM reads the pass's rows like any other.
+        stamp = (
+            computed_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            if sqlite
+            else computed_at
+        )
+        queue_alerts, alert_params = outbox.staged_insert_sql(
+            kind=SCORE_ALERT_KIND, priority=SCORE_ALERT_PRIORITY, now=stamp, text_column="alert"
+        )
         params: dict[str, Any] = {
-            # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so
-            # the ORM reads the pass's rows like any other.
-            "computed_at": (
-                computed_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-                if sqlite
-                else computed_at
-            ),
+            "computed_at": stamp,
             "as_of": as_of.isoformat() if sqlite else as_of,
             "model_version": MODEL_VERSION,
-            "kind": SCORE_ALERT_KIND,
-            "priority": SCORE_ALERT_PRIORITY,
-            "pending": "pending",
+            **alert_params,
         }
         # SQLite stores JSON as text (a CAST would turn '{}' into the number 0).
         empty_json = "'{}'" if sqlite else "CAST('{}' AS JSON)"
@@ -298,12 +301,7 @@ class ScoringPass:
             """INSERT INTO score_history (citizen_id, score, band, computed_at)
                 SELECT s.citizen_id, s.score, s.band, :computed_at
                 FROM staging s JOIN citizens c ON c.id = s.citizen_id""",
-            """INSERT INTO outbox (chat_id, citizen_id, kind, priority, text, status, attempts,
-                    next_attempt_at, created_at)
-                SELECT c.chat_id, c.id, :kind, :priority, s.alert, :pending, 0, :computed_at,
-                    :computed_at
-                FROM staging s JOIN citizens c ON c.id = s.citizen_id
-                WHERE s.alert IS NOT NULL AND c.unreachable_at IS NULL""",
+            queue_alerts,
         ]
         await write_via_staging(
             self._db,
