@@ -40,6 +40,7 @@ from storage.db import Database
 from storage.locks import job_lock
 from storage.repositories import outbox
 from storage.statuses import FriendshipStatus
+from texts.scoring import band_change
 
 logger = logging.getLogger(__name__)
 
@@ -65,16 +66,6 @@ class PassSummary:
 def _band_names(indices: npt.NDArray[np.int8]) -> list[str]:
     names = [band.name for band in BANDS]
     return [names[i] for i in indices.tolist()]
-
-
-def band_change_text(old_band: str, new_band: str, old_score: int, new_score: int) -> str:
-    up = new_score > old_score
-    headline = "🎉 Your band went up" if up else "Your band changed"
-    return (
-        f"{headline}: {old_band} → {new_band}.\n"
-        f"Your score is now {new_score} (was {old_score}).\n"
-        "Send /why to see what changed and how to improve."
-    )
 
 
 class ScoringPass:
@@ -171,7 +162,7 @@ class ScoringPass:
         alerts: dict[int, str] = {}
         band_names = [band.name for band in BANDS]
         for i in np.flatnonzero(changed).tolist():
-            alerts[i] = band_change_text(
+            alerts[i] = band_change(
                 band_names[int(old_band_index[i])],
                 new_bands[i],
                 int(old_scores[i]),
