@@ -12,8 +12,9 @@ Fan-out of one promotion is one transaction of three statements:
 3. ``UPDATE promotions SET targeted = <rows inserted>``: the count the sponsor sees is the
    number actually queued.
 
-A crash before the commit leaves nothing behind (the promotion is still scheduled and the next
-tick does it again); after it, the dispatcher owns delivery.
+The statements are storage.repositories' (promotions, outbox); this module runs them in order,
+in one transaction. A crash before the commit leaves nothing behind (the promotion is still
+scheduled and the next tick does it again); after it, the dispatcher owns delivery.
 
 Expiry: promotions past ``expires_at`` become ``expired`` and their still-pending rows are
 cancelled (last_error "expired"); rows already in flight finish normally.
@@ -24,12 +25,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from functools import partial
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, Select, String, insert, literal, select
-from sqlalchemy import update as sql_update
 
 from services.clock import Clock, as_aware_utc
 from services.promotion_messages import (
@@ -40,50 +37,16 @@ from services.promotion_messages import (
 )
 from services.promotions import promotion_audience
 from storage.db import Database
-from storage.models import Citizen, OutboxMessage, Promotion, Sponsor
+from storage.repositories import outbox, promotions
+from storage.statuses import VoucherKind
 
 logger = logging.getLogger(__name__)
-
-OUTBOX_COLUMNS = (
-    "chat_id",
-    "citizen_id",
-    "kind",
-    "priority",
-    "text",
-    "reply_markup",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-    "promotion_id",
-)
 
 
 @dataclass
 class FanoutSummary:
     expired: list[int] = field(default_factory=list)
     fanned_out: dict[int, int] = field(default_factory=dict)  # promotion id -> rows queued
-
-
-def outbox_rows(
-    promotion: Promotion, *, text: str, markup: dict[str, Any], now: datetime
-) -> Select[Any]:
-    """The promotion's audience as outbox rows, in OUTBOX_COLUMNS order."""
-    moment = DateTime(timezone=True)
-    return promotion_audience(
-        promotion,
-        Citizen.chat_id,
-        Citizen.id,
-        literal(PROMOTION_KIND, String),
-        literal(PROMOTION_PRIORITY, Integer),
-        literal(text, String),
-        literal(markup, JSON),
-        literal("pending", String),
-        literal(0, Integer),
-        literal(now, moment),
-        literal(now, moment),
-        literal(promotion.id, BigInteger),
-    )
 
 
 class PromotionFanout:
@@ -98,19 +61,7 @@ class PromotionFanout:
         summary = FanoutSummary(expired=await self.expire_due())
         now = self._clock()
         async with self._db.transaction() as session:
-            due = list(
-                (
-                    await session.scalars(
-                        select(Promotion.id)
-                        .where(
-                            Promotion.status == "scheduled",
-                            Promotion.starts_at <= now,
-                            Promotion.expires_at > now,
-                        )
-                        .order_by(Promotion.starts_at, Promotion.id)
-                    )
-                ).all()
-            )
+            due = await promotions.due_ids(session, now)
         for promotion_id in due:
             queued = await self.fan_out(promotion_id)
             if queued is not None:
@@ -123,28 +74,10 @@ class PromotionFanout:
         started = time.perf_counter()
         now = self._clock()
         async with self._db.transaction() as session:
-            claimed = await session.execute(
-                sql_update(Promotion)
-                .where(
-                    Promotion.id == promotion_id,
-                    Promotion.status == "scheduled",
-                    Promotion.starts_at <= now,
-                    Promotion.expires_at > now,
-                )
-                .values(status="sending", fanned_out_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if not getattr(claimed, "rowcount", 0):
+            if not await promotions.claim_for_fan_out(session, promotion_id, now):
                 return None
-            row = (
-                await session.execute(
-                    select(Promotion, Sponsor.name)
-                    .join(Sponsor, Sponsor.id == Promotion.sponsor_id)
-                    .where(Promotion.id == promotion_id)
-                )
-            ).one()
-            promotion, sponsor_name = row[0], str(row[1])
-            has_voucher = promotion.voucher_kind != "none"
+            promotion, sponsor_name = await promotions.with_sponsor_name(session, promotion_id)
+            has_voucher = promotion.voucher_kind != VoucherKind.NONE
             message = promotion_text(
                 sponsor_name,
                 promotion.title,
@@ -159,19 +92,17 @@ class PromotionFanout:
                 button_url=promotion.button_url,
                 has_voucher=has_voucher,
             )
-            inserted = await session.execute(
-                insert(OutboxMessage).from_select(
-                    list(OUTBOX_COLUMNS),
-                    outbox_rows(promotion, text=message, markup=markup, now=now),
-                )
+            queued = await outbox.enqueue_audience(
+                session,
+                partial(promotion_audience, promotion),
+                kind=PROMOTION_KIND,
+                priority=PROMOTION_PRIORITY,
+                text=message,
+                markup=markup,
+                now=now,
+                promotion_id=promotion.id,
             )
-            queued = int(getattr(inserted, "rowcount", 0) or 0)
-            await session.execute(
-                sql_update(Promotion)
-                .where(Promotion.id == promotion_id)
-                .values(targeted=queued)
-                .execution_options(synchronize_session=False)
-            )
+            await promotions.set_targeted(session, promotion_id, queued)
         logger.info(
             "promotion %d fanned out: %d recipients queued in %.2f s",
             promotion_id,
@@ -184,30 +115,9 @@ class PromotionFanout:
         """Mark promotions past their expiry expired and cancel what they still had queued."""
         now = self._clock()
         async with self._db.transaction() as session:
-            expired = list(
-                (
-                    await session.scalars(
-                        sql_update(Promotion)
-                        .where(
-                            Promotion.status.in_(("scheduled", "sending")),
-                            Promotion.expires_at <= now,
-                        )
-                        .values(status="expired")
-                        .returning(Promotion.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).all()
-            )
+            expired = await promotions.expire_due(session, now)
             if expired:
-                await session.execute(
-                    sql_update(OutboxMessage)
-                    .where(
-                        OutboxMessage.promotion_id.in_(expired),
-                        OutboxMessage.status == "pending",
-                    )
-                    .values(status="cancelled", last_error="expired")
-                    .execution_options(synchronize_session=False)
-                )
+                await outbox.cancel_pending(session, expired, "expired")
         for promotion_id in expired:
             logger.info("promotion %d expired: anything still queued was cancelled", promotion_id)
         return expired

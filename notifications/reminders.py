@@ -32,6 +32,7 @@ from services.reminder_rules import (
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, Reminder
 from storage.repositories import outbox
+from storage.statuses import LoanStatus, ReminderOutcome
 from texts.reminders import reminder_text
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class ReminderScan:
                     .join(Citizen, Citizen.id == Loan.citizen_id)
                     .where(
                         Instalment.paid_at.is_(None),
-                        Loan.status == "active",
+                        Loan.status == LoanStatus.ACTIVE,
                         Instalment.due_on >= today - HORIZON_AFTER,
                         Instalment.due_on <= today + HORIZON_BEFORE,
                     )
@@ -105,15 +106,15 @@ class ReminderScan:
                 if decision is Decision.WAIT:
                     continue
                 if decision is Decision.STALE:
-                    outcome = "skipped_stale"
+                    outcome = ReminderOutcome.SKIPPED_STALE
                 elif kind.optional and not friendly:
-                    outcome = "skipped_opted_out"
+                    outcome = ReminderOutcome.SKIPPED_OPTED_OUT
                 elif unreachable is not None:
-                    outcome = "skipped_unreachable"
+                    outcome = ReminderOutcome.SKIPPED_UNREACHABLE
                 else:
-                    outcome = "queued"
+                    outcome = ReminderOutcome.QUEUED
                 if await self._decide(instalment_id, kind, outcome, citizen_id, chat_id, today):
-                    if outcome == "queued":
+                    if outcome is ReminderOutcome.QUEUED:
                         summary.queued += 1
                     else:
                         summary.skipped += 1
@@ -140,7 +141,7 @@ class ReminderScan:
         self,
         instalment_id: int,
         kind: ReminderKind,
-        outcome: str,
+        outcome: ReminderOutcome,
         citizen_id: int,
         chat_id: int,
         today: date,
@@ -154,12 +155,12 @@ class ReminderScan:
                     Reminder(
                         instalment_id=instalment_id,
                         kind=kind.value,
-                        outcome=outcome,
+                        outcome=outcome.value,
                         decided_at=now,
                     )
                 )
                 await session.flush()
-                if outcome == "queued":
+                if outcome is ReminderOutcome.QUEUED:
                     instalment = await session.get(Instalment, instalment_id)
                     assert instalment is not None
                     outbox.enqueue(

@@ -1,7 +1,8 @@
 """The plain-English reasons and tips behind one person's score.
 
-They are worded from the same components the kernel computed, so an explanation never
-disagrees with the score; they change with MODEL_VERSION."""
+They are chosen from the same components the kernel computed, so an explanation never
+disagrees with the score; they change with MODEL_VERSION. The sentences are texts.scoring's:
+this module decides which apply and with how many points."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from scoring.rules import (
     VOUCHER_CAP,
     VOUCHER_POINTS,
 )
-from texts.format import money, plural
+from texts import scoring as say
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -99,120 +100,61 @@ class _Facts:
         )
 
 
-def _pts(points: int) -> str:
-    return f"({points:+d})" if points else "(0)"
-
-
-def _payment_noun(kinds: frozenset[PaymentKind], n: int) -> str:
-    if kinds == {PaymentKind.BILL}:
-        return plural(n, "bill")
-    if kinds == {PaymentKind.LOAN_INSTALMENT}:
-        return plural(n, "loan instalment")
-    return plural(n, "payment")
-
-
-def _when(facts: _Facts, o: Outcome) -> str:
-    total, recent = facts.counts[o], facts.recent[o]
-    if total == recent:
-        return "in the last year"
-    if recent == 0:
-        return "in the last 6 years, none in the last year"
-    return f"in the last 6 years, {recent} in the last year"
-
-
-def _duration(days: int) -> str:
-    if days < 31:
-        return plural(days, "day")
-    if days < 365:
-        return plural(days // 30 if days // 30 < 12 else 11, "month")
-    years, months = days // 365, (days % 365) // 30
-    text = plural(years, "year")
-    return f"{text} and {plural(months, 'month')}" if months else text
-
-
 def _reasons(facts: _Facts, c: Mapping[str, int]) -> list[_Reason]:
     i = facts.inputs
     out: list[_Reason] = []
 
     def add(dim: str, points: int, text: str) -> None:
-        out.append(_Reason(dim, len(out), points, f"{text} {_pts(points)}"))
+        out.append(_Reason(dim, len(out), points, say.with_points(text, points)))
 
     # Payment history.
     ph = "payment_history"
     if sum(facts.counts.values()) == 0:
-        add(ph, 0, "No payment history yet")
-    labels = {Outcome.ON_TIME: "paid on time", Outcome.LATE: "paid late", Outcome.MISSED: "missed"}
+        add(ph, 0, say.NO_PAYMENT_HISTORY)
     comp = {Outcome.ON_TIME: "on_time", Outcome.LATE: "late", Outcome.MISSED: "missed"}
     for o in Outcome:
         n = facts.counts[o]
         if n:
-            noun = _payment_noun(facts.kinds[o], n)
-            add(ph, c[comp[o]], f"{noun} {labels[o]} {_when(facts, o)}")
+            add(ph, c[comp[o]], say.payments(facts.kinds[o], o, n, facts.recent[o]))
 
     # Commitments.
     cm = "commitments"
     owed, limit = i.outstanding_pence, i.limit_pence
-    if owed == 0:
-        add(cm, c["utilisation"], "Nothing owed")
-    elif limit > 0:
-        pct = owed * 100 // limit
-        add(cm, c["utilisation"], f"Owing {money(owed)} of your {money(limit)} limit ({pct}%)")
-    else:
-        add(cm, c["utilisation"], f"Owing {money(owed)} with no credit limit")
+    add(cm, c["utilisation"], say.owing(owed, limit) if owed else say.NOTHING_OWED)
     if i.defaults:
-        add(cm, c["defaults"], f"{plural(i.defaults, 'loan')} in default")
+        add(cm, c["defaults"], say.defaults(i.defaults))
     else:
-        add(cm, 0, "No loans in default")
+        add(cm, 0, say.NO_DEFAULTS)
 
     # Account standing.
     st = "account_standing"
-    add(st, c["verification"], "Identity verified" if i.verified else "Identity not verified yet")
+    add(st, c["verification"], say.identity(i.verified))
     age = facts.account_age_days
-    add(st, c["membership"], f"Member for {_duration(age)}" if age else "New member")
+    add(st, c["membership"], say.member_for(age) if age else say.NEW_MEMBER)
     if i.upheld_disputes:
-        add(st, c["disputes"], plural(i.upheld_disputes, "upheld dispute"))
+        add(st, c["disputes"], say.upheld_disputes(i.upheld_disputes))
     else:
-        add(st, 0, "No upheld disputes")
+        add(st, 0, say.NO_UPHELD_DISPUTES)
 
     # Community.
     cy = "community"
     v = i.vouchers_redeemed
-    cap_note = ", the most that counts" if c["vouchers"] == VOUCHER_CAP else ""
-    add(
-        cy,
-        c["vouchers"],
-        f"{plural(v, 'sponsor voucher')} redeemed{cap_note}"
-        if v
-        else "No sponsor vouchers redeemed yet",
-    )
+    at_cap = c["vouchers"] == VOUCHER_CAP
+    add(cy, c["vouchers"], say.vouchers_redeemed(v, at_cap=at_cap) if v else say.NO_VOUCHERS)
     r = i.verified_referrals
-    cap_note = ", the most that counts" if c["referrals"] == REFERRAL_CAP else ""
-    add(
-        cy,
-        c["referrals"],
-        f"{plural(r, 'verified referral')}{cap_note}" if r else "No verified referrals yet",
-    )
+    at_cap = c["referrals"] == REFERRAL_CAP
+    add(cy, c["referrals"], say.referrals(r, at_cap=at_cap) if r else say.NO_REFERRALS)
 
     # Connections.
     cn = "connections"
     g = i.graph
     if g.friend_count == 0:
-        add(cn, 0, "No friends on Britizen yet, so connections neither add nor take away")
+        add(cn, 0, say.NO_FRIENDS)
     else:
-        friends = plural(g.friend_count, "friend")
-        if g.friends_mean_score is None:
-            add(cn, c["friends_scores"], f"Your {friends} have no scores yet")
-        else:
-            avg = int(np.rint(g.friends_mean_score))
-            verb = "has" if g.friend_count == 1 else "average"
-            add(cn, c["friends_scores"], f"Your {friends} {verb} {avg}")
-        add(cn, c["influence"], f"Your reach in the network is {g.pagerank:.1f}× the average")
-        add(
-            cn,
-            c["brokerage"],
-            f"You link people who don't otherwise know each other "
-            f"(effective size {g.effective_size:.1f})",
-        )
+        mean = None if g.friends_mean_score is None else int(np.rint(g.friends_mean_score))
+        add(cn, c["friends_scores"], say.friends_scores(g.friend_count, mean))
+        add(cn, c["influence"], say.reach(g.pagerank))
+        add(cn, c["brokerage"], say.brokerage(g.effective_size))
     return out
 
 
@@ -234,7 +176,7 @@ def _tips(
             if len(tips) < 3:
                 tips.append(tip)
     if not tips:
-        tips.append("Keep paying every bill and instalment on time to hold your score.")
+        tips.append(say.HOLD_SCORE_TIP)
     return tuple(tips)
 
 
@@ -246,20 +188,11 @@ def _year_of_monthly_on_time() -> int:
 def _tips_payment(facts: _Facts, c: Mapping[str, int]) -> list[str]:
     out: list[str] = []
     if facts.recent[Outcome.MISSED] or facts.recent[Outcome.LATE]:
-        out.append(
-            "Pay every bill and instalment on time from now on: a late or missed payment counts "
-            "half as much after a year and stops counting after 6 years."
-        )
+        out.append(say.PAY_ON_TIME_FROM_NOW_TIP)
     if facts.counts[Outcome.ON_TIME] == 0:
-        out.append(
-            "Ask your energy, water or phone company to report your bills to Britizen: a year "
-            f"of monthly bills paid on time would add about +{_year_of_monthly_on_time()}."
-        )
+        out.append(say.report_bills_tip(_year_of_monthly_on_time()))
     else:
-        out.append(
-            "Keep paying on time: recent on-time payments count most, up to "
-            f"+{ON_TIME_MAX} in all (you have {c['on_time']:+d})."
-        )
+        out.append(say.keep_paying_tip(ON_TIME_MAX, c["on_time"]))
     return out
 
 
@@ -267,25 +200,15 @@ def _tips_commitments(facts: _Facts, c: Mapping[str, int]) -> list[str]:
     i = facts.inputs
     out: list[str] = []
     if i.defaults:
-        loans = "defaulted loan" if i.defaults == 1 else f"{i.defaults} defaulted loans"
-        out.append(f"Settle your {loans}: each default costs {DEFAULT_COST} points.")
+        out.append(say.settle_defaults_tip(i.defaults, DEFAULT_COST))
     if i.outstanding_pence and i.limit_pence:
         target = i.limit_pence * 3 // 10
         if i.outstanding_pence > target:
-            gain = UTILISATION_TOP - 30 - c["utilisation"]
-            out.append(
-                f"Pay what you owe down to {money(target)}, 30% of your limit: worth about "
-                f"+{gain} points."
-            )
+            out.append(say.pay_down_tip(target, UTILISATION_TOP - 30 - c["utilisation"]))
     elif i.outstanding_pence:
-        out.append(
-            f"Pay off the {money(i.outstanding_pence)} you owe: owing with no credit limit "
-            f"costs {-UTILISATION_FLOOR} points."
-        )
+        out.append(say.pay_off_tip(i.outstanding_pence, -UTILISATION_FLOOR))
     if not out:
-        out.append(
-            "If you borrow, keep what you owe low against your limit: under 10% adds +30 or more."
-        )
+        out.append(say.KEEP_OWED_LOW_TIP)
     return out
 
 
@@ -293,46 +216,28 @@ def _tips_standing(facts: _Facts, c: Mapping[str, int]) -> list[str]:
     i = facts.inputs
     out: list[str] = []
     if not i.verified:
-        out.append(
-            f"Complete identity verification: it turns {-VERIFIED_POINTS} into "
-            f"+{VERIFIED_POINTS} (+{2 * VERIFIED_POINTS} points)."
-        )
+        out.append(say.verify_tip(VERIFIED_POINTS))
     if facts.account_age_days < MEMBERSHIP_FULL_DAYS:
-        out.append(
-            f"Stay a member: membership adds about 1 point a month, up to +{MEMBERSHIP_MAX} "
-            "after 3 years."
-        )
+        out.append(say.membership_tip(MEMBERSHIP_MAX))
     if i.upheld_disputes:
-        out.append(f"Avoid further upheld disputes: each costs {DISPUTE_COST} points.")
+        out.append(say.disputes_tip(DISPUTE_COST))
     return out
 
 
 def _tips_community(facts: _Facts, c: Mapping[str, int]) -> list[str]:
     out: list[str] = []
     if c["vouchers"] < VOUCHER_CAP:
-        out.append(
-            f"Redeem a sponsor voucher from /offers: +{VOUCHER_POINTS} points each, up to "
-            f"+{VOUCHER_CAP}."
-        )
+        out.append(say.voucher_tip(VOUCHER_POINTS, VOUCHER_CAP))
     if c["referrals"] < REFERRAL_CAP:
-        out.append(
-            f"Invite friends with /invite: +{REFERRAL_POINTS} points for each one who completes "
-            f"verification, up to +{REFERRAL_CAP}."
-        )
+        out.append(say.invite_tip(REFERRAL_POINTS, REFERRAL_CAP))
     return out
 
 
 def _tips_connections(facts: _Facts, c: Mapping[str, int]) -> list[str]:
     # Deliberately never suggests dropping friends: a low-scoring friend is still a friend.
     if facts.inputs.graph.friend_count == 0:
-        return [
-            f"Add people you know with /friends: connections can add up to "
-            f"+{FRIEND_INFLUENCE_CAP} points."
-        ]
-    return [
-        "Add friends from different parts of your life with /friends: linking groups that "
-        f"don't otherwise meet adds up to +{BROKERAGE_MAX}."
-    ]
+        return [say.add_friends_tip(FRIEND_INFLUENCE_CAP)]
+    return [say.diverse_friends_tip(BROKERAGE_MAX)]
 
 
 _TIP_BUILDERS: Mapping[str, Callable[[_Facts, Mapping[str, int]], list[str]]] = {

@@ -67,6 +67,7 @@ from storage.db import Database
 from storage.models import Citizen, FriendRequest, Friendship, Score
 from storage.repositories import citizens
 from storage.repositories.outbox import enqueue_to_citizen
+from storage.statuses import FriendshipStatus
 
 # --------------------------------------------------------------------------------------------
 # The use cases
@@ -116,14 +117,18 @@ class FriendsService:
             if request is None or request.recipient_id != me.id:
                 raise NoLongerAvailable()
             row = await friendship_between(session, request.requester_id, me.id, lock=True)
-            if row is None or row.status != "pending" or row.request_id != request.id:
+            if (
+                row is None
+                or row.status != FriendshipStatus.PENDING
+                or row.request_id != request.id
+            ):
                 raise NoLongerAvailable()
             requester = await session.get(Citizen, request.requester_id)
             assert requester is not None  # the request row cascades away with its requester
             row.status = {
-                Answer.ACCEPT: "accepted",
-                Answer.DECLINE: "declined",
-                Answer.BLOCK: "blocked",
+                Answer.ACCEPT: FriendshipStatus.ACCEPTED.value,
+                Answer.DECLINE: FriendshipStatus.DECLINED.value,
+                Answer.BLOCK: FriendshipStatus.BLOCKED.value,
             }[answer]
             row.responded_at = now
             # Only good news is sent: a decline or block is not announced to the requester.
@@ -173,11 +178,11 @@ class FriendsService:
         async with self._db.transaction() as session:
             me = await self._presser(session, telegram_id)
             row = await friendship_between(session, me.id, friend_id, lock=True)
-            if row is None or row.status != "accepted" or friend_id == me.id:
+            if row is None or row.status != FriendshipStatus.ACCEPTED or friend_id == me.id:
                 raise NoLongerAvailable()
             friend = await session.get(Citizen, friend_id)
             assert friend is not None  # the friendship cascades away with either person
-            row.status, row.responded_at = "removed", now
+            row.status, row.responded_at = FriendshipStatus.REMOVED.value, now
             return friend.display_name
 
     # Compare ----------------------------------------------------------------------------------
@@ -306,7 +311,7 @@ class FriendsService:
             select(Citizen, Score.score, Score.band, Friendship.responded_at)
             .join(Friendship, joined)
             .join(Score, Score.citizen_id == Citizen.id)
-            .where(Friendship.status == "accepted", Citizen.id != my_id)
+            .where(Friendship.status == FriendshipStatus.ACCEPTED, Citizen.id != my_id)
         )
         if only is not None:
             query = query.where(Citizen.id == only)
@@ -332,7 +337,9 @@ class FriendsService:
             )
             .join(Friendship, Friendship.request_id == FriendRequest.id)
             .join(Citizen, Citizen.id == FriendRequest.requester_id)
-            .where(FriendRequest.recipient_id == my_id, Friendship.status == "pending")
+            .where(
+                FriendRequest.recipient_id == my_id, Friendship.status == FriendshipStatus.PENDING
+            )
             .order_by(FriendRequest.created_at, FriendRequest.id)
         )
         return [

@@ -29,6 +29,7 @@ from services.friends_model import (
 )
 from storage.models import Citizen, FriendRequest, Friendship
 from storage.repositories.outbox import enqueue_to_citizen
+from storage.statuses import FriendshipStatus
 from texts.friends import accepted_text, request_text
 
 # --------------------------------------------------------------------------------------------
@@ -89,13 +90,13 @@ async def send_request(
         return RequestResult.SELF
     row = await friendship_between(session, requester.id, recipient.id, lock=True)
     if row is not None:
-        if row.status == "accepted":
+        if row.status == FriendshipStatus.ACCEPTED:
             return RequestResult.ALREADY_FRIENDS
-        if row.status == "pending":
+        if row.status == FriendshipStatus.PENDING:
             if row.requester_id == requester.id:
                 return RequestResult.ALREADY_ASKED
             # They asked first: asking them back is the same as accepting.
-            row.status, row.responded_at = "accepted", now
+            row.status, row.responded_at = FriendshipStatus.ACCEPTED.value, now
             enqueue_to_citizen(
                 session,
                 recipient,
@@ -105,10 +106,10 @@ async def send_request(
                 priority=FRIEND_MESSAGE_PRIORITY,
             )
             return RequestResult.ACCEPTED_THEIRS
-        if row.status == "blocked" and row.requester_id == requester.id:
+        if row.status == FriendshipStatus.BLOCKED and row.requester_id == requester.id:
             return RequestResult.UNAVAILABLE
         if (
-            row.status == "declined"
+            row.status == FriendshipStatus.DECLINED
             and row.requester_id == requester.id
             and row.responded_at is not None
             and as_aware_utc(row.responded_at) > now - DECLINE_COOLDOWN
@@ -129,7 +130,8 @@ async def send_request(
         low, high = pair_of(requester.id, recipient.id)
         row = Friendship(low_id=low, high_id=high, created_at=now)
         session.add(row)
-    row.requester_id, row.status, row.request_id = requester.id, "pending", request.id
+    row.requester_id, row.request_id = requester.id, request.id
+    row.status = FriendshipStatus.PENDING.value
     row.created_at, row.responded_at = now, None
     # A new pair is inserted here, inside the caller's transaction: two people asking each
     # other at the same instant collide on the pair's unique constraint, and the caller

@@ -1,4 +1,5 @@
-"""What a promotion looks like in a citizen's chat: the one place its text and buttons are made.
+"""What a promotion looks like in a citizen's chat: the one place its message and buttons are
+assembled (the wording itself is texts.promotions').
 
 Shared by the fan-out (notifications/promotions.py, which writes the text and keyboard into
 every outbox row), /offers (handlers/offers.py) and the sponsor-facing API's limits. Pure: no
@@ -16,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.callbacks import OFFERS, BadCallback
+from texts import promotions as texts
+from texts.promotions import FOOTER
 
 PROMOTION_KIND = "promotion"
 # Lower goes first: loan reminders 0, friend messages 5, score alerts 10, promotions last.
@@ -31,8 +34,23 @@ MAX_BUTTON_LABEL_LENGTH = 40
 MAX_BUTTON_URL_LENGTH = 2_048
 TELEGRAM_MESSAGE_LIMIT = 4_096
 
-SPONSORED_LABEL = "📣 Sponsored by"
-FOOTER = "You get offers because you opted in. Tap “Stop offers” to stop them at any time."
+# The wording is texts.promotions'; FOOTER is re-exported for /offers, which drops it for
+# someone who already opted out.
+__all__ = [
+    "FOOTER",
+    "MAX_BUTTON_LABEL_LENGTH",
+    "MAX_BUTTON_URL_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "MAX_TITLE_LENGTH",
+    "PROMOTION_KIND",
+    "PROMOTION_PRIORITY",
+    "STOP_OFFERS_DATA",
+    "TELEGRAM_MESSAGE_LIMIT",
+    "parse_redeem_data",
+    "promotion_markup",
+    "promotion_text",
+    "redeem_data",
+]
 
 
 def redeem_data(promotion_id: int) -> str:
@@ -57,15 +75,10 @@ def promotion_text(
     *,
     has_voucher: bool,
 ) -> str:
-    """Plain text (no parse mode), so nothing a sponsor writes can break or fake formatting."""
-    expiry = expires_at.astimezone(timezone).strftime("%-d %b %Y, %H:%M")
-    lines = [f"{SPONSORED_LABEL} {sponsor_name}", "", title, "", text, ""]
-    if has_voucher:
-        lines.append(f"Tap “Redeem” for your voucher code. Offer ends {expiry}.")
-    else:
-        lines.append(f"Offer ends {expiry}.")
-    lines += ["", FOOTER]
-    message = "\n".join(lines)
+    """The message as texts.promotions words it, within Telegram's limit."""
+    message = texts.promotion_text(
+        sponsor_name, title, text, expires_at, timezone, has_voucher=has_voucher
+    )
     # The API's limits make this impossible; the assertion documents the invariant.
     assert len(message) <= TELEGRAM_MESSAGE_LIMIT, "promotion text over Telegram's limit"
     return message
@@ -83,6 +96,6 @@ def promotion_markup(
     if button_label and button_url:
         rows.append([{"text": button_label, "url": button_url}])
     if has_voucher:
-        rows.append([{"text": "🎟 Redeem", "callback_data": redeem_data(promotion_id)}])
-    rows.append([{"text": "🔕 Stop offers", "callback_data": STOP_OFFERS_DATA}])
+        rows.append([{"text": texts.REDEEM_BUTTON, "callback_data": redeem_data(promotion_id)}])
+    rows.append([{"text": texts.STOP_OFFERS_BUTTON, "callback_data": STOP_OFFERS_DATA}])
     return {"inline_keyboard": rows}

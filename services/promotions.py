@@ -13,10 +13,9 @@ fan-out's INSERT ... SELECT, so the number a sponsor is told is the number the e
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -34,7 +33,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Select, func, select, text, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.bands import BAND_FLOORS, BAND_NAMES
@@ -47,7 +46,9 @@ from services.promotion_messages import (
 )
 from services.validation import InvalidPostcode, normalise_postcode_district
 from storage.db import Database
-from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Score
+from storage.models import Citizen, Promotion, Score
+from storage.repositories import outbox, promotions
+from storage.statuses import OutboxStatus, PromotionStatus
 
 # -- limits --------------------------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class PromotionView:
     @property
     def status(self) -> str:
         # Fanned out and nothing left to send: the sponsor sees "completed".
-        if self.promotion.status == "sending" and self.counts.get("queued", 0) == 0:
+        if self.promotion.status == PromotionStatus.SENDING and self.counts.get("queued", 0) == 0:
             return "completed"
         return self.promotion.status
 
@@ -368,25 +369,6 @@ def generate_voucher_codes(count: int) -> list[str]:
     return list(codes)
 
 
-async def _insert_vouchers(
-    session: AsyncSession, promotion_id: int, codes: list[str], *, postgresql: bool
-) -> None:
-    """All codes in one statement: an array (PostgreSQL) or JSON array (SQLite) parameter
-    unnested by the database, instead of 100,000 bound rows."""
-    if postgresql:
-        statement = text(
-            "INSERT INTO vouchers (promotion_id, code) "
-            "SELECT :promotion_id, unnest(CAST(:codes AS TEXT[]))"
-        )
-        await session.execute(statement, {"promotion_id": promotion_id, "codes": codes})
-    else:
-        statement = text(
-            "INSERT INTO vouchers (promotion_id, code) "
-            "SELECT :promotion_id, value FROM json_each(:codes)"
-        )
-        await session.execute(statement, {"promotion_id": promotion_id, "codes": json.dumps(codes)})
-
-
 # -- the service -------------------------------------------------------------------------------
 
 
@@ -439,7 +421,7 @@ class PromotionService:
             voucher_kind=vouchers.kind,
             voucher_code=vouchers.code if isinstance(vouchers, SharedVoucher) else None,
             voucher_count=vouchers.count if isinstance(vouchers, UniqueVouchers) else None,
-            status="scheduled",
+            status=PromotionStatus.SCHEDULED.value,
             targeted=0,
             created_at=now,
         )
@@ -450,7 +432,7 @@ class PromotionService:
             session.add(promotion)
             await session.flush()
             if codes:
-                await _insert_vouchers(
+                await promotions.insert_vouchers(
                     session, promotion.id, codes, postgresql=not self._db.is_sqlite
                 )
             matched = promotion_audience(promotion, Citizen.id).subquery()
@@ -462,19 +444,9 @@ class PromotionService:
     async def list_for(self, sponsor_id: int) -> list[PromotionView]:
         """The sponsor's promotions, newest first, each with its live counts."""
         async with self._db.transaction() as session:
-            promotions = list(
-                (
-                    await session.scalars(
-                        select(Promotion)
-                        .where(Promotion.sponsor_id == sponsor_id)
-                        .order_by(Promotion.created_at.desc(), Promotion.id.desc())
-                    )
-                ).all()
-            )
-            counts = await self._counts(
-                session, select(Promotion.id).where(Promotion.sponsor_id == sponsor_id)
-            )
-        return [PromotionView(p, self._as_counts(p, counts.get(p.id))) for p in promotions]
+            found = await promotions.of_sponsor(session, sponsor_id)
+            counts = await self._counts(session, promotions.ids_of_sponsor(sponsor_id))
+        return [PromotionView(p, self._as_counts(p, counts.get(p.id))) for p in found]
 
     async def get(self, sponsor_id: int, promotion_id: int) -> PromotionView:
         """One promotion with its counts and sends per minute; PromotionNotFound if it is not
@@ -494,62 +466,31 @@ class PromotionService:
             # The write comes first: it takes the row lock (PostgreSQL) or the write lock
             # (SQLite), so a fan-out of this promotion either finished before it (and its rows
             # are cancelled below) or starts after it (and finds the promotion cancelled).
-            await session.execute(
-                update(Promotion)
-                .where(
-                    Promotion.id == promotion_id,
-                    Promotion.sponsor_id == sponsor_id,
-                    Promotion.status.in_(("scheduled", "sending")),
-                )
-                .values(status="cancelled", cancelled_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            await promotions.cancel(session, sponsor_id, promotion_id, now)
             promotion = await self._owned(session, sponsor_id, promotion_id)
-            if promotion.status == "cancelled":
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.promotion_id == promotion_id,
-                        OutboxMessage.status == "pending",
-                    )
-                    .values(status="cancelled", last_error="cancelled by the sponsor")
-                    .execution_options(synchronize_session=False)
-                )
+            if promotion.status == PromotionStatus.CANCELLED:
+                await outbox.cancel_pending(session, [promotion_id], "cancelled by the sponsor")
         return await self.get(sponsor_id, promotion_id)
 
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
     async def _owned(session: AsyncSession, sponsor_id: int, promotion_id: int) -> Promotion:
-        promotion = await session.scalar(
-            select(Promotion)
-            .where(Promotion.id == promotion_id, Promotion.sponsor_id == sponsor_id)
-            .execution_options(populate_existing=True)
-        )
+        promotion = await promotions.owned(session, sponsor_id, promotion_id)
         if promotion is None:
             raise PromotionNotFound(promotion_id)
         return promotion
 
     @staticmethod
-    async def _counts(session: AsyncSession, wanted: Any) -> dict[int, _Counts]:
-        """Counts per promotion for ``wanted`` (a list of ids, or a subquery of them: a
-        sponsor with thousands of promotions stays one query, under PostgreSQL's parameter
-        limit)."""
+    async def _counts(
+        session: AsyncSession, wanted: Collection[int] | Select[Any]
+    ) -> dict[int, _Counts]:
+        """Counts per promotion for ``wanted`` (a list of ids, or a subquery of them)."""
         counts: dict[int, _Counts] = {}
-        rows = await session.execute(
-            select(OutboxMessage.promotion_id, OutboxMessage.status, func.count())
-            .where(OutboxMessage.promotion_id.in_(wanted))
-            .group_by(OutboxMessage.promotion_id, OutboxMessage.status)
-        )
-        for promotion_id, status, count in rows.all():
-            counts.setdefault(int(promotion_id or 0), _Counts()).by_status[str(status)] = int(count)
-        redeemed = await session.execute(
-            select(Redemption.promotion_id, func.count())
-            .where(Redemption.promotion_id.in_(wanted))
-            .group_by(Redemption.promotion_id)
-        )
-        for promotion_id, count in redeemed.all():
-            counts.setdefault(int(promotion_id or 0), _Counts()).redeemed = int(count)
+        for promotion_id, status, count in await promotions.outbox_counts(session, wanted):
+            counts.setdefault(promotion_id, _Counts()).by_status[status] = count
+        for promotion_id, count in await promotions.redemption_counts(session, wanted):
+            counts.setdefault(promotion_id, _Counts()).redeemed = count
         return counts
 
     @staticmethod
@@ -562,30 +503,19 @@ class PromotionService:
         by_status = counts.by_status
         return {
             "targeted": promotion.targeted,
-            "queued": by_status.get("pending", 0) + by_status.get("sending", 0),
-            "sent": by_status.get("sent", 0),
-            "failed": by_status.get("failed", 0),
-            "unreachable": by_status.get("unreachable", 0),
-            "uncertain": by_status.get("uncertain", 0),
-            "cancelled": by_status.get("cancelled", 0),
+            "queued": by_status.get(OutboxStatus.PENDING, 0)
+            + by_status.get(OutboxStatus.SENDING, 0),
+            "sent": by_status.get(OutboxStatus.SENT, 0),
+            "failed": by_status.get(OutboxStatus.FAILED, 0),
+            "unreachable": by_status.get(OutboxStatus.UNREACHABLE, 0),
+            "uncertain": by_status.get(OutboxStatus.UNCERTAIN, 0),
+            "cancelled": by_status.get(OutboxStatus.CANCELLED, 0),
             "redeemed": counts.redeemed,
         }
 
     async def _sent_per_minute(self, session: AsyncSession, promotion_id: int) -> list[SentMinute]:
-        if not self._db.is_sqlite:
-            minute: ColumnElement[Any] = func.to_char(
-                func.date_trunc("minute", func.timezone("UTC", OutboxMessage.sent_at)),
-                "YYYY-MM-DD HH24:MI",
-            )
-        else:
-            minute = func.strftime("%Y-%m-%d %H:%M", OutboxMessage.sent_at)
-        rows = await session.execute(
-            select(minute.label("minute"), func.count())
-            .where(OutboxMessage.promotion_id == promotion_id, OutboxMessage.status == "sent")
-            .group_by(minute)
-            .order_by(minute)
-        )
+        rows = await promotions.sent_per_minute(session, promotion_id, sqlite=self._db.is_sqlite)
         return [
-            SentMinute(as_aware_utc(datetime.strptime(str(m), "%Y-%m-%d %H:%M")), int(count))
-            for m, count in rows.all()
+            SentMinute(as_aware_utc(datetime.strptime(minute, "%Y-%m-%d %H:%M")), count)
+            for minute, count in rows
         ]

@@ -38,6 +38,9 @@ from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
+from storage.repositories import outbox
+from storage.statuses import FriendshipStatus
+from texts.scoring import band_change
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +66,6 @@ class PassSummary:
 def _band_names(indices: npt.NDArray[np.int8]) -> list[str]:
     names = [band.name for band in BANDS]
     return [names[i] for i in indices.tolist()]
-
-
-def band_change_text(old_band: str, new_band: str, old_score: int, new_score: int) -> str:
-    up = new_score > old_score
-    headline = "🎉 Your band went up" if up else "Your band changed"
-    return (
-        f"{headline}: {old_band} → {new_band}.\n"
-        f"Your score is now {new_score} (was {old_score}).\n"
-        "Send /why to see what changed and how to improve."
-    )
 
 
 class ScoringPass:
@@ -117,7 +110,8 @@ class ScoringPass:
         packed = (
             await fetch_ints(
                 self._db,
-                "SELECT low_id * 4294967296 + high_id FROM friendships WHERE status = 'accepted'",
+                "SELECT low_id * 4294967296 + high_id FROM friendships "
+                f"WHERE status = '{FriendshipStatus.ACCEPTED.value}'",
                 columns=1,
             )
         )[:, 0]
@@ -168,7 +162,7 @@ class ScoringPass:
         alerts: dict[int, str] = {}
         band_names = [band.name for band in BANDS]
         for i in np.flatnonzero(changed).tolist():
-            alerts[i] = band_change_text(
+            alerts[i] = band_change(
                 band_names[int(old_band_index[i])],
                 new_bands[i],
                 int(old_scores[i]),
@@ -249,19 +243,21 @@ class ScoringPass:
         self, rows: Iterator[tuple[Any, ...]], computed_at: datetime, as_of: date
     ) -> None:
         sqlite = self._db.is_sqlite
+        # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so the
+        # ORM reads the pass's rows like any other.
+        stamp = (
+            computed_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            if sqlite
+            else computed_at
+        )
+        queue_alerts, alert_params = outbox.staged_insert_sql(
+            kind=SCORE_ALERT_KIND, priority=SCORE_ALERT_PRIORITY, now=stamp, text_column="alert"
+        )
         params: dict[str, Any] = {
-            # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so
-            # the ORM reads the pass's rows like any other.
-            "computed_at": (
-                computed_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-                if sqlite
-                else computed_at
-            ),
+            "computed_at": stamp,
             "as_of": as_of.isoformat() if sqlite else as_of,
             "model_version": MODEL_VERSION,
-            "kind": SCORE_ALERT_KIND,
-            "priority": SCORE_ALERT_PRIORITY,
-            "pending": "pending",
+            **alert_params,
         }
         # SQLite stores JSON as text (a CAST would turn '{}' into the number 0).
         empty_json = "'{}'" if sqlite else "CAST('{}' AS JSON)"
@@ -296,12 +292,7 @@ class ScoringPass:
             """INSERT INTO score_history (citizen_id, score, band, computed_at)
                 SELECT s.citizen_id, s.score, s.band, :computed_at
                 FROM staging s JOIN citizens c ON c.id = s.citizen_id""",
-            """INSERT INTO outbox (chat_id, citizen_id, kind, priority, text, status, attempts,
-                    next_attempt_at, created_at)
-                SELECT c.chat_id, c.id, :kind, :priority, s.alert, :pending, 0, :computed_at,
-                    :computed_at
-                FROM staging s JOIN citizens c ON c.id = s.citizen_id
-                WHERE s.alert IS NOT NULL AND c.unreachable_at IS NULL""",
+            queue_alerts,
         ]
         await write_via_staging(
             self._db,

@@ -26,6 +26,7 @@ from services.loans.model import (
 )
 from storage.models import Citizen, Instalment, Loan
 from storage.repositories import citizens
+from storage.statuses import LoanStatus
 from texts.credit import under_18_refusal
 
 
@@ -67,7 +68,7 @@ class LoanLending(LoanEligibility):
                     annual_rate_bp=int(ANNUAL_RATE * 10_000),
                     apr_bp=int((loan_quote.apr * 10_000).to_integral_value()),
                     total_repayable_pence=loan_quote.total_repayable_pence,
-                    status="active",
+                    status=LoanStatus.ACTIVE.value,
                     created_at=now,
                 )
                 session.add(loan)

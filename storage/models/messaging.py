@@ -82,11 +82,23 @@ class OutboxMessage(Base):
             priority=priority,
             text=text,
             reply_markup=reply_markup,
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
+            **pending_defaults(now),
         )
+
+
+def pending_defaults(now: object) -> dict[str, object]:
+    """The columns every new outbox row starts with: pending, never tried, due at once.
+
+    One definition for every way of queuing: a row at a time (OutboxMessage.due_now) and the
+    set-based inserts (storage.repositories.outbox), where `now` may be a SQL literal or the
+    bulk driver's form of a timestamp rather than a datetime.
+    """
+    return {
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 class SendBudgetRow(Base):

@@ -1,13 +1,22 @@
-"""The one way to queue a message the bot starts itself (alerts, notices, reminders)."""
+"""The one way to queue a message the bot starts itself (alerts, notices, reminders, promotions).
+
+A row at a time (enqueue), or set-based for a whole audience or population; every way starts
+its rows from storage.models.messaging.pending_defaults.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select, String, insert, literal, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from storage.models import Citizen, OutboxMessage
+from storage.models.messaging import pending_defaults
+from storage.statuses import OutboxStatus
 
 
 def enqueue(
@@ -64,3 +73,83 @@ def enqueue_to_citizen(
         reply_markup=markup,
     )
     return True
+
+
+def staged_insert_sql(
+    *, kind: str, priority: int, now: object, text_column: str
+) -> tuple[str, dict[str, object]]:
+    """Queue a message for each row of storage.bulk's `staging` table whose `text_column` is set.
+
+    For population-wide jobs that write through storage.bulk.write_via_staging: the returned
+    statement (and its parameters, prefixed ``outbox_`` so they can't clash with the caller's)
+    joins staging to citizens on ``citizen_id`` and skips anyone unreachable, as
+    enqueue_to_citizen does one at a time. `now` is in the form the bulk driver binds.
+    """
+    values = {"kind": kind, "priority": priority, **pending_defaults(now)}
+    params = {f"outbox_{name}": value for name, value in values.items()}
+    columns = ", ".join(["chat_id", "citizen_id", "text", *values])
+    selected = ", ".join(["c.chat_id", "c.id", f"s.{text_column}", *(f":{p}" for p in params)])
+    statement = (
+        f"INSERT INTO outbox ({columns}) SELECT {selected} "
+        "FROM staging s JOIN citizens c ON c.id = s.citizen_id "
+        f"WHERE s.{text_column} IS NOT NULL AND c.unreachable_at IS NULL"
+    )
+    return statement, params
+
+
+async def enqueue_audience(
+    session: AsyncSession,
+    audience: Callable[..., Select[Any]],
+    *,
+    kind: str,
+    priority: int,
+    text: str,
+    markup: dict[str, Any] | None,
+    now: datetime,
+    promotion_id: int | None = None,
+) -> int:
+    """Queue the same message to everyone `audience` selects, in one INSERT ... SELECT.
+
+    `audience(*columns)` must return the query selecting `columns` once per recipient, with
+    Citizen in its FROM clause: the rows are built by the database, so a large audience never
+    passes through Python. Returns the number of rows queued.
+    """
+    table = OutboxMessage.__table__
+    constants: dict[str, object] = {
+        "kind": kind,
+        "priority": priority,
+        "text": text,
+        "reply_markup": markup,
+        **pending_defaults(now),
+        "promotion_id": promotion_id,
+    }
+    columns = [
+        Citizen.chat_id,
+        Citizen.id,
+        *(literal(value, _bound_type(table.c[name].type)) for name, value in constants.items()),
+    ]
+    inserted = await session.execute(
+        insert(OutboxMessage).from_select(["chat_id", "citizen_id", *constants], audience(*columns))
+    )
+    return int(getattr(inserted, "rowcount", 0) or 0)
+
+
+def _bound_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
+    # asyncpg casts every bound value to its type: a VARCHAR(n) cast would cut a value short
+    # silently where the column itself refuses one too long, so strings bind unsized.
+    return String() if isinstance(column_type, String) else column_type
+
+
+async def cancel_pending(
+    session: AsyncSession, promotion_ids: Collection[int], reason: str
+) -> None:
+    """Cancel what these promotions still have waiting; rows already in flight finish."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.promotion_id.in_(list(promotion_ids)),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,35 @@
+"""What a sponsor's promotion says in a citizen's chat, around the sponsor's own words.
+
+Plain text (no parse mode), so nothing a sponsor writes can break or fake formatting. The
+keyboard itself and the length limits are services.promotion_messages'.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+SPONSORED_LABEL = "📣 Sponsored by"
+FOOTER = "You get offers because you opted in. Tap “Stop offers” to stop them at any time."
+REDEEM_BUTTON = "🎟 Redeem"
+STOP_OFFERS_BUTTON = "🔕 Stop offers"
+
+
+def promotion_text(
+    sponsor_name: str,
+    title: str,
+    text: str,
+    expires_at: datetime,
+    timezone: ZoneInfo,
+    *,
+    has_voucher: bool,
+) -> str:
+    """The label, the sponsor's title and text, when the offer ends, and the opt-out footer."""
+    expiry = expires_at.astimezone(timezone).strftime("%-d %b %Y, %H:%M")
+    lines = [f"{SPONSORED_LABEL} {sponsor_name}", "", title, "", text, ""]
+    if has_voucher:
+        lines.append(f"Tap “Redeem” for your voucher code. Offer ends {expiry}.")
+    else:
+        lines.append(f"Offer ends {expiry}.")
+    lines += ["", FOOTER]
+    return "\n".join(lines)
