@@ -14,8 +14,6 @@ against the presser's own dialog row or loans, so a stale, replayed or forged bu
 
 from __future__ import annotations
 
-from datetime import date
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 
 import texts.payments as payments
@@ -23,7 +21,6 @@ from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import LOAN, LOAN_PAY
-from services.clock import as_aware_utc
 from services.dialogs import Dialog
 from services.loan_terms import (
     TERM_CHOICES,
@@ -47,22 +44,34 @@ from services.loans import (
 from storage.statuses import RefundStatus
 from texts.format import money
 from texts.loans import (
+    APPLICATION_CANCELLED,
+    APPLICATION_ENDED,
+    CANCEL_BUTTON,
+    CHOOSE_TERM_AGAIN,
+    CONFIRM_AGAIN,
+    CONFIRM_BUTTON,
+    CONFIRMED_TOAST,
     INVOICE_TITLE,
     NO_PAYMENTS,
     QUOTE_MOVED,
     QUOTE_TIMED_OUT,
-    _day,
     _months,
+    amount_refused,
     confirmed_text,
+    invoice_description,
+    invoice_label,
+    loans_text,
+    not_made,
     offer_text,
     paid_text,
+    pay_label,
     refusal_text,
     summary_text,
     term_text,
 )
 
 # --------------------------------------------------------------------------------------------
-# Wording
+# Keyboards
 
 
 def amount_markup(e: Eligibility) -> InlineKeyboardMarkup:
@@ -88,70 +97,26 @@ def summary_markup(application: Application) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    "✅ Confirm", callback_data=LOAN.encode("ok", application.key)
+                    CONFIRM_BUTTON, callback_data=LOAN.encode("ok", application.key)
                 ),
-                InlineKeyboardButton("Cancel", callback_data=LOAN.encode("no", application.key)),
+                InlineKeyboardButton(
+                    CANCEL_BUTTON, callback_data=LOAN.encode("no", application.key)
+                ),
             ]
         ]
     )
 
 
-def loans_text(loans: list[LoanView], today: date, context: BotContext) -> str:
-    if not loans:
-        return "You don't have any loans. /loan shows what you can borrow."
-    lines = ["💷 Your loans"]
-    for loan in (loan for loan in loans if loan.status != "repaid"):
-        paid = sum(1 for i in loan.instalments if i.paid)
-        lines += [
-            "",
-            f"{money(loan.principal_pence)} over {_months(loan.term_months)}, "
-            f"taken {_taken(loan, context)}",
-            f"Paid {money(loan.paid_pence)} · left to pay "
-            f"{money(loan.remaining_pence)} ({paid} of {loan.term_months} "
-            "instalments paid)",
-        ]
-        due = loan.next_due
-        if due is not None:
-            line = f"Next: {money(due.payable_pence)} due {_day(due.due_on)}"
-            if due.late_fee_pence:
-                line += f" — overdue, including a {money(due.late_fee_pence)} late fee"
-            elif due.due_on < today:
-                line += " — overdue"
-            lines.append(line)
-    repaid = [loan for loan in loans if loan.status == "repaid"]
-    if repaid:
-        lines += ["", "Repaid in full:"]
-        lines += [
-            f"• {money(loan.principal_pence)} over {_months(loan.term_months)}, "
-            f"taken {_taken(loan, context)}"
-            for loan in repaid
-        ]
-    lines += ["", "/loan shows what you can borrow."]
-    return "\n".join(lines)
-
-
 def loans_markup(loans: list[LoanView]) -> InlineKeyboardMarkup | None:
     dues = [
-        (loan, loan.next_due)
-        for loan in loans
-        if loan.status != "repaid" and loan.next_due is not None
+        (loan, loan.next_due) for loan in loans if not loan.repaid and loan.next_due is not None
     ]
     rows = []
     for loan, due in dues:
         assert due is not None
-        label = f"Pay {money(due.payable_pence)} (instalment {due.number}"
-        # With two loans open, "instalment 1" alone doesn't say which one.
-        if len(dues) > 1:
-            label += f" of the {money(loan.principal_pence)} loan"
-        rows.append(
-            [InlineKeyboardButton(label + ")", callback_data=LOAN_PAY.encode("pay", due.id))]
-        )
+        label = pay_label(due, loan, several=len(dues) > 1)
+        rows.append([InlineKeyboardButton(label, callback_data=LOAN_PAY.encode("pay", due.id))])
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _taken(loan: LoanView, context: BotContext) -> str:
-    local = as_aware_utc(loan.created_at).astimezone(context.timezone).date()
-    return f"{local.day} {local:%b %Y}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,31 +144,26 @@ async def on_loan_text(update: Update, context: BotContext, dialog: Dialog) -> N
             try:
                 amount = await applications.type_amount(user.id, message.text)
             except (InvalidAmount, OverLimit) as refusal:
-                await message.reply_text(
-                    f"{refusal}\n\nType another amount, tap one of the amounts above, "
-                    "or /cancel to stop."
-                )
+                await message.reply_text(amount_refused(str(refusal)))
                 return
             await _ask_term(update, context, amount, edit=False)
         elif dialog.step == STEP_TERM:
             amount = await applications.chosen_amount(user.id)
             await message.reply_text(
-                "Please choose how long to repay with the buttons (or /cancel).\n\n"
-                + term_text(amount, applications.monthly_payments(amount)),
+                CHOOSE_TERM_AGAIN + term_text(amount, applications.monthly_payments(amount)),
                 reply_markup=TERM_MARKUP,
             )
         elif dialog.step == STEP_CONFIRM:
             application = await applications.pending(user.id)
             await message.reply_text(
-                "Please tap Confirm or Cancel under your loan summary (or /cancel).\n\n"
-                + summary_text(application),
+                CONFIRM_AGAIN + summary_text(application),
                 reply_markup=summary_markup(application),
             )
     except NoLongerEligible as changed:
         await message.reply_text(refusal_text(changed.eligibility))
     except StaleApplication:
         # The row moved on between dispatch and now (another instance): start afresh.
-        await message.reply_text("That loan application has ended. /loan starts a new one.")
+        await message.reply_text(APPLICATION_ENDED)
 
 
 async def _ask_term(update: Update, context: BotContext, amount: int, *, edit: bool) -> None:
@@ -235,9 +195,7 @@ async def on_application_button(update: Update, context: BotContext) -> None:
         else:
             await applications.cancel(user.id, value)
             await query.answer()
-            await edit_in_place(
-                update, "Cancelled — no loan was made. /loan starts again whenever you like."
-            )
+            await edit_in_place(update, APPLICATION_CANCELLED)
     except NoLongerEligible as changed:
         await query.answer()
         await edit_in_place(update, refusal_text(changed.eligibility))
@@ -255,11 +213,9 @@ async def _confirm(update: Update, context: BotContext, key: str) -> None:
     except (OverLimit, NotEligible) as refusal:
         # Over the limit by now (the score changed, or another loan came first).
         await query.answer()
-        await edit_in_place(
-            update, f"{refusal}\n\nNo loan was made. /loan shows what you can borrow now."
-        )
+        await edit_in_place(update, not_made(str(refusal)))
         return
-    await query.answer("Loan confirmed.")
+    await query.answer(CONFIRMED_TOAST)
     # A double tap lands here too with the same loan, so the edit is the same (and a no-op).
     await edit_in_place(update, confirmed_text(loan))
 
@@ -274,18 +230,19 @@ async def show_loans(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     loans_service = context.services.loans
     loans = await loans_service.loans(user.id)
-    text = loans_text(loans, loans_service.today(), context)
     credit = sum(i.credit_pence for loan in loans for i in loan.instalments if not i.paid)
     refunds = sum(
         o.refund_pence
         for o in await loans_service.overpayments(user.id)
         if o.refund_status == RefundStatus.DUE
     )
-    extra = ([payments.credit_line(credit)] if credit else []) + (
-        [payments.refund_line(refunds)] if refunds else []
+    text = loans_text(
+        loans,
+        loans_service.today(),
+        context.timezone,
+        credit_pence=credit,
+        refund_pence=refunds,
     )
-    if extra:
-        text += "\n\n" + "\n".join(extra)
     await message.reply_text(text, reply_markup=loans_markup(loans))
 
 
@@ -304,13 +261,7 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
         await context.bot.send_message(user.id, NO_PAYMENTS)
         return
     due = offer.instalment
-    label = f"Instalment {due.number}"
-    description = f"Instalment {due.number} of your Britizen loan, due {_day(due.due_on)}."
-    if due.late_fee_pence:
-        label += f" with {money(due.late_fee_pence)} late fee"
-        description += f" Includes the {money(due.late_fee_pence)} late fee."
-    if due.credit_pence:
-        description += f" {money(due.credit_pence)} of it is already paid from your credit."
+    label, description = invoice_label(due), invoice_description(due)
     await context.bot.send_invoice(
         chat_id=user.id,
         title=INVOICE_TITLE,

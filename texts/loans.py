@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
+from services.clock import as_aware_utc
 from services.loan_terms import (
     ANNUAL_RATE,
     LATE_FEE_PENCE,
@@ -21,7 +23,8 @@ from services.loans import (
 )
 from texts.common import CONFIRM_MINUTES
 from texts.credit import under_18_refusal
-from texts.format import money
+from texts.format import day, money
+from texts.payments import credit_line, refund_line
 
 INVOICE_TITLE = "Britizen loan repayment"
 
@@ -171,3 +174,94 @@ QUOTE_TIMED_OUT = (
     f"That summary is more than {CONFIRM_MINUTES} minutes old, so it expired. "
     "Here it is again: please check it and confirm."
 )
+
+
+CONFIRM_BUTTON = "✅ Confirm"
+CANCEL_BUTTON = "Cancel"
+CONFIRMED_TOAST = "Loan confirmed."
+CHOOSE_TERM_AGAIN = "Please choose how long to repay with the buttons (or /cancel).\n\n"
+CONFIRM_AGAIN = "Please tap Confirm or Cancel under your loan summary (or /cancel).\n\n"
+APPLICATION_ENDED = "That loan application has ended. /loan starts a new one."
+APPLICATION_CANCELLED = "Cancelled — no loan was made. /loan starts again whenever you like."
+
+
+def amount_refused(refusal: str) -> str:
+    return f"{refusal}\n\nType another amount, tap one of the amounts above, or /cancel to stop."
+
+
+def not_made(refusal: str) -> str:
+    return f"{refusal}\n\nNo loan was made. /loan shows what you can borrow now."
+
+
+def pay_label(due: InstalmentView, loan: LoanView, *, several: bool) -> str:
+    label = f"Pay {money(due.payable_pence)} (instalment {due.number}"
+    # With two loans open, "instalment 1" alone doesn't say which one.
+    if several:
+        label += f" of the {money(loan.principal_pence)} loan"
+    return label + ")"
+
+
+def invoice_label(due: InstalmentView) -> str:
+    label = f"Instalment {due.number}"
+    if due.late_fee_pence:
+        label += f" with {money(due.late_fee_pence)} late fee"
+    return label
+
+
+def invoice_description(due: InstalmentView) -> str:
+    description = f"Instalment {due.number} of your Britizen loan, due {_day(due.due_on)}."
+    if due.late_fee_pence:
+        description += f" Includes the {money(due.late_fee_pence)} late fee."
+    if due.credit_pence:
+        description += f" {money(due.credit_pence)} of it is already paid from your credit."
+    return description
+
+
+def _taken(loan: LoanView, tz: ZoneInfo) -> str:
+    return day(as_aware_utc(loan.created_at).astimezone(tz).date())
+
+
+def loans_text(
+    loans: list[LoanView],
+    today: date,
+    tz: ZoneInfo,
+    *,
+    credit_pence: int = 0,
+    refund_pence: int = 0,
+) -> str:
+    if not loans:
+        return "You don't have any loans. /loan shows what you can borrow."
+    lines = ["💷 Your loans"]
+    for loan in (loan for loan in loans if not loan.repaid):
+        paid = sum(1 for i in loan.instalments if i.paid)
+        lines += [
+            "",
+            f"{money(loan.principal_pence)} over {_months(loan.term_months)}, "
+            f"taken {_taken(loan, tz)}",
+            f"Paid {money(loan.paid_pence)} · left to pay "
+            f"{money(loan.remaining_pence)} ({paid} of {loan.term_months} "
+            "instalments paid)",
+        ]
+        due = loan.next_due
+        if due is not None:
+            line = f"Next: {money(due.payable_pence)} due {_day(due.due_on)}"
+            if due.late_fee_pence:
+                line += f" — overdue, including a {money(due.late_fee_pence)} late fee"
+            elif due.due_on < today:
+                line += " — overdue"
+            lines.append(line)
+    repaid = [loan for loan in loans if loan.repaid]
+    if repaid:
+        lines += ["", "Repaid in full:"]
+        lines += [
+            f"• {money(loan.principal_pence)} over {_months(loan.term_months)}, "
+            f"taken {_taken(loan, tz)}"
+            for loan in repaid
+        ]
+    extra = ([credit_line(credit_pence)] if credit_pence else []) + (
+        [refund_line(refund_pence)] if refund_pence else []
+    )
+    if extra:
+        lines += ["", *extra]
+    lines += ["", "/loan shows what you can borrow."]
+    return "\n".join(lines)

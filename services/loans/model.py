@@ -12,6 +12,7 @@ from services.loan_terms import (
     AMOUNT_CHOICES_PENCE,
     MIN_LOAN_PENCE,
 )
+from storage.statuses import LoanStatus
 from texts.format import money
 
 LOAN_SOURCE = "loan"
@@ -134,6 +135,10 @@ class LoanView:
     status: str
     created_at: datetime
     instalments: tuple[InstalmentView, ...]
+
+    @property
+    def repaid(self) -> bool:
+        return self.status == LoanStatus.REPAID
 
     @property
     def paid_pence(self) -> int:
