@@ -14,7 +14,10 @@ against the presser's own dialog row or loans, so a stale, replayed or forged bu
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
+from telegram.error import TelegramError
 
 import texts.payments as payments
 from handlers.context import BotContext
@@ -31,8 +34,11 @@ from services.loans import (
     STEP_AMOUNT,
     STEP_CONFIRM,
     STEP_TERM,
+    STEP_VERIFY,
     Application,
+    BorrowingLocked,
     Eligibility,
+    IdentityRequested,
     LoanView,
     NoLongerEligible,
     NotEligible,
@@ -40,12 +46,15 @@ from services.loans import (
     PaymentRejected,
     QuoteExpired,
     StaleApplication,
+    WrongIdentity,
 )
 from storage.statuses import RefundStatus
+from texts.credit import locked_refusal
 from texts.format import money
 from texts.loans import (
     APPLICATION_CANCELLED,
     APPLICATION_ENDED,
+    ASK_NI_TO_CONFIRM,
     CANCEL_BUTTON,
     CHOOSE_TERM_AGAIN,
     CONFIRM_AGAIN,
@@ -55,6 +64,7 @@ from texts.loans import (
     NO_PAYMENTS,
     QUOTE_MOVED,
     QUOTE_TIMED_OUT,
+    TYPE_NI_TOAST,
     _months,
     amount_refused,
     confirmed_text,
@@ -68,7 +78,10 @@ from texts.loans import (
     refusal_text,
     summary_text,
     term_text,
+    wrong_ni,
 )
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # Keyboards
@@ -153,6 +166,8 @@ async def on_loan_text(update: Update, context: BotContext, dialog: Dialog) -> N
                 CHOOSE_TERM_AGAIN + term_text(amount, applications.monthly_payments(amount)),
                 reply_markup=TERM_MARKUP,
             )
+        elif dialog.step == STEP_VERIFY:
+            await _verify(update, context)
         elif dialog.step == STEP_CONFIRM:
             application = await applications.pending(user.id)
             await message.reply_text(
@@ -164,6 +179,39 @@ async def on_loan_text(update: Update, context: BotContext, dialog: Dialog) -> N
     except StaleApplication:
         # The row moved on between dispatch and now (another instance): start afresh.
         await message.reply_text(APPLICATION_ENDED)
+
+
+async def _verify(update: Update, context: BotContext) -> None:
+    """The NI number typed to confirm a loan: deleted from the chat at once, then checked."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and message.text is not None
+    typed = message.text
+    try:
+        await message.delete()
+    except TelegramError:
+        logger.warning("update %s: could not delete an NI number message", update.update_id)
+    applications = context.services.loan_applications
+    try:
+        loan = await applications.verify(user.id, typed)
+    except WrongIdentity as wrong:
+        await context.bot.send_message(user.id, wrong_ni(wrong.tries_left))
+        return
+    except BorrowingLocked as locked:
+        await context.bot.send_message(
+            user.id, locked_refusal(locked.until.astimezone(context.timezone))
+        )
+        return
+    except QuoteExpired as moved:
+        await context.bot.send_message(
+            user.id,
+            QUOTE_MOVED + "\n\n" + summary_text(moved.fresh),
+            reply_markup=summary_markup(moved.fresh),
+        )
+        return
+    except (OverLimit, NotEligible) as refusal:
+        await context.bot.send_message(user.id, not_made(str(refusal)))
+        return
+    await context.bot.send_message(user.id, confirmed_text(loan))
 
 
 async def _ask_term(update: Update, context: BotContext, amount: int, *, edit: bool) -> None:
@@ -214,6 +262,11 @@ async def _confirm(update: Update, context: BotContext, key: str) -> None:
         # Over the limit by now (the score changed, or another loan came first).
         await query.answer()
         await edit_in_place(update, not_made(str(refusal)))
+        return
+    if isinstance(loan, IdentityRequested):
+        await query.answer(TYPE_NI_TOAST if loan.again else None)
+        if not loan.again:
+            await context.bot.send_message(user.id, ASK_NI_TO_CONFIRM)
         return
     await query.answer(CONFIRMED_TOAST)
     # A double tap lands here too with the same loan, so the edit is the same (and a no-op).

@@ -14,6 +14,7 @@ from services.events import EventService
 from services.friends import FriendsService
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
+from services.loans.identity import IdentityCheck
 from services.offers import OffersService
 from services.open_data import OpenDataService
 from services.partners import PartnerService
@@ -74,7 +75,9 @@ class Services:
             friends=FriendsService(db, clock, timezone),
             invites=invites,
             loans=loans,
-            loan_applications=LoanApplications(loans, dialogs),
+            loan_applications=LoanApplications(
+                loans, dialogs, IdentityCheck(db, secret_key, clock)
+            ),
             erasure=ErasureConfirmations(dialogs, clock),
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),

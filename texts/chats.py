@@ -54,6 +54,9 @@ NOT_TEXT_AT_STEP: dict[tuple[str, str | None], str] = {
     ),
     ("loan", "term"): "Please choose how long to repay with the buttons above (or /cancel).",
     ("loan", "confirm"): "Please tap Confirm or Cancel under your loan summary (or /cancel).",
+    ("loan", "verify"): (
+        "Please type your National Insurance number as text to confirm the loan (or /cancel)."
+    ),
     ("dispute", None): (
         "Please type what's wrong as a text message, in a sentence or two (or /cancel)."
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from texts.format import day
 
@@ -19,4 +19,13 @@ def under_18_benefits(credit_from: date) -> str:
     return (
         "\nCredit (Britizen loans and deposit-free contracts) is for adults: it unlocks on "
         f"{day(credit_from)}, your 18th birthday. Everything else here is yours now."
+    )
+
+
+def locked_refusal(until: datetime) -> str:
+    """`until` in the reader's time zone."""
+    return (
+        "Borrowing is paused after three wrong National Insurance numbers when confirming a "
+        f"loan. You can borrow again from {until:%H:%M} on {day(until.date())}.\n"
+        "If that wasn't you, someone may have your phone: /dispute lets you tell us."
     )

@@ -22,7 +22,7 @@ from services.loans import (
     Refusal,
 )
 from texts.common import CONFIRM_MINUTES
-from texts.credit import under_18_refusal
+from texts.credit import locked_refusal, under_18_refusal
 from texts.format import day, money
 from texts.payments import credit_line, refund_line
 
@@ -74,6 +74,8 @@ def refusal_text(e: Eligibility) -> str:
     unlock = e.unlock
     if e.refusal is Refusal.UNDER_18 and e.credit_from is not None:
         return under_18_refusal(e.credit_from)
+    if e.refusal is Refusal.LOCKED and e.locked_until is not None:
+        return locked_refusal(e.locked_until)
     if e.refusal is Refusal.BAND_TOO_LOW:
         lines = [
             "Sorry — you can't borrow at the moment.",
@@ -265,3 +267,19 @@ def loans_text(
         lines += ["", *extra]
     lines += ["", "/loan shows what you can borrow."]
     return "\n".join(lines)
+
+
+ASK_NI_TO_CONFIRM = (
+    "🔒 One last check, so nobody else can borrow with your phone: type your National "
+    "Insurance number (like QQ 12 34 56 C) to confirm the loan. I'll delete your message "
+    "straight away. (/cancel stops here: no loan is made.)"
+)
+TYPE_NI_TOAST = "Type your National Insurance number to confirm."
+
+
+def wrong_ni(tries_left: int) -> str:
+    tries = "1 more try" if tries_left == 1 else f"{tries_left} more tries"
+    return (
+        "That isn't the National Insurance number on your account, so no loan was made. "
+        f"You have {tries} before borrowing is paused for a day. Type it again, or /cancel."
+    )

@@ -19,7 +19,9 @@ from services.loans.dialog import (
     STEP_AMOUNT,
     STEP_CONFIRM,
     STEP_TERM,
+    STEP_VERIFY,
     Application,
+    IdentityRequested,
     LoanApplications,
     NoLongerEligible,
     QuoteExpired,
@@ -27,6 +29,7 @@ from services.loans.dialog import (
 from services.loans.eligibility import (
     LoanEligibility,
 )
+from services.loans.identity import BorrowingLocked, IdentityCheck, WrongIdentity
 from services.loans.lending import (
     LoanLending,
 )
@@ -59,8 +62,12 @@ __all__ = [
     "STEP_AMOUNT",
     "STEP_CONFIRM",
     "STEP_TERM",
+    "STEP_VERIFY",
     "Application",
+    "BorrowingLocked",
     "Eligibility",
+    "IdentityCheck",
+    "IdentityRequested",
     "InstalmentView",
     "LoanApplications",
     "LoanEligibility",
@@ -76,6 +83,7 @@ __all__ = [
     "Refusal",
     "StaleApplication",
     "Unlock",
+    "WrongIdentity",
     "mark_overdue",
     "new_application_key",
     "parse_payment_payload",

@@ -19,6 +19,7 @@ from services.loan_terms import (
     parse_amount,
     quote,
 )
+from services.loans.identity import BorrowingLocked, IdentityCheck
 from services.loans.model import (
     Eligibility,
     LoanError,
@@ -38,6 +39,8 @@ FLOW = "loan"
 STEP_AMOUNT = "amount"
 STEP_TERM = "term"
 STEP_CONFIRM = "confirm"
+STEP_VERIFY = "verify"
+"""After Confirm: waiting for the NI number (services.loans.identity)."""
 MAX_REPLACED = 5
 
 
@@ -47,6 +50,13 @@ class Application:
 
     quote: LoanQuote
     key: str
+
+
+@dataclass(frozen=True)
+class IdentityRequested:
+    """Confirm was accepted; the NI number is asked for next (`again`: already asked)."""
+
+    again: bool
 
 
 class QuoteExpired(LoanError):
@@ -82,9 +92,10 @@ class LoanApplications:
     latter even if both taps race past the dialog check).
     """
 
-    def __init__(self, loans: LoanService, dialogs: DialogService) -> None:
+    def __init__(self, loans: LoanService, dialogs: DialogService, identity: IdentityCheck) -> None:
         self._loans = loans
         self._dialogs = dialogs
+        self._identity = identity
 
     async def begin(self, telegram_id: int) -> Eligibility:
         """/loan: where they stand; the conversation starts only if they can borrow."""
@@ -150,26 +161,19 @@ class LoanApplications:
         loan_quote = self._loans.quote(int(dialog.data["amount"]), int(dialog.data["term"]))
         return Application(loan_quote, str(dialog.data["key"]))
 
-    async def confirm(self, telegram_id: int, application_key: str) -> LoanView:
+    async def confirm(self, telegram_id: int, application_key: str) -> LoanView | IdentityRequested:
+        """Confirm on the summary: the summary checked (latest, in time, today's dates), then
+        the NI number is asked for (`verify` makes the loan). A Confirm whose application
+        already made a loan returns that loan."""
         dialog = await self._dialogs.get(telegram_id)
+        if _at(dialog, STEP_VERIFY) and dialog.data.get("key") == application_key:
+            return IdentityRequested(again=True)  # a double tap: still waiting for the number
         if _is_summary(dialog, application_key):
-            amount, term = int(dialog.data["amount"]), int(dialog.data["term"])
-            if dialog.data.get("quoted_on") != self._loans.today().isoformat():
-                raise QuoteExpired(await self._quote(telegram_id, amount, term), new_day=True)
-            try:
-                check_prompt(dialog.data, application_key, self._loans.now())
-            except ConfirmationExpired:
-                raise QuoteExpired(
-                    await self._quote(telegram_id, amount, term), new_day=False
-                ) from None
-            try:
-                loan = await self._loans.confirm(telegram_id, amount, term, application_key)
-            except LoanError:
-                # Over the limit by now (a score drop, another loan): this application is over.
-                await self._leave(telegram_id)
-                raise
-            await self._leave(telegram_id)
-            return loan
+            await self._check_summary(telegram_id, dialog, application_key)
+            await self._still_eligible(telegram_id)
+            asked = {**dialog.data, **new_prompt(self._loans.now()), "token": application_key}
+            await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_VERIFY, asked))
+            return IdentityRequested(again=False)
         made = await self._loans.loan_for_application(telegram_id, application_key)
         if made is not None:
             return made  # a double tap on a confirmed summary: the same loan, never a second
@@ -177,9 +181,52 @@ class LoanApplications:
             raise SummaryReplaced()
         raise StaleApplication()
 
+    async def verify(self, telegram_id: int, typed: str) -> LoanView:
+        """The NI number typed after Confirm: right, and the loan is made; wrong, WrongIdentity
+        (the step stays open) or, the third time, BorrowingLocked (the application ends)."""
+        dialog = await self._dialog(telegram_id, STEP_VERIFY)
+        key = str(dialog.data["key"])
+        try:
+            check_prompt(dialog.data, key, self._loans.now())
+        except ConfirmationExpired:
+            await self._leave(telegram_id)
+            raise
+        try:
+            await self._identity.check(telegram_id, typed)
+        except BorrowingLocked:
+            await self._leave(telegram_id)
+            raise
+        amount, term = int(dialog.data["amount"]), int(dialog.data["term"])
+        if dialog.data.get("quoted_on") != self._loans.today().isoformat():
+            raise QuoteExpired(await self._quote(telegram_id, amount, term), new_day=True)
+        try:
+            loan = await self._loans.confirm(telegram_id, amount, term, key)
+        except LoanError:
+            # Over the limit by now (a score drop, another loan): this application is over.
+            await self._leave(telegram_id)
+            raise
+        await self._leave(telegram_id)
+        return loan
+
+    async def _check_summary(self, telegram_id: int, dialog: Dialog, key: str) -> None:
+        """The summary's dates are today's and it was shown within the window; else it is
+        shown again, fresh (QuoteExpired)."""
+        amount, term = int(dialog.data["amount"]), int(dialog.data["term"])
+        if dialog.data.get("quoted_on") != self._loans.today().isoformat():
+            raise QuoteExpired(await self._quote(telegram_id, amount, term), new_day=True)
+        try:
+            check_prompt(dialog.data, key, self._loans.now())
+        except ConfirmationExpired:
+            raise QuoteExpired(
+                await self._quote(telegram_id, amount, term), new_day=False
+            ) from None
+
     async def cancel(self, telegram_id: int, application_key: str) -> None:
-        """Cancel on the summary: only that summary's own, still-open application."""
-        if not _is_summary(await self._dialogs.get(telegram_id), application_key):
+        """Cancel on the summary: only that summary's own, still-open application (also while
+        the NI number is being asked for)."""
+        dialog = await self._dialogs.get(telegram_id)
+        verifying = _at(dialog, STEP_VERIFY) and dialog.data.get("key") == application_key
+        if not (_is_summary(dialog, application_key) or verifying):
             raise StaleApplication()
         await self._dialogs.clear(telegram_id)
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.tiers import default_tiers
 from services.ages import credit_from
-from services.clock import Clock
+from services.clock import Clock, as_aware_utc
 from services.loan_terms import (
     MIN_LOAN_PENCE,
     LoanQuote,
@@ -46,14 +46,25 @@ class LoanEligibility:
     async def _eligibility(self, session: AsyncSession, telegram_id: int) -> Eligibility:
         row = (
             await session.execute(
-                select(Citizen.id, Score.score, Score.band, Citizen.date_of_birth)
+                select(
+                    Citizen.id,
+                    Score.score,
+                    Score.band,
+                    Citizen.date_of_birth,
+                    Citizen.borrowing_locked_until,
+                )
                 .join(Score, Score.citizen_id == Citizen.id)
                 .where(Citizen.telegram_id == telegram_id)
             )
         ).one_or_none()
         if row is None:
             raise NotEligible("You need to be registered to borrow. Send /start to join.")
-        citizen_id, score, band, born = row
+        citizen_id, score, band, born, locked = row
+        now = self._clock()
+        # In the reader's time zone: the refusal says when, to the minute.
+        locked_until = as_aware_utc(locked).astimezone(self._tz) if locked is not None else None
+        if locked_until is not None and locked_until <= now:
+            locked_until = None
         tiers = default_tiers()
         tier = tiers.tier_for(int(score))
         unlock = next(
@@ -75,6 +86,7 @@ class LoanEligibility:
             int(score),
             unlock,
             credit_from=credit_from(born, self.today()),
+            locked_until=locked_until,
         )
 
     @staticmethod

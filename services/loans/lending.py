@@ -27,7 +27,7 @@ from services.loans.model import (
 from storage.models import Citizen, Instalment, Loan
 from storage.repositories import citizens
 from storage.statuses import LoanStatus
-from texts.credit import under_18_refusal
+from texts.credit import locked_refusal, under_18_refusal
 
 
 class LoanLending(LoanEligibility):
@@ -58,6 +58,8 @@ class LoanLending(LoanEligibility):
                 citizen_id = eligibility.citizen_id
                 if eligibility.credit_from is not None:  # checked again here, not only at /loan
                     raise NotEligible(under_18_refusal(eligibility.credit_from))
+                if eligibility.locked_until is not None:
+                    raise NotEligible(locked_refusal(eligibility.locked_until))
                 if principal_pence > eligibility.available_pence:
                     raise _over_limit(eligibility)
                 loan = Loan(

@@ -46,6 +46,8 @@ class Refusal(StrEnum):
 
     UNDER_18 = "under_18"
     """Credit is for adults: it unlocks on their 18th birthday (`Eligibility.credit_from`)."""
+    LOCKED = "locked"
+    """Three wrong NI numbers when confirming: no borrowing until `Eligibility.locked_until`."""
     BAND_TOO_LOW = "band_too_low"
     """Their band's limit is below the smallest loan: only a higher score helps."""
     LIMIT_USED = "limit_used"
@@ -73,6 +75,8 @@ class Eligibility:
     unlock: Unlock | None = None
     credit_from: date | None = None
     """Their 18th birthday while they are under 18 (no credit until then), else None."""
+    locked_until: datetime | None = None
+    """Borrowing is locked until then (three wrong NI numbers when confirming), else None."""
 
     @property
     def available_pence(self) -> int:
@@ -80,12 +84,18 @@ class Eligibility:
 
     @property
     def can_borrow(self) -> bool:
-        return self.credit_from is None and self.available_pence >= MIN_LOAN_PENCE
+        return (
+            self.credit_from is None
+            and self.locked_until is None
+            and self.available_pence >= MIN_LOAN_PENCE
+        )
 
     @property
     def refusal(self) -> Refusal | None:
         if self.credit_from is not None:
             return Refusal.UNDER_18
+        if self.locked_until is not None:
+            return Refusal.LOCKED
         if self.limit_pence < MIN_LOAN_PENCE:
             return Refusal.BAND_TOO_LOW
         if not self.can_borrow:

@@ -53,6 +53,10 @@ class Citizen(Base):
     # after registration (marketing_asked_at records that we asked), changeable in /settings.
     marketing_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     marketing_asked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A loan is confirmed by typing the NI number again: wrong tries in a row, and the lock
+    # three of them put on borrowing (a stolen phone can't borrow).
+    ni_check_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    borrowing_locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Score(Base):

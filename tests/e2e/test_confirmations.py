@@ -13,7 +13,13 @@ from services.confirmations import CONFIRM_WINDOW
 from standin import BotApiStandIn
 from storage.models import Loan
 from tests.e2e.conftest import ServiceFactory, register
-from tests.e2e.test_loans import PROVIDER, answer_to, count, loan_by_buttons
+from tests.e2e.test_loans import (
+    PROVIDER,
+    answer_to,
+    count,
+    loan_by_buttons,
+    type_ni_to_confirm,
+)
 from tests.standin.driver import Citizen, SentMessage, callback_data
 from texts.common import CONFIRMATION_EXPIRED
 from texts.loans import QUOTE_TIMED_OUT
@@ -96,7 +102,7 @@ async def test_a_loan_summary_left_too_long_is_shown_again_before_anything_is_le
     fresh_confirm = callback_data(fay, "Confirm")
     assert fresh_confirm != confirm
     assert await press(standin, fay, fresh, fresh_confirm) != CONFIRMATION_EXPIRED
-    await fay.expect("Loan confirmed: £100.00 over 6 months")
+    await type_ni_to_confirm(fay, "AB 70 30 03 A", ": £100.00 over 6 months")
     assert await count(service, Loan) == 1
 
 
@@ -115,5 +121,5 @@ async def test_an_older_loan_summary_cannot_confirm(
     await gus.expect_nothing()
     assert await count(service, Loan) == 0
     await gus.press("Confirm")
-    await gus.expect("Loan confirmed: £50.00 over 3 months")
+    await type_ni_to_confirm(gus, "AB 70 40 04 A", ": £50.00 over 3 months")
     assert await count(service, Loan) == 1

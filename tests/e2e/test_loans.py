@@ -82,6 +82,13 @@ async def loan_by_buttons(person: Citizen, amount: str, term: str) -> SentMessag
     return await person.expect("please check it before you confirm")
 
 
+async def type_ni_to_confirm(person: Citizen, ni_number: str, *contains: str) -> SentMessage:
+    """After Confirm: the NI number is asked for, typed, and the loan confirmed."""
+    await person.expect("type your National Insurance number")
+    await person.send(ni_number)
+    return await person.expect("Loan confirmed", *contains)
+
+
 async def test_borrow_by_button_confirm_twice_pay_once(
     start_service: ServiceFactory, citizen: Callable[..., Citizen], standin: BotApiStandIn
 ) -> None:
@@ -118,7 +125,9 @@ async def test_borrow_by_button_confirm_twice_pay_once(
     assert len(confirm.encode()) < 64
     standin.callback_query(alice.user_id, summary, confirm)
     standin.callback_query(alice.user_id, summary, confirm)
-    await alice.expect("Loan confirmed: £100.00 over 6 months", "Mon 21 Dec 2026", "£105.88")
+    await type_ni_to_confirm(
+        alice, "AB 60 10 01 A", ": £100.00 over 6 months", "Mon 21 Dec 2026", "£105.88"
+    )
     await alice.expect_nothing(quiet=0.3)
     assert await count(service, Loan) == 1
     # And once more later, on the same (now confirmed) message: the same loan, still only one.
@@ -245,7 +254,7 @@ async def test_what_is_available_shrinks_with_what_is_owed(
     await register(carol, "JG 62 10 01 B")
     await loan_by_buttons(carol, "£100.00", "3 months")
     await carol.press("Confirm")
-    await carol.expect("Loan confirmed")
+    await type_ni_to_confirm(carol, "JG 62 10 01 B")
 
     await carol.send("/loan")
     await carol.expect("You still owe £100.00 of it, so £50.00 is available now")
@@ -257,7 +266,7 @@ async def test_what_is_available_shrinks_with_what_is_owed(
     await carol.press("12 months")
     await carol.expect("Amount: £35.00", "12. ")
     await carol.press("Confirm")
-    await carol.expect("Loan confirmed: £35.00 over 12 months")
+    await type_ni_to_confirm(carol, "JG 62 10 01 B", ": £35.00 over 12 months")
     assert await count(service, Loan) == 2
 
     # £135 owed of £150 leaves £15, under the smallest loan: told why and what would help.

@@ -14,7 +14,7 @@ from bot.cli import main
 from services.loans import LoanService
 from standin import BotApiStandIn
 from tests.e2e.conftest import TEST_SECRET, ServiceFactory, register
-from tests.e2e.test_loans import PROVIDER, loan_by_buttons
+from tests.e2e.test_loans import PROVIDER, loan_by_buttons, type_ni_to_confirm
 from tests.standin.driver import Citizen, SentMessage
 
 
@@ -32,10 +32,10 @@ async def _checkout(
     return dict(standin.pre_checkout_answers[query_id])
 
 
-async def _borrow_and_get_invoice(person: Citizen) -> SentMessage:
+async def _borrow_and_get_invoice(person: Citizen, ni_number: str) -> SentMessage:
     await loan_by_buttons(person, "£100.00", "6 months")
     await person.press("Confirm")
-    await person.expect("Loan confirmed")
+    await type_ni_to_confirm(person, ni_number)
     await person.send("/loans")
     await person.expect("Your loans")
     await person.press("Pay £17.65 (instalment 1)")
@@ -50,7 +50,7 @@ async def test_two_invoices_two_checkouts_and_two_payments_count_once(
     service = await start_service(payment_provider_token=PROVIDER)
     ada = citizen(901, "Ada")
     await register(ada, "AB 90 10 01 A")
-    first = await _borrow_and_get_invoice(ada)
+    first = await _borrow_and_get_invoice(ada, "AB 90 10 01 A")
     await ada.send("/loans")
     await ada.expect("Your loans")
     await ada.press("Pay £17.65 (instalment 1)")
@@ -95,7 +95,7 @@ async def test_another_payer_and_a_wrong_amount_are_refused_and_never_counted(
     ada, bob = citizen(911, "Ada"), citizen(912, "Bob")
     await register(ada, "AB 91 10 01 A")
     await register(bob, "AB 91 20 02 B")
-    invoice = await _borrow_and_get_invoice(ada)
+    invoice = await _borrow_and_get_invoice(ada, "AB 91 10 01 A")
     details = standin.invoice(invoice)
     assert details is not None
 

@@ -9,13 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from services.clock import ManualClock
 from services.dialogs import DialogService
 from services.loan_terms import LATE_FEE_PENCE, InvalidAmount
 from services.loans import (
     FLOW,
+    IdentityCheck,
+    IdentityRequested,
     LoanApplications,
     LoanService,
     NoLongerEligible,
@@ -28,6 +30,7 @@ from services.loans import (
     mark_overdue,
     payment_payload,
 )
+from services.secrets import ni_number_hash
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, PaymentEvent, Score
 
@@ -161,14 +164,33 @@ async def test_a_refusal_says_why_and_what_would_unlock_more(
     assert used.amount_choices == ()
 
 
+KEY = b"test-secret-key"
+NI_NUMBER = "AB 12 34 56 C"
+
+
+async def with_ni_number(db: Database, telegram_id: int) -> None:
+    """Give the borrower a real NI number's hash, for the check after Confirm."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Citizen)
+            .where(Citizen.telegram_id == telegram_id)
+            .values(ni_hash=ni_number_hash(KEY, "AB123456C"))
+        )
+
+
+def applications_for(db: Database, loans: LoanService, clock: ManualClock) -> LoanApplications:
+    return LoanApplications(loans, DialogService(db), IdentityCheck(db, KEY, clock))
+
+
 async def test_the_loan_conversation_lives_in_the_dialog_row(
     db: Database, loans: LoanService, clock: ManualClock
 ) -> None:
     await citizen_with_score(db, 1, 620, "Good")
+    await with_ni_number(db, 1)
 
     def fresh() -> LoanApplications:
         # A new object per step, as after a restart: nothing may be carried in memory.
-        return LoanApplications(LoanService(db, clock, LONDON), DialogService(db))
+        return applications_for(db, LoanService(db, clock, LONDON), clock)
 
     assert (await fresh().begin(1)).can_borrow
     with pytest.raises(StaleApplication):
@@ -193,7 +215,9 @@ async def test_the_loan_conversation_lives_in_the_dialog_row(
     with pytest.raises(StaleApplication):
         await fresh().cancel(1, "someone-elses-key")
 
-    first = await fresh().confirm(1, application.key)
+    assert await fresh().confirm(1, application.key) == IdentityRequested(again=False)
+    assert await fresh().confirm(1, application.key) == IdentityRequested(again=True)
+    first = await fresh().verify(1, NI_NUMBER)
     again = await fresh().confirm(1, application.key)  # a double tap, or a replay later
     assert first == again and first.principal_pence == 7_550
     assert await DialogService(db).get(1) is None
@@ -207,7 +231,8 @@ async def test_a_summary_confirmed_on_a_later_day_is_quoted_again(
     db: Database, loans: LoanService, clock: ManualClock
 ) -> None:
     await citizen_with_score(db, 1, 620, "Good")
-    applications = LoanApplications(loans, DialogService(db))
+    await with_ni_number(db, 1)
+    applications = applications_for(db, loans, clock)
     await applications.begin(1)
     await applications.choose_amount(1, 10_000)
     old = await applications.choose_term(1, 3)
@@ -219,14 +244,17 @@ async def test_a_summary_confirmed_on_a_later_day_is_quoted_again(
     assert fresh.quote.instalments[0].due_on == date(2026, 12, 22)
     with pytest.raises(StaleApplication):
         await applications.confirm(1, old.key)
-    loan = await applications.confirm(1, fresh.key)
+    assert isinstance(await applications.confirm(1, fresh.key), IdentityRequested)
+    loan = await applications.verify(1, NI_NUMBER)
     assert loan.instalments[0].due_on == date(2026, 12, 22)
 
 
-async def test_a_band_drop_mid_application_ends_it(db: Database, loans: LoanService) -> None:
+async def test_a_band_drop_mid_application_ends_it(
+    db: Database, loans: LoanService, clock: ManualClock
+) -> None:
     citizen = await citizen_with_score(db, 1, 620, "Good")
     dialogs = DialogService(db)
-    applications = LoanApplications(loans, dialogs)
+    applications = LoanApplications(loans, dialogs, IdentityCheck(db, KEY, clock))
     await applications.begin(1)
     async with db.transaction() as session:
         score = await session.get(Score, citizen)
