@@ -293,13 +293,17 @@ class BritizenService:
             logger.exception("reminder scan failed; the next tick will retry")
 
     async def run_housekeeping(self) -> None:
-        """Forget processed update ids older than KEEP_PROCESSED_FOR (services/updates.py)."""
+        """Forget processed update ids older than KEEP_PROCESSED_FOR (services/updates.py) and
+        erased accounts' records past their six years (services/retention.py)."""
         try:
             async with job_lock(self.db, "housekeeping") as held:
                 if held:
                     pruned = await self.services.updates.prune()
                     if pruned:
                         logger.info("pruned %d processed-update ids", pruned)
+                    expired = await self.services.data_rights.purge_retained()
+                    if expired:
+                        logger.info("deleted %d retained records past six years", expired)
         except Exception:
             logger.exception("housekeeping failed; the next tick will retry")
 

@@ -18,9 +18,9 @@ from services.callbacks import DELETE
 from services.data_rights import DeletionBlocked
 from texts import data_rights_ui as words
 from texts.data_rights import (
-    CONFIRM_TEXT,
     ERASED_TEXT,
     KEPT_TEXT,
+    confirm_text,
 )
 
 DELETE_FLOW = "delete"
@@ -47,9 +47,10 @@ async def start_delete(update: Update, context: BotContext) -> None:
     except DeletionBlocked as blocked:
         await message.reply_text(str(blocked))
         return
+    kept = await context.services.data_rights.kept_on_erasure(user.id)
     token = await context.services.erasure.ask(user.id)
     await message.reply_text(
-        CONFIRM_TEXT,
+        confirm_text(len(kept), max((k.keep_until for k in kept), default=None)),
         reply_markup=InlineKeyboardMarkup(
             [
                 [

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
+from services.retention import KeptRecord, purge_expired, retain_adverse, would_keep
 from storage.db import Database
 from storage.models import (
     AccessRequest,
@@ -155,7 +156,7 @@ class DataRightsService:
         def other(f: Friendship) -> str:
             return names.get(f.high_id if f.low_id == me.id else f.low_id, "?")
 
-        def source(event: PaymentEvent) -> str:
+        def source(event: PaymentEvent | KeptRecord) -> str:
             if event.source.startswith("partner:"):
                 return partners.get(int(event.source.split(":", 1)[1]), event.source)
             return texts.LOAN_SOURCE if event.source == "loan" else event.source
@@ -278,7 +279,32 @@ class DataRightsService:
                 )
             ],
             "conversation_in_progress": None if dialog is None else dialog.flow,
+            # What /delete would keep, and until when (services/retention.py says why).
+            "kept_if_you_erase_your_account": {
+                "ni_number": "a one-way keyed fingerprint only, never the number",
+                "late_or_missed_payment_records": [
+                    {
+                        "source": source(k),
+                        "kind": k.kind,
+                        "outcome": k.outcome,
+                        "date": k.occurred_on.isoformat(),
+                        "kept_until": k.keep_until.isoformat(),
+                    }
+                    for k in await would_keep(session, me, now.date())
+                ],
+            },
         }
+
+    async def purge_retained(self) -> int:
+        """Delete erased accounts' records kept past their six years; returns how many."""
+        async with self._db.transaction() as session:
+            return await purge_expired(session, self._clock().date())
+
+    async def kept_on_erasure(self, telegram_id: int) -> list[KeptRecord]:
+        """What erasing the account today would keep (the /delete screen says it)."""
+        async with self._db.transaction() as session:
+            me = await citizen_for(session, telegram_id)
+            return await would_keep(session, me, self._clock().date())
 
     async def check_deletable(self, telegram_id: int) -> None:
         """Raise DeletionBlocked (with the reason) if the account can't be erased now."""
@@ -299,15 +325,13 @@ class DataRightsService:
             owed = await owed_on_loans(session, me.id)
             if owed:
                 raise DeletionBlocked(texts.blocked_text(owed))
-            inviter = await session.scalar(
-                select(Referral.inviter_id).where(Referral.invitee_id == me.id)
-            )
+            # Only the NI hash and the adverse records survive (services/retention.py).
+            await retain_adverse(session, me, now.date())
             existing = await session.get(Erasure, me.ni_hash)
             if existing is None:
-                session.add(Erasure(ni_hash=me.ni_hash, erased_at=now, referral_inviter_id=inviter))
+                session.add(Erasure(ni_hash=me.ni_hash, erased_at=now))
             else:
                 existing.erased_at = now
-                existing.referral_inviter_id = inviter or existing.referral_inviter_id
             await session.execute(
                 delete(HeldPaymentEvent).where(HeldPaymentEvent.ni_hash == me.ni_hash)
             )

@@ -28,8 +28,6 @@ async def marketing_suppressed(session: AsyncSession, ni_hash: str) -> bool:
     return await session.get(Erasure, ni_hash) is not None
 
 
-async def earlier_referrer(session: AsyncSession, ni_hash: str) -> int | None:
-    """The citizen whose invite credited this NI number's erased account, if any: registering
-    again through the same person's link earns them no second referral."""
-    erasure = await session.get(Erasure, ni_hash)
-    return None if erasure is None else erasure.referral_inviter_id
+async def was_erased(session: AsyncSession, ni_hash: str) -> bool:
+    """True if this NI number belonged to an erased account: no referral is credited again."""
+    return await session.get(Erasure, ni_hash) is not None

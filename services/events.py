@@ -8,7 +8,7 @@ registration uses, so the two meet) and never stored or logged in clear. Then:
 - an unknown person: the event waits in ``held_payment_events`` and is moved into
   ``payment_events`` in the transaction that completes their registration, if that happens
   within :data:`HOLD_DAYS`; after that it is purged;
-- an erased person: refused, and the answer says only that.
+- an erased person: held like an unknown one, so the answer reads the same (issue 17).
 
 A partner's event id counts once, whether it is held or applied and however often it is sent.
 """
@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock, as_aware_utc
-from services.erasures import erased_hashes
 from services.partners import partner_source
 from services.secrets import ni_number_hash
 from storage.db import Database
@@ -116,7 +115,6 @@ class EventService:
                     )
                 ).all()
             )
-            erased = await erased_hashes(session, set(hashes) - citizens.keys())
             seen = set(
                 await session.scalars(
                     select(PaymentEvent.external_id).where(
@@ -139,10 +137,9 @@ class EventService:
                 if event.external_id in seen:
                     results.append(EventResult(event.external_id, EventStatus.DUPLICATE))
                     continue
+                # An erased person's events are held like anyone unregistered's: the answer
+                # must not tell a partner that the person was ever here.
                 citizen_id = citizens.get(ni_hash)
-                if citizen_id is None and ni_hash in erased:
-                    results.append(EventResult(event.external_id, EventStatus.REFUSED))
-                    continue
                 seen.add(event.external_id)
                 row = {
                     "source": source,

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
 from services.clock import Clock
-from services.erasures import earlier_referrer
+from services.erasures import was_erased
 from services.friends_model import RequestOutcome, RequestResult, Via
 from services.friendship import send_request, with_retry
 from services.secrets import keyed_hash
@@ -158,9 +158,9 @@ class InviteService:
         already = await session.scalar(
             select(Referral.id).where(Referral.invitee_id == newcomer.id)
         )
-        # Someone who erased an account and registers again through the same person's link
-        # was credited to them once already.
-        repeat = await earlier_referrer(session, newcomer.ni_hash) == owner.id
+        # Someone who erased an account and registers again was credited (or not) the first
+        # time: an erasure keeps only the NI hash, which is enough to refuse a second credit.
+        repeat = await was_erased(session, newcomer.ni_hash)
         if already is None and not repeat:
             session.add(Referral(inviter_id=owner.id, invitee_id=newcomer.id, created_at=now))
             credited = True

@@ -18,6 +18,7 @@ from services.dialogs import Dialog, DialogService
 from services.erasures import marketing_suppressed
 from services.events import apply_held_events
 from services.invites import InviteRedemption, InviteService
+from services.retention import restore_retained
 from services.scores import record_starting_score
 from services.secrets import ni_number_hash
 from services.validation import (
@@ -170,6 +171,8 @@ class RegistrationService:
                 starting = await record_starting_score(session, citizen.id, now)
                 # Partners' events that arrived before the account did (within 90 days).
                 await apply_held_events(session, citizen, now)
+                # Someone who erased an account and rejoins gets their adverse records back.
+                await restore_retained(session, citizen, now)
                 if await marketing_suppressed(session, citizen.ni_hash):
                     # This number's earlier account was erased: promotions stay off, and we
                     # don't ask again (recorded as asked); /settings still lets them opt in.

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-from texts.format import money
+from datetime import date
+
+from texts.format import day, money
 
 CONFIRM_TEXT = (
     "Erase your Britizen account?\n\n"
     "This deletes your profile, your score and its history, your friends and friend "
-    "requests, your invite link and referrals, repaid loans, payment records, offers, share "
-    "codes and who has looked at your score. It can't be undone.\n\n"
-    "We keep one thing: a one-way fingerprint of your NI number (not the number), so that "
-    "partners' reports about you are refused from now on, and so that if you join again you "
-    "won't be signed up for offers.\n\n"
+    "requests, your invite link and referrals, repaid loans, on-time payment records, offers, "
+    "share codes and who has looked at your score. It can't be undone.\n\n"
+    "What we keep, and why: a one-way fingerprint of your NI number (not the number), so one "
+    "number stays one account (no second sign-up offer or referral credit); and, like every "
+    "UK credit file, any late or missed payment records for six years from each one "
+    "(partner, kind, date, outcome only). If you join again, they come back, so erasing "
+    "can't reset a score.\n\n"
     "Want a copy first? Send /mydata before you confirm."
 )
 
 
+def confirm_text(kept: int, last_kept_until: date | None) -> str:
+    """The confirmation, with what this person's erasure would keep."""
+    if not kept or last_kept_until is None:
+        mine = "You have no late or missed payment records: only the fingerprint would be kept."
+    else:
+        records = (
+            "1 late or missed payment record"
+            if kept == 1
+            else f"{kept} late or missed payment records"
+        )
+        mine = f"For you that means {records}, kept until {day(last_kept_until)} at the latest."
+    return CONFIRM_TEXT.replace("\n\nWant a copy first?", f"\n\n{mine}\n\nWant a copy first?")
+
+
 ERASED_TEXT = (
     "Your account has been erased. Everything listed has been deleted; only the fingerprint "
-    "of your NI number is kept, for the reasons given. Thank you for using Britizen — send "
-    "/start if you ever want to come back."
+    "of your NI number and any late or missed payment records are kept, for the reasons "
+    "given. Thank you for using Britizen — send /start if you ever want to come back."
 )
 
 

@@ -55,17 +55,49 @@ class HeldPaymentEvent(Base):
 
 
 class Erasure(Base):
-    """What is left of an erased account: the NI hash and nothing else about the person.
+    """What is left of an erased account: the NI hash and nothing else about the person
+    (`RetainedRecord` keeps their adverse payment records beside it, by the same hash).
 
-    It refuses partners' later events about them, keeps a re-registration from being
-    re-subscribed to promotions, and remembers whose invite credited them, so deleting and
-    registering again through the same link earns no second referral."""
+    It keeps a re-registration from being re-subscribed to promotions and from earning anyone
+    a second referral credit. (`referral_inviter_id` is no longer written: the hash alone
+    is enough to refuse the credit.)"""
 
     __tablename__ = "erasures"
 
     ni_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[datetime] = mapped_column()
     referral_inviter_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class RetainedRecord(Base):
+    """An adverse payment record (late or missed) of an erased account, kept by the NI hash
+    for six years from the event, as UK credit files keep them: someone who rejoins gets it
+    back, so erasing and rejoining never resets a score. Partner, kind, date and outcome only."""
+
+    __tablename__ = "retained_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ni_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    keep_until: Mapped[date] = mapped_column(Date, index=True)
+
+
+class PartnerBlock(Base):
+    """A citizen never wants requests from this partner again (set in /share)."""
+
+    __tablename__ = "partner_blocks"
+
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
 
 
 class ShareCode(Base):

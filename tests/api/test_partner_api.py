@@ -174,22 +174,30 @@ async def test_held_events_are_purged_after_90_days(
     assert ids == ["new"]
 
 
-async def test_events_about_an_erased_person_are_refused(
+async def test_events_about_an_erased_person_read_exactly_like_a_stranger(
     service: BritizenService, http: aiohttp.ClientSession, clock: ManualClock
 ) -> None:
+    """Issue 17: the answer must not tell a partner that an erased person was ever here (it
+    used to say "refused" where a stranger gets "accepted")."""
     async with service.db.transaction() as session:
         session.add(
             Erasure(ni_hash=ni_number_hash(TEST_SECRET.encode(), ni(106)), erased_at=clock())
         )
     _partner_id, key = await new_partner(service)
-    reply = await post_events(http, service, key, event("gone", ni(106)), event("ok", ni(107)))
-    assert reply.status == 200
-    refused, accepted = reply.json["events"]
-    assert refused["status"] == "refused" and "no longer accepts" in refused["reason"]
-    assert accepted == {"id": "ok", "status": "accepted"}
+    erased = await post_events(http, service, key, event("gone", ni(106)))
+    stranger = await post_events(http, service, key, event("gone-2", ni(107)))
+    assert (erased.status, erased.headers.get("Content-Type")) == (
+        stranger.status,
+        stranger.headers.get("Content-Type"),
+    )
+    assert erased.json["events"] == [{"id": "gone", "status": "accepted"}]
+    assert stranger.json["events"] == [{"id": "gone-2", "status": "accepted"}]
+    assert {k: v for k, v in erased.json.items() if k != "events"} == {
+        k: v for k, v in stranger.json.items() if k != "events"
+    }
     async with service.db.transaction() as session:
         held = (await session.scalars(select(HeldPaymentEvent.external_id))).all()
-    assert held == ["ok"]
+    assert sorted(held) == ["gone", "gone-2"]
 
 
 async def test_malformed_events_are_422_naming_the_event_and_field(
