@@ -209,12 +209,19 @@ OPERATIONS: tuple[Operation, ...] = (
         "Ask a citizen to let you see their score (partners).",
         {
             "202": Reply("The request, pending.", schemas.AccessRequest),
+            "409": Reply(
+                "The person declined your last request under 30 days ago, or has blocked "
+                "requests from you; the detail says which and when you may ask again.",
+                schemas.Error,
+            ),
             "422": "ValidationFailed",
         },
         description=(
-            "The citizen gets Allow / Deny buttons. The request is 202 and pending "
+            "The citizen gets Allow / Deny / Block buttons. The request is 202 and pending "
             "whoever the NI number belongs to (or nobody); poll its status. It expires "
-            "after 24 hours."
+            "after 24 hours. Manners: after a Deny you may not ask about the same person for "
+            "30 days (409); a person may block you for good (409); at most 500 of your "
+            "requests may be open from the last 24 hours (429, with Retry-After)."
         ),
         body=schemas.AccessRequestBody,
     ),

@@ -25,7 +25,7 @@ from services.events import (
     EventStatus,
     IncomingEvent,
 )
-from services.sharing import RequestNotFound, RequestState, SharingService
+from services.sharing import RequestNotFound, RequestRefused, RequestState, SharingService
 from texts import api as texts
 
 EVENTS_KEY: web.AppKey[EventService] = web.AppKey("events", EventService)
@@ -89,7 +89,13 @@ def access_request_model(state: RequestState) -> schemas.AccessRequest:
 
 async def post_access_request(request: web.Request) -> web.Response:
     body = await read_model(request, schemas.AccessRequestBody)
-    state = await request.app[SHARING_KEY].request_access(request[PARTNER_KEY].id, body.ni_number)
+    try:
+        state = await request.app[SHARING_KEY].request_access(
+            request[PARTNER_KEY].id, body.ni_number
+        )
+    except RequestRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise ApiError(refused.status, str(refused), headers=headers) from None
     return respond(access_request_model(state), status=202)
 
 

@@ -130,7 +130,18 @@ FRIEND_LIST = Codec("fl", {"p": Arg.ID, "v": Arg.ID, "rm": Arg.ID, "rmy": Arg.ID
 FRIEND_PICK = Codec("fa", {"pick": Arg.NONE})
 COMPARE = Codec("cmp", {BARE: Arg.ID, "p": Arg.ID})
 INVITE = Codec("inv", {"show": Arg.NONE, "new": Arg.NONE})
-SHARE = Codec("share", {"new": Arg.NONE, "allow": Arg.ID, "deny": Arg.ID})
+# "block" answers a request No and blocks its partner; "bp"/"ub" block/unblock from /share.
+SHARE = Codec(
+    "share",
+    {
+        "new": Arg.NONE,
+        "allow": Arg.ID,
+        "deny": Arg.ID,
+        "block": Arg.ID,
+        "bp": Arg.ID,
+        "ub": Arg.ID,
+    },
+)
 # "yes" carries the prompt's token; a bare "del:yes" (an old button) decodes and is refused.
 DELETE = Codec("del", {"yes": Arg.OPTIONAL_WORD, "no": Arg.NONE})
 DISPUTE = Codec(

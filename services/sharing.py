@@ -35,6 +35,7 @@ from storage.models import (
     ScoreAccess,
     ShareCode,
 )
+from storage.repositories import access_requests as manners
 from storage.repositories.outbox import enqueue_to_citizen
 from storage.statuses import AccessRequestStatus
 from texts import api as api_texts
@@ -42,13 +43,17 @@ from texts import share as texts
 
 CODE_TTL = timedelta(minutes=10)
 REQUEST_TTL = timedelta(hours=24)
+DENIAL_COOL_DOWN = timedelta(days=30)
+"""After a Deny, the same partner may not ask about the same person for this long."""
+OPEN_REQUESTS_PER_DAY = 500
+"""A partner's open (unanswered) requests made in the last 24 hours, at most."""
 CODE_PURPOSE = "share-code"
 # No 0/O, 1/I/L: a code is read out over the phone or typed from a screen.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CODE_LENGTH = 8
 ACCESS_LOG_SHOWN = 10
 SHARING_PRIORITY = 5
-ALLOW, DENY = "allow", "deny"
+ALLOW, DENY, BLOCK = "allow", "deny", "block"
 
 
 class SharingError(ServiceError):
@@ -65,6 +70,15 @@ class CodeSpent(SharingError):
         super().__init__(api_texts.CODE_EXPIRED if expired else api_texts.CODE_USED)
 
 
+class RequestRefused(SharingError):
+    """A partner's access request refused by the manners rules (issue 17): HTTP `status`."""
+
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.retry_after = retry_after
+
+
 class RequestNotFound(SharingError):
     def __init__(self) -> None:
         super().__init__(api_texts.NO_ACCESS_REQUEST)
@@ -73,6 +87,12 @@ class RequestNotFound(SharingError):
 class NoLongerAvailable(SharingError, StaleAction):
     def __init__(self) -> None:
         super().__init__(texts.REQUEST_CLOSED)
+
+
+@dataclass(frozen=True)
+class PartnerChoices:
+    can_block: list[tuple[int, str]]
+    blocked: list[tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -118,7 +138,8 @@ def request_markup(request_id: int) -> dict[str, Any]:
             [
                 {"text": texts.ALLOW_BUTTON, "callback_data": SHARE.encode(ALLOW, request_id)},
                 {"text": texts.DENY_BUTTON, "callback_data": SHARE.encode(DENY, request_id)},
-            ]
+            ],
+            [{"text": texts.BLOCK_BUTTON, "callback_data": SHARE.encode(BLOCK, request_id)}],
         ]
     }
 
@@ -169,8 +190,11 @@ class SharingService:
             )
             return [AccessEntry(name, via, as_aware_utc(at)) for name, via, at in rows]
 
-    async def answer_request(self, telegram_id: int, request_id: int, allow: bool) -> str:
-        """Allow or deny a partner's request; returns the partner's name."""
+    async def answer_request(
+        self, telegram_id: int, request_id: int, allow: bool, *, block: bool = False
+    ) -> str:
+        """Allow or deny a partner's request (`block`: deny, and never again); returns the
+        partner's name."""
         now = self._clock()
         async with self._db.transaction() as session:
             me = await citizen_for(session, telegram_id)
@@ -186,6 +210,8 @@ class SharingService:
             row.answered_at = now
             partner = await session.get(Partner, row.partner_id)
             assert partner is not None
+            if block and not allow:
+                await manners.block(session, me.id, partner.id, now)
             return partner.name
 
     # --- partner side ---------------------------------------------------------------------
@@ -221,7 +247,19 @@ class SharingService:
             citizen = await session.scalar(select(Citizen).where(Citizen.ni_hash == ni_hash))
             partner = await session.get(Partner, partner_id)
             assert partner is not None
+            # The daily cap counts every open request, known person or not: it says nothing
+            # about who is registered.
+            if (
+                await manners.open_requests_since(session, partner_id, now - timedelta(days=1))
+                >= OPEN_REQUESTS_PER_DAY
+            ):
+                raise RequestRefused(
+                    429,
+                    api_texts.too_many_open_requests(OPEN_REQUESTS_PER_DAY),
+                    retry_after=3600,
+                )
             if citizen is not None:
+                await self._check_manners(session, partner_id, citizen.id, now)
                 # One open question per partner at a time: asking again doesn't message the
                 # citizen again, it answers with the request already waiting.
                 waiting = await session.scalar(
@@ -259,6 +297,59 @@ class SharingService:
                     priority=SHARING_PRIORITY,
                 )
             return RequestState(row.id, row.status, now, now + REQUEST_TTL)
+
+    @staticmethod
+    async def _check_manners(
+        session: AsyncSession, partner_id: int, citizen_id: int, now: datetime
+    ) -> None:
+        if await manners.is_blocked(session, citizen_id, partner_id):
+            raise RequestRefused(409, api_texts.PARTNER_BLOCKED)
+        denied = await manners.last_denial(session, partner_id, citizen_id)
+        if denied is not None and as_aware_utc(denied) + DENIAL_COOL_DOWN > now:
+            until = as_aware_utc(denied) + DENIAL_COOL_DOWN
+            raise RequestRefused(409, api_texts.cooling_down(until.strftime("%Y-%m-%dT%H:%M:%SZ")))
+
+    async def block_partner(self, telegram_id: int, partner_id: int) -> str:
+        """Never take requests from this partner again; returns its name."""
+        async with self._db.transaction() as session:
+            me = await citizen_for(session, telegram_id)
+            partner = await session.get(Partner, partner_id)
+            if partner is None:
+                raise NoLongerAvailable()
+            await manners.block(session, me.id, partner_id, self._clock())
+            # Anything it asked that is still waiting is answered No.
+            await session.execute(
+                update(AccessRequest)
+                .where(
+                    AccessRequest.citizen_id == me.id,
+                    AccessRequest.partner_id == partner_id,
+                    AccessRequest.status == AccessRequestStatus.PENDING,
+                )
+                .values(status=AccessRequestStatus.DENIED, answered_at=self._clock())
+                .execution_options(synchronize_session=False)
+            )
+            return partner.name
+
+    async def unblock_partner(self, telegram_id: int, partner_id: int) -> str:
+        async with self._db.transaction() as session:
+            me = await citizen_for(session, telegram_id)
+            partner = await session.get(Partner, partner_id)
+            if partner is None or not await manners.unblock(session, me.id, partner_id):
+                raise NoLongerAvailable()
+            return partner.name
+
+    async def partners(self, telegram_id: int) -> PartnerChoices:
+        """Partners in touch with this person (to block) and those blocked (to unblock)."""
+        async with self._db.transaction() as session:
+            me = await citizen_for(session, telegram_id)
+            blocked = await manners.blocked_partners(session, me.id)
+            blocked_ids = {pid for pid, _ in blocked}
+            in_touch = [
+                p
+                for p in await manners.partners_in_touch(session, me.id)
+                if p[0] not in blocked_ids
+            ]
+            return PartnerChoices(in_touch, blocked)
 
     async def read_request(self, partner_id: int, request_id: int) -> RequestState:
         """The request's status; the first read after the citizen allowed it carries the score

@@ -88,3 +88,21 @@ def csv_heading(licence: str, licence_url: str) -> str:
 
 def csv_computed_at(timestamp: str) -> str:
     return f"Computed at: {timestamp}"
+
+
+# Access requests' manners (issue 17): every refusal names the field and says when to ask again.
+def too_many_open_requests(cap: int) -> str:
+    return (
+        f"ni_number: you have {cap} access requests open from the last 24 hours, the most "
+        "allowed; wait for answers or for them to expire before asking more"
+    )
+
+
+def cooling_down(until: str) -> str:
+    return (
+        "ni_number: this person declined your last request; you can ask about them again "
+        f"from {until}"
+    )
+
+
+PARTNER_BLOCKED = "ni_number: this person has asked not to receive requests from you"

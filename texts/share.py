@@ -52,3 +52,6 @@ def seen_text(partner: str, band_name: str, score: int, *, with_code: bool) -> s
         f"{partner} has just seen your score ({band_name}, {score}) with your "
         f"{'code' if with_code else 'permission'}. /share lists everyone who has."
     )
+
+
+BLOCK_BUTTON = "🚫 Deny and never ask again"

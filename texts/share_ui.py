@@ -16,3 +16,32 @@ def allowed_text(partner: str) -> str:
 
 def denied_text(partner: str) -> str:
     return f"Denied: {partner} is told only that you said no. Nothing was shared."
+
+
+def blocked_text(partner: str) -> str:
+    return (
+        f"Denied, and {partner} can't ask you again. Nothing was shared. "
+        "/share lists who you've blocked, with a button to undo it."
+    )
+
+
+def block_button(partner: str) -> str:
+    return f"🚫 Block {partner}"
+
+
+def unblock_button(partner: str) -> str:
+    return f"Unblock {partner}"
+
+
+def blocked_toast(partner: str) -> str:
+    return f"{partner} can no longer ask to see your score."
+
+
+def unblocked_toast(partner: str) -> str:
+    return f"{partner} can ask again (you still choose each time)."
+
+
+def blocked_line(partners: list[str]) -> str:
+    if not partners:
+        return ""
+    return "\n\nBlocked from asking: " + ", ".join(partners) + "."

@@ -127,6 +127,15 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
             http, service, requests, method="POST", key=await partner_key(service), data=b"{}"
         )
 
+    async def request_declined(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
+        telegram_id = 990_000 + next(counter)
+        await register_directly(service, telegram_id, ni(telegram_id % 1_000_000))
+        key = await partner_key(service)
+        data = json.dumps({"ni_number": ni(telegram_id % 1_000_000)}).encode()
+        made = await call(http, service, requests, method="POST", key=key, data=data)
+        await service.services.sharing.answer_request(telegram_id, made.json["id"], False)
+        return await call(http, service, requests, method="POST", key=key, data=data)
+
     async def status_ok(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
         key = await partner_key(service)
         made = await call(
@@ -173,6 +182,7 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
         (requests, "post", "202"): request_ok,
         (requests, "post", "401"): no_key(requests, "POST"),
         (requests, "post", "413"): oversized(requests, "POST", small),
+        (requests, "post", "409"): request_declined,
         (requests, "post", "422"): request_bad,
         (requests, "post", "429"): rate_limited(requests, "POST", b"{}"),
         (request_status, "get", "200"): status_ok,
