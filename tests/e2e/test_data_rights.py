@@ -71,7 +71,7 @@ async def test_share_a_code_see_who_looked_and_answer_a_request(
     )
     assert asked.status == 202
     await alice.expect("Lend Well asks to see your Britizen score")
-    assert alice.buttons() == ["Allow", "Deny"]
+    assert alice.buttons() == ["Allow", "Deny", "🚫 Deny and never ask again"]
     await alice.press("Allow")
     await alice.expect("Allowed: Lend Well can see your band, score")
     seen = await call(http, service, f"{API_PREFIX}/access-requests/{asked.json['id']}", key=key)
