@@ -83,6 +83,10 @@ class ChatLimits:
         self._limiters: dict[ChatId, AsyncLimiter] = {}
         self._forget_above = FORGET_ABOVE
 
+    def __len__(self) -> int:
+        """Chats remembered."""
+        return len(self._limiters)
+
     def limiter(self, chat_id: ChatId) -> AsyncLimiter:
         limiter = self._limiters.get(chat_id)
         if limiter is None:

@@ -216,6 +216,9 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
         self.retried_429 = 0
+        # Messages between the handler's call and Telegram's final answer, waits included: the
+        # wire is quiet while one waits for its chat's room, so "the bot is done" asks this.
+        self.in_hand = 0
 
     async def initialize(self) -> None:
         return None
@@ -232,12 +235,27 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if not counts_as_a_message(endpoint):
+            return await callback(*args, **kwargs)
+        self.in_hand += 1
+        try:
+            return await self._send(callback, args, kwargs, endpoint, data)
+        finally:
+            self.in_hand -= 1
+
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat = chat_of(data) if puts_a_message_in_a_chat(endpoint) else None
         for attempt in itertools.count(1):
             if chat is not None:
                 await self.budget.chats.acquire(chat)
-            if counts_as_a_message(endpoint):
-                await self.budget.take(reply=True)
+            await self.budget.take(reply=True)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
