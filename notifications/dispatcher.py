@@ -35,10 +35,8 @@ from notifications.outbox import (
     UNREACHABLE_ERRORS,
 )
 from notifications.pacing import (
-    GROUP_CHAT_INTERVAL_SECONDS,
     ChatLimits,
     _Pacer,
-    chat_interval,
     retry_after_seconds,
 )
 from notifications.send_budget import SendBudget
@@ -490,7 +488,7 @@ class Dispatcher:
     def _forget_quiet_chats(self, now: float) -> None:
         """A broadcast touches every chat once: keep only the chats whose interval isn't over."""
         if len(self._last_to_chat) > 10_000:
-            cutoff = now - GROUP_CHAT_INTERVAL_SECONDS
+            cutoff = now - self._chats.longest_interval
             self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > cutoff}
 
     def _chat_wait(self, chat_id: int) -> float:
@@ -501,7 +499,7 @@ class Dispatcher:
         replies fill too. The outbox only sends into an empty bucket: a person's replies keep
         their burst, and broadcasts never draw a per-chat 429 that would pause everyone.
         """
-        interval = chat_interval(chat_id)
+        interval = self._chats.interval(chat_id)
         last = self._last_to_chat.get(chat_id)
         own = 0.0 if last is None else max(0.0, last + interval - time.monotonic())
         if own > 0 or self._chats.is_quiet(chat_id):
@@ -510,7 +508,7 @@ class Dispatcher:
         return interval / RECHECK_PER_INTERVAL
 
     def _defer_busy_chat(self, row: _Row) -> None:
-        due = time.monotonic() + chat_interval(row.chat_id) / RECHECK_PER_INTERVAL
+        due = time.monotonic() + self._chats.interval(row.chat_id) / RECHECK_PER_INTERVAL
         heapq.heappush(self._deferred, (due, row.id, row))
 
     def _later(self, seconds: float) -> datetime:

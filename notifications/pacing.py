@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 # offers question, an answer and its follow-up), then one per interval.
 CHAT_BURST = 3
 PRIVATE_CHAT_INTERVAL_SECONDS = 1.0
-# "No more than 20 messages per minute in the same group" (Telegram's bot FAQ).
-GROUP_CHAT_INTERVAL_SECONDS = 3.0
+# "No more than 20 messages per minute in the same group" (Telegram's bot FAQ): three times as
+# long as in a private chat.
+GROUP_INTERVAL_FACTOR = 3.0
 # Past this many chats, the ones with nothing sent lately are forgotten (a broadcast touches
 # every chat once; a limiter per person for ever would be a leak).
 FORGET_ABOVE = 10_000
@@ -70,18 +71,33 @@ def is_group(chat_id: ChatId) -> bool:
     return isinstance(chat_id, str) or chat_id < 0
 
 
-def chat_interval(chat_id: ChatId) -> float:
-    """Seconds per message Telegram allows this chat, once its burst is spent."""
-    return GROUP_CHAT_INTERVAL_SECONDS if is_group(chat_id) else PRIVATE_CHAT_INTERVAL_SECONDS
-
-
 class ChatLimits:
-    """One leaky bucket per chat: `CHAT_BURST` messages at once, then one per interval."""
+    """One leaky bucket per chat: `CHAT_BURST` messages at once, then one per interval.
 
-    def __init__(self, *, burst: int = CHAT_BURST) -> None:
+    `interval` is a person's (BRITIZEN_CHAT_SEND_INTERVAL); a group's is three times it.
+    0 paces nothing: for a Bot API that has no per-chat limit (tests' stand-in by default).
+    """
+
+    def __init__(
+        self, *, burst: int = CHAT_BURST, interval: float = PRIVATE_CHAT_INTERVAL_SECONDS
+    ) -> None:
         self.burst = burst
+        self.private_interval = interval
         self._limiters: dict[ChatId, AsyncLimiter] = {}
         self._forget_above = FORGET_ABOVE
+
+    def set_interval(self, seconds: float) -> None:
+        """Change the pace (from the settings, once, before anything is sent)."""
+        self.private_interval = seconds
+        self._limiters.clear()
+
+    def interval(self, chat_id: ChatId) -> float:
+        """Seconds per message this chat allows, once its burst is spent."""
+        return self.private_interval * (GROUP_INTERVAL_FACTOR if is_group(chat_id) else 1.0)
+
+    @property
+    def longest_interval(self) -> float:
+        return self.private_interval * GROUP_INTERVAL_FACTOR
 
     def __len__(self) -> int:
         """Chats remembered."""
@@ -92,17 +108,18 @@ class ChatLimits:
         if limiter is None:
             if len(self._limiters) >= self._forget_above:
                 self._forget_idle()
-            limiter = AsyncLimiter(self.burst, self.burst * chat_interval(chat_id))
+            limiter = AsyncLimiter(self.burst, self.burst * self.interval(chat_id))
             self._limiters[chat_id] = limiter
         return limiter
 
     async def acquire(self, chat_id: ChatId) -> None:
         """Room for one message in the chat, waiting for it if the burst is spent."""
-        await self.limiter(chat_id).acquire()
+        if self.private_interval > 0:
+            await self.limiter(chat_id).acquire()
 
     def is_quiet(self, chat_id: ChatId) -> bool:
         """Nothing sent to the chat lately: its bucket has room for the whole burst."""
-        limiter = self._limiters.get(chat_id)
+        limiter = self._limiters.get(chat_id)  # never one when nothing is paced
         return limiter is None or limiter.has_capacity(limiter.max_rate)
 
     async def take_if_quiet(self, chat_id: ChatId) -> bool:
@@ -113,6 +130,8 @@ class ChatLimits:
         """
         if not self.is_quiet(chat_id):
             return False
+        if self.private_interval <= 0:
+            return True
         limiter = self.limiter(chat_id)
         # With room there, acquire() takes it without suspending: nobody can get in between.
         await limiter.acquire()

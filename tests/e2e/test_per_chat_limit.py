@@ -1,7 +1,8 @@
 """Telegram's limit in one chat (about a message a second): what the bot sends still arrives.
 
 The stand-in enforces one message a second per chat and answers anything faster with 429 and
-`retry_after`, as Telegram does. Replies wait for their chat's room and retry a 429; the
+`retry_after`, as Telegram does, and the service paces as in production (the other e2e tests
+turn per-chat pacing off). Replies wait for their chat's room and retry a 429; the
 outbox sends into a quiet chat only and waits out a 429; a question lost anyway is not
 recorded as asked.
 """
@@ -51,7 +52,7 @@ async def test_registration_arrives_whole_at_one_message_a_second(
     start_service: ServiceFactory, citizen: Callable[..., Citizen], standin: BotApiStandIn
 ) -> None:
     standin.per_chat_rate_per_second = 1
-    service = await start_service()
+    service = await start_service(chat_send_interval=1.0)  # Telegram's pace
     alice = citizen(ALICE_ID, "Alice")
     # Every step's answer, in order, ending with "You're registered" and the offers question
     # sent back to back: the helper expects each of them.
@@ -72,7 +73,7 @@ async def test_a_lost_offers_question_is_not_recorded_and_is_asked_again(
     start_service: ServiceFactory, citizen: Callable[..., Citizen], standin: BotApiStandIn
 ) -> None:
     standin.per_chat_rate_per_second = 1
-    service = await start_service()
+    service = await start_service(chat_send_interval=1.0)  # Telegram's pace
     alice = citizen(ALICE_ID, "Alice")
 
     def refuse_the_next_send(event: ChatEvent) -> None:
@@ -115,7 +116,7 @@ async def test_outbox_and_replies_to_one_chat_all_arrive_exactly_once(
     start_service: ServiceFactory, citizen: Callable[..., Citizen], standin: BotApiStandIn
 ) -> None:
     standin.per_chat_rate_per_second = 1
-    service = await start_service()
+    service = await start_service(chat_send_interval=1.0)  # Telegram's pace
     alice = citizen(ALICE_ID, "Alice")
     before = len(standin.calls_of("sendMessage"))
 

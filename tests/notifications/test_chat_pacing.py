@@ -11,7 +11,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from notifications import pacing
-from notifications.pacing import CHAT_BURST, ChatLimits, chat_interval
+from notifications.pacing import CHAT_BURST, ChatLimits
 from notifications.send_budget import MAX_RETRIES, BudgetRateLimiter
 
 
@@ -46,9 +46,18 @@ async def test_a_chat_takes_a_short_burst_then_waits() -> None:
 
 
 def test_a_group_gets_a_message_every_three_seconds_a_person_every_second() -> None:
-    assert chat_interval(101) == 1.0
-    assert chat_interval(-100123) == 3.0  # twenty a minute
-    assert chat_interval("@channel") == 3.0
+    limits = ChatLimits()
+    assert limits.interval(101) == 1.0
+    assert limits.interval(-100123) == 3.0  # twenty a minute
+    assert limits.interval("@channel") == 3.0
+
+
+async def test_an_interval_of_0_paces_nothing() -> None:
+    limits = ChatLimits(interval=0)
+    for _ in range(10 * CHAT_BURST):
+        await asyncio.wait_for(limits.acquire(7), timeout=1)
+        assert await limits.take_if_quiet(7)
+    assert limits.is_quiet(7) and limits.interval(-1) == 0 and len(limits) == 0
 
 
 async def test_the_outbox_only_takes_a_quiet_chat() -> None:
