@@ -42,6 +42,9 @@ def build_application(
         .request(AiohttpRequest(connection_pool_size=64))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
+    # The per-chat pace, on the limits the replies and the outbox sender share (the dispatcher
+    # holds the same object, so this holds for it whichever is made first).
+    budget.chats.set_interval(settings.chat_send_interval)
     if not with_updater:
         builder = builder.updater(None)
     app: BotApplication = builder.build()

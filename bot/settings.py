@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     send_rate: float = Field(default=25.0, gt=0, le=1000)
+    # Telegram's limit in one chat: after a burst of three, a message a second to a person
+    # (a group: one every three times this). 0 paces nothing, for a Bot API without the limit.
+    chat_send_interval: float = Field(default=1.0, ge=0, le=60)
     timezone: str = "Europe/London"
     payment_provider_token: str | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

@@ -17,6 +17,7 @@ import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 import texts.common as texts
 from handlers.context import BotContext
@@ -86,6 +87,23 @@ REFUSALS: dict[type[OfferError], str] = {
 async def ask_about_offers(bot: Bot, chat_id: int) -> None:
     """The opt-in question, asked once (the caller claims the ask first)."""
     await bot.send_message(chat_id, QUESTION, reply_markup=QUESTION_MARKUP)
+
+
+async def ask_once(context: BotContext, telegram_id: int, chat_id: int) -> None:
+    """The opt-in question, if they were never asked; recorded as asked only once delivered.
+
+    The claim comes first, so two updates can't both ask; if Telegram doesn't take the
+    message (a 429 the rate limiter gave up on, a network error), the claim is undone and the
+    next /start asks again. Registration itself went through, so this is not worth an apology.
+    """
+    service = context.services.offers
+    if not await service.claim_ask(telegram_id):
+        return
+    try:
+        await ask_about_offers(context.bot, chat_id)
+    except TelegramError as exc:
+        await service.release_ask(telegram_id)
+        logger.warning("offers question not delivered (%s): asking again later", exc)
 
 
 # --------------------------------------------------------------------------------------------

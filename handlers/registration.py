@@ -47,9 +47,9 @@ async def start(update: Update, context: BotContext) -> None:
             await friends.open_invite_link(update, context, payload)
             return
         await message.reply_text(words.welcome_back(user.first_name))
-        # Someone who joined before offers existed has never been asked: ask them once now.
-        if await context.services.offers.claim_ask(user.id):
-            await offers.ask_about_offers(context.bot, user.id)
+        # Someone who joined before offers existed, or whose question was lost, hasn't been
+        # asked yet: ask them once now.
+        await offers.ask_once(context, user.id, user.id)
         return
     await message.reply_text(WELCOME, reply_markup=CONSENT_KEYBOARD)
 
@@ -135,8 +135,7 @@ async def _complete(update: Update, context: BotContext, postcode: str | None) -
         ),
     )
     # Asked once, straight after registration; nothing is sent before they say yes.
-    if await context.services.offers.claim_ask(user.id):
-        await offers.ask_about_offers(context.bot, chat.id)
+    await offers.ask_once(context, user.id, chat.id)
 
 
 async def _delete_quietly(message: Message) -> None:

@@ -31,12 +31,13 @@ from notifications.outbox import (
     IDLE_POLL_SECONDS,
     MAX_ATTEMPTS,
     MAX_BACKOFF_SECONDS,
-    PER_CHAT_INTERVAL_SECONDS,
     PROGRESS_EVERY_SECONDS,
     UNREACHABLE_ERRORS,
 )
 from notifications.pacing import (
+    ChatLimits,
     _Pacer,
+    retry_after_seconds,
 )
 from notifications.send_budget import SendBudget
 from notifications.sender import (
@@ -49,6 +50,9 @@ from storage.db import Database
 from storage.models import Citizen, OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+# A row for a chat whose limiter is busy with replies is looked at again this often per interval.
+RECHECK_PER_INTERVAL = 4
 
 
 @dataclass(slots=True)
@@ -97,6 +101,8 @@ class Dispatcher:
         self._pacer = _Pacer(send_rate)
         # The bot's shared budget (replies first, every instance); None: the pacer alone.
         self._budget = budget
+        # Each chat's limit, shared with this instance's replies when they share the budget.
+        self._chats = budget.chats if budget is not None else ChatLimits()
         self._batch_size = batch_size or max(1, min(500, math.ceil(send_rate * CLAIM_SECONDS)))
         # Rows claimed (status `sending`) whose outcome is not yet written: the most a kill -9
         # can leave uncertain. Claims stop while this many are outstanding.
@@ -113,7 +119,11 @@ class Dispatcher:
         self._claiming_room = 0
         self._flushing: asyncio.Task[None] | None = None
         self._flushing_count = 0
-        self._flushing_sent = 0
+        # Sent, but the row still says `sending`: the progress line counts these once. Changed
+        # with the write that records them under `_recording`, which the progress line's count
+        # holds too, so a write finishing during that count can't be subtracted twice.
+        self._unrecorded_sent = 0
+        self._recording = asyncio.Lock()
         self.sent = 0
         self.answered_429 = 0
         self.recovered = 0  # rows found `sending` at start and marked uncertain
@@ -212,7 +222,7 @@ class Dispatcher:
                     self._claiming = asyncio.create_task(self._claim(room))
             if self._flushing is not None and self._flushing.done():
                 flushing = self._flushing
-                self._flushing, self._flushing_count, self._flushing_sent = None, 0, 0
+                self._flushing, self._flushing_count = None, 0
                 flushing.result()  # on an error the outcomes are back in _done for a retry
             if (
                 self._done
@@ -253,6 +263,10 @@ class Dispatcher:
             if self._paused_until > time.monotonic():
                 self._ready.appendleft(row)  # a 429 arrived while we waited for the slot
                 continue
+            if not await self._chats.take_if_quiet(row.chat_id):
+                # A reply to this chat went out while we waited for the slot: after it.
+                self._defer_busy_chat(row)
+                continue
             self._last_to_chat[row.chat_id] = time.monotonic()  # this chat's second is taken
             task = asyncio.create_task(self._send(row))
             self._in_flight.add(task)
@@ -263,7 +277,6 @@ class Dispatcher:
     def _start_flush(self) -> None:
         outcomes, self._done = self._done, []
         self._flushing_count = len(outcomes)
-        self._flushing_sent = sum(1 for outcome in outcomes if outcome.status == "sent")
         self._flushing = asyncio.create_task(self._flush(outcomes))
 
     async def _sleep(self, seconds: float, stop: asyncio.Event | None) -> None:
@@ -300,7 +313,7 @@ class Dispatcher:
             self._ready.extend(await claiming)
         if self._flushing is not None:
             flushing, self._flushing = self._flushing, None
-            self._flushing_count = self._flushing_sent = 0
+            self._flushing_count = 0
             await flushing
         if release:
             waiting = list(self._ready) + [row for _, _, row in self._deferred]
@@ -368,11 +381,13 @@ class Dispatcher:
         return [_Row(r.id, r.chat_id, r.text, r.reply_markup, r.attempts) for r in claimed]
 
     async def _flush(self, outcomes: list[_Outcome]) -> None:
-        try:
-            await self._write(outcomes)
-        except BaseException:
-            self._done[:0] = outcomes  # not written: keep them for the next try
-            raise
+        async with self._recording:
+            try:
+                await self._write(outcomes)
+            except BaseException:
+                self._done[:0] = outcomes  # not written: keep them for the next try
+                raise
+            self._unrecorded_sent -= sum(1 for outcome in outcomes if outcome.status == "sent")
 
     async def _write(self, outcomes: list[_Outcome]) -> None:
         now = self._clock()
@@ -444,7 +459,7 @@ class Dispatcher:
         self._report_at, self._sent_at_report = now, self.sent
         if recent == 0:
             return
-        async with self._db.transaction() as session:
+        async with self._recording, self._db.transaction() as session:
             queued = int(
                 await session.scalar(
                     select(func.count())
@@ -453,16 +468,17 @@ class Dispatcher:
                 )
                 or 0
             )
-        # Rows sent but not yet written are still `sending` in the table: count them once.
-        queued -= self._flushing_sent + sum(1 for o in self._done if o.status == "sent")
+            # Rows sent but not yet written are still `sending` in the table: count them once.
+            # Both counters read together, right after the count (a send may land any moment).
+            sent, queued = self.sent, queued - self._unrecorded_sent
         rate = recent / interval if interval > 0 else 0.0
-        total = self.sent + queued
+        total = sent + queued
         eta = f"{queued / rate:.0f} s" if rate > 0 else "unknown"
         logger.info(
             "outbox progress: %d / %d sent (%.1f%%), %.1f/s, ETA %s",
-            self.sent,
+            sent,
             total,
-            100.0 * self.sent / total if total else 100.0,
+            100.0 * sent / total if total else 100.0,
             rate,
             eta,
         )
@@ -470,16 +486,30 @@ class Dispatcher:
     # -- sending ------------------------------------------------------------------------------
 
     def _forget_quiet_chats(self, now: float) -> None:
-        """A broadcast touches every chat once: keep only the chats whose second isn't over."""
+        """A broadcast touches every chat once: keep only the chats whose interval isn't over."""
         if len(self._last_to_chat) > 10_000:
-            cutoff = now - PER_CHAT_INTERVAL_SECONDS
+            cutoff = now - self._chats.longest_interval
             self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > cutoff}
 
     def _chat_wait(self, chat_id: int) -> float:
+        """Seconds until this chat may have the next outbox message (0: now).
+
+        Two clocks: our own last message to the chat, timed from Telegram's answer (so network
+        jitter can't squeeze two into one interval), and the chat's shared limiter, which
+        replies fill too. The outbox only sends into an empty bucket: a person's replies keep
+        their burst, and broadcasts never draw a per-chat 429 that would pause everyone.
+        """
+        interval = self._chats.interval(chat_id)
         last = self._last_to_chat.get(chat_id)
-        if last is None:
-            return 0.0
-        return max(0.0, last + PER_CHAT_INTERVAL_SECONDS - time.monotonic())
+        own = 0.0 if last is None else max(0.0, last + interval - time.monotonic())
+        if own > 0 or self._chats.is_quiet(chat_id):
+            return own
+        # The limiter doesn't say when it empties: look again after a fraction of an interval.
+        return interval / RECHECK_PER_INTERVAL
+
+    def _defer_busy_chat(self, row: _Row) -> None:
+        due = time.monotonic() + self._chats.interval(row.chat_id) / RECHECK_PER_INTERVAL
+        heapq.heappush(self._deferred, (due, row.id, row))
 
     def _later(self, seconds: float) -> datetime:
         return self._clock() + timedelta(seconds=seconds)
@@ -488,13 +518,7 @@ class Dispatcher:
         try:
             await self._sender.send_message(row.chat_id, row.text, row.reply_markup)
         except RetryAfter as exc:
-            # PTB 22 keeps a timedelta here; its public property warns while it migrates.
-            retry_after = getattr(exc, "_retry_after", None)
-            pause = (
-                retry_after.total_seconds()
-                if isinstance(retry_after, timedelta)
-                else float(exc.retry_after)  # type: ignore[arg-type]
-            )
+            pause = retry_after_seconds(exc)
             self.answered_429 += 1
             until = time.monotonic() + pause
             if until > self._paused_until + 0.5:
@@ -519,4 +543,5 @@ class Dispatcher:
         # least a full second after Telegram saw this one, whatever the network did.
         self._last_to_chat[row.chat_id] = time.monotonic()
         self.sent += 1
+        self._unrecorded_sent += 1
         return _Outcome(row, "sent", row.attempts + 1)

@@ -1,7 +1,9 @@
 """The durable outbox and its dispatcher: every message the bot starts goes through here.
 
 Rows are claimed in priority order (loan reminders, then score alerts, then promotions), sent at
-`BRITIZEN_SEND_RATE` overall and at most one a second to any chat, and marked with what happened:
+`BRITIZEN_SEND_RATE` overall and at most one a second to any person (one every three seconds to
+a group), never into a chat whose replies are using its burst (notifications/pacing.py), and
+marked with what happened:
 
 - 429 Too Many Requests pauses *all* sending for `retry_after`, then carries on; nothing is lost.
 - 403 (blocked, deactivated) and "chat not found" mark the citizen unreachable: their other
@@ -40,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 300
-PER_CHAT_INTERVAL_SECONDS = 1.0
 IDLE_POLL_SECONDS = 0.5
 PROGRESS_EVERY_SECONDS = 5.0
 UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was blocked")

@@ -1,16 +1,40 @@
-"""Pacing the dispatcher's sends: evenly spaced slots at the send rate."""
+"""Pacing sends: evenly spaced slots at the send rate, and Telegram's limit per chat.
+
+Telegram allows a bot about one message a second in one chat (short bursts aside) and about
+twenty a minute in a group; over that it answers 429 with `retry_after`. `ChatLimits` keeps
+an `aiolimiter.AsyncLimiter` per chat for that. It lives in the process: one instance's
+replies and its outbox share it, and a reply from another instance that collides with them
+draws a 429, which both paths wait out and retry (send_budget.BudgetRateLimiter, dispatcher).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from datetime import timedelta
+
+from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
 
 from notifications.outbox import (
     CATCH_UP_SECONDS,
 )
 
 logger = logging.getLogger(__name__)
+
+# A chat may take this many messages at once (registration's "You're registered" and the
+# offers question, an answer and its follow-up), then one per interval.
+CHAT_BURST = 3
+PRIVATE_CHAT_INTERVAL_SECONDS = 1.0
+# "No more than 20 messages per minute in the same group" (Telegram's bot FAQ): three times as
+# long as in a private chat.
+GROUP_INTERVAL_FACTOR = 3.0
+# Past this many chats, the ones with nothing sent lately are forgotten (a broadcast touches
+# every chat once; a limiter per person for ever would be a leak).
+FORGET_ABOVE = 10_000
+
+ChatId = int | str
 
 
 class _Pacer:
@@ -19,6 +43,8 @@ class _Pacer:
     After a stall the pacer catches up at most `CATCH_UP_SECONDS` worth of slots at once, so a
     busy CPU costs little throughput, and no second ever holds more than
     ``rate * (1 + CATCH_UP_SECONDS) + 1`` sends (27.5 at the default 25/s; Telegram's is 30).
+    It is a schedule rather than a token bucket: the dispatcher needs to know the slot before
+    it claims a row's send (and to move it for a 429 pause), which `AsyncLimiter` can't say.
     """
 
     def __init__(self, rate: float) -> None:
@@ -38,3 +64,96 @@ class _Pacer:
         self._next = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
+
+
+def is_group(chat_id: ChatId) -> bool:
+    """Groups, supergroups and channels have negative ids (or an @username); people positive."""
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+class ChatLimits:
+    """One leaky bucket per chat: `CHAT_BURST` messages at once, then one per interval.
+
+    `interval` is a person's (BRITIZEN_CHAT_SEND_INTERVAL); a group's is three times it.
+    0 paces nothing: for a Bot API that has no per-chat limit (tests' stand-in by default).
+    """
+
+    def __init__(
+        self, *, burst: int = CHAT_BURST, interval: float = PRIVATE_CHAT_INTERVAL_SECONDS
+    ) -> None:
+        self.burst = burst
+        self.private_interval = interval
+        self._limiters: dict[ChatId, AsyncLimiter] = {}
+        self._forget_above = FORGET_ABOVE
+
+    def set_interval(self, seconds: float) -> None:
+        """Change the pace (from the settings, once, before anything is sent)."""
+        self.private_interval = seconds
+        self._limiters.clear()
+
+    def interval(self, chat_id: ChatId) -> float:
+        """Seconds per message this chat allows, once its burst is spent."""
+        return self.private_interval * (GROUP_INTERVAL_FACTOR if is_group(chat_id) else 1.0)
+
+    @property
+    def longest_interval(self) -> float:
+        return self.private_interval * GROUP_INTERVAL_FACTOR
+
+    def __len__(self) -> int:
+        """Chats remembered."""
+        return len(self._limiters)
+
+    def limiter(self, chat_id: ChatId) -> AsyncLimiter:
+        limiter = self._limiters.get(chat_id)
+        if limiter is None:
+            if len(self._limiters) >= self._forget_above:
+                self._forget_idle()
+            limiter = AsyncLimiter(self.burst, self.burst * self.interval(chat_id))
+            self._limiters[chat_id] = limiter
+        return limiter
+
+    async def acquire(self, chat_id: ChatId) -> None:
+        """Room for one message in the chat, waiting for it if the burst is spent."""
+        if self.private_interval > 0:
+            await self.limiter(chat_id).acquire()
+
+    def is_quiet(self, chat_id: ChatId) -> bool:
+        """Nothing sent to the chat lately: its bucket has room for the whole burst."""
+        limiter = self._limiters.get(chat_id)  # never one when nothing is paced
+        return limiter is None or limiter.has_capacity(limiter.max_rate)
+
+    async def take_if_quiet(self, chat_id: ChatId) -> bool:
+        """Take room for one message only if the chat's bucket is empty, without waiting.
+
+        The outbox sends this way: its messages are never urgent, so it leaves a chat's burst
+        to the person's replies and its own messages stay an interval apart.
+        """
+        if not self.is_quiet(chat_id):
+            return False
+        if self.private_interval <= 0:
+            return True
+        limiter = self.limiter(chat_id)
+        # With room there, acquire() takes it without suspending: nobody can get in between.
+        await limiter.acquire()
+        return True
+
+    def _forget_idle(self) -> None:
+        # A drained bucket (room for its whole burst) remembers nothing worth keeping.
+        self._limiters = {
+            chat: limiter
+            for chat, limiter in self._limiters.items()
+            if not limiter.has_capacity(limiter.max_rate)
+        }
+        # Every chat still busy: don't sweep again until there are twice as many.
+        self._forget_above = max(FORGET_ABOVE, 2 * len(self._limiters))
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's `retry_after` in seconds.
+
+    PTB 22 keeps a timedelta; its public property warns while it migrates from int seconds.
+    """
+    retry_after = getattr(error, "_retry_after", None)
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(error.retry_after)  # type: ignore[arg-type]

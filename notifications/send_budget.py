@@ -14,23 +14,33 @@ a database row (`send_budgets`):
   bucket, so a broadcast at full speed still leaves people's answers room.
 
 On SQLite the row works the same way with one instance, which is all SQLite supports.
+
+Telegram's other limit, about a message a second in one chat, is `pacing.ChatLimits`
+(aiolimiter, in the process): `BudgetRateLimiter` paces replies with it and waits out a 429's
+`retry_after` before trying again, a few times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from notifications.pacing import ChatId, ChatLimits, retry_after_seconds
 from storage.db import Database
 from storage.models import SendBudgetRow
+
+logger = logging.getLogger(__name__)
 
 CAPACITY_SECONDS = 1.0
 LEASE_SECONDS = 0.1
@@ -38,13 +48,23 @@ LEASE_LIFETIME_SECONDS = 1.0
 RESERVE_SHARE = 0.2
 # A compare-and-swap that lost to another instance tries again at once, this many times.
 MAX_SWAP_ATTEMPTS = 20
+# A reply Telegram answers 429 is sent again after `retry_after`, this many times at most...
+MAX_RETRIES = 3
+# ... and only if the wait is short: a handler holds the person's next update while it waits,
+# and a flood wait of minutes means the answer would come too late to make sense anyway.
+MAX_RETRY_WAIT_SECONDS = 10.0
 
 WallClock = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """The bucket's arithmetic, apart from where its state is kept."""
+    """The bucket's arithmetic, apart from where its state is kept.
+
+    Written here rather than taken from aiolimiter (which ChatLimits uses): an AsyncLimiter
+    keeps its level in the process, and this bucket's level is a database row that every
+    instance spends from.
+    """
 
     rate: float
 
@@ -89,6 +109,9 @@ class SendBudget:
         # Replies and the outbox lease separately, so the outbox's reserve rule holds.
         self._leases = {True: _Lease(), False: _Lease()}
         self._leasing = {True: asyncio.Lock(), False: asyncio.Lock()}
+        # Per-chat limits, in this process: replies and the outbox sender both get this budget,
+        # so the outbox sees which chats this instance's replies are busy with.
+        self.chats = ChatLimits()
 
     async def take(self, *, reply: bool) -> None:
         """One token: a reply may use the reserve, a broadcast message may not."""
@@ -164,15 +187,38 @@ def bot_id_from_token(token: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class BudgetRateLimiter(BaseRateLimiter[None]):
     """PTB's rate limiter for replies: every message a handler sends spends from the budget.
+
+    A new message in a chat also waits for room in that chat (`ChatLimits`: a short burst,
+    then about one a second), so two or three sent back to back all arrive. A 429 anyway
+    (another instance wrote to the chat, or Telegram counts differently) is waited out and
+    the call made again, up to `MAX_RETRIES` times; after that, or for a long wait, the
+    RetryAfter reaches the handler, so whatever it meant to record as said is not recorded.
 
     Calls that put nothing in a chat (getMe, answerCallbackQuery, setWebhook …) pass freely;
     Telegram's per-second limit is about messages.
     """
 
-    def __init__(self, budget: SendBudget) -> None:
+    def __init__(
+        self,
+        budget: SendBudget,
+        *,
+        max_retries: int = MAX_RETRIES,
+        max_retry_wait: float = MAX_RETRY_WAIT_SECONDS,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.budget = budget
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self.retried_429 = 0
+        # Messages between the handler's call and Telegram's final answer, waits included: the
+        # wire is quiet while one waits for its chat's room, so "the bot is done" asks this.
+        self.in_hand = 0
 
     async def initialize(self) -> None:
         return None
@@ -189,13 +235,59 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if counts_as_a_message(endpoint):
+        if not counts_as_a_message(endpoint):
+            return await callback(*args, **kwargs)
+        self.in_hand += 1
+        try:
+            return await self._send(callback, args, kwargs, endpoint, data)
+        finally:
+            self.in_hand -= 1
+
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat = chat_of(data) if puts_a_message_in_a_chat(endpoint) else None
+        for attempt in itertools.count(1):
+            if chat is not None:
+                await self.budget.chats.acquire(chat)
             await self.budget.take(reply=True)
-        return await callback(*args, **kwargs)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                if attempt > self.max_retries or wait > self.max_retry_wait:
+                    logger.warning(
+                        "%s to chat %s: 429 after %d tries (retry after %.0f s); giving up",
+                        endpoint,
+                        chat,
+                        attempt,
+                        wait,
+                    )
+                    raise
+                self.retried_429 += 1
+                logger.info("%s to chat %s: 429, trying again in %.0f s", endpoint, chat, wait)
+                await self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def counts_as_a_message(endpoint: str) -> bool:
     return endpoint.startswith(MESSAGE_METHOD_PREFIXES)
 
 
+def puts_a_message_in_a_chat(endpoint: str) -> bool:
+    """A new message (the per-chat limit): not an edit, nor "typing…"."""
+    return endpoint.startswith(NEW_MESSAGE_PREFIXES) and endpoint != "sendChatAction"
+
+
+def chat_of(data: dict[str, Any]) -> ChatId | None:
+    chat = data.get("chat_id")
+    return chat if isinstance(chat, int | str) else None
+
+
 MESSAGE_METHOD_PREFIXES = ("send", "copyMessage", "forwardMessage", "edit")
+NEW_MESSAGE_PREFIXES = ("send", "copyMessage", "forwardMessage")

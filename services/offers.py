@@ -206,6 +206,17 @@ class OffersService:
             )
             return int(getattr(result, "rowcount", 0) or 0) == 1
 
+    async def release_ask(self, telegram_id: int) -> None:
+        """The question claimed by `claim_ask` never reached them: ask again next time.
+
+        Only while they haven't chosen (opting in from /settings meanwhile is an answer)."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(Citizen)
+                .where(Citizen.telegram_id == telegram_id, Citizen.marketing_opt_in.is_(False))
+                .values(marketing_asked_at=None)
+            )
+
     async def set_marketing(self, telegram_id: int, opt_in: bool) -> MarketingChange:
         """Opt in or out. Opting out cancels every promotion message still queued for the
         person, in the same transaction, so nothing more is sent; doing it twice is harmless

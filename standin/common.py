@@ -8,11 +8,14 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from aiolimiter import AsyncLimiter
 
 _LOG = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -193,26 +196,36 @@ class _Ctx:
     message_id: int | None = None  # id of the message the call created or touched
 
 
-class _TokenBucket:
-    """Classic token bucket: ``rate`` tokens per second, bursts up to ``capacity``."""
+class _FloodLimit:
+    """Telegram's flood control as the stand-in plays it: ``rate`` sends a second, bursts up
+    to ``max(1, rate)``, and a send over it is answered 429 at once, never queued.
 
-    __slots__ = ("capacity", "last", "rate", "tokens")
+    An `aiolimiter.AsyncLimiter` keeps the level; `take` asks it `has_capacity()` first and
+    only then acquires, which can't suspend when there is room, so a refused call costs
+    nothing and the check and the taking happen with nobody in between.
+    """
 
-    def __init__(self, rate: float, capacity: float, now: float) -> None:
+    __slots__ = ("limiter", "rate")
+
+    def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.capacity = capacity
-        self.tokens = capacity
-        self.last = now
+        capacity = max(1.0, rate)
+        self.limiter = AsyncLimiter(capacity, capacity / rate)
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until a token is available (0 when one is available now)."""
-        elapsed = max(0.0, now - self.last)
-        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
-        self.last = max(self.last, now)
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+    def has_room(self) -> bool:
+        return self.limiter.has_capacity()
 
-    def take(self) -> None:
-        self.tokens -= 1.0
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds a 429 asks for: one message's room frees within ``1 / rate``.
+
+        AsyncLimiter doesn't say how full it is, so this is that upper bound (the same as
+        the exact wait at one a second or faster, which every caller uses).
+        """
+        return max(1, math.ceil(1.0 / self.rate))
+
+    async def take(self) -> None:
+        await self.limiter.acquire()
 
 
 class _Signal:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from typing import Any
 
@@ -24,9 +23,9 @@ from standin.common import (
     _bad_request,
     _Ctx,
     _decode_value,
+    _FloodLimit,
     _json_dumps,
     _Method,
-    _TokenBucket,
     _too_many_requests,
     _Upload,
     _Webhook,
@@ -145,7 +144,7 @@ class HttpMixin(OtherUpdatesMixin):
                 verb = "blocked by" if kind == "user" else "kicked from"
                 raise ApiError(403, f"Forbidden: bot was {verb} the {kind}")
             if method.is_send:
-                self._rate_limit(chat["id"])
+                await self._rate_limit(chat["id"])
         if method.name == "getUpdates":
             return await self._get_updates(ctx)
         return method.handler(ctx)
@@ -162,28 +161,24 @@ class HttpMixin(OtherUpdatesMixin):
                     failure.error.code, failure.error.description, failure.error.parameters
                 )
 
-    def _rate_limit(self, chat_id: int) -> None:
-        now = time.monotonic()
-        buckets: list[_TokenBucket] = []
+    async def _rate_limit(self, chat_id: int) -> None:
+        limits: list[_FloodLimit] = []
         if self.rate_limit_per_second:
-            if (
-                self._global_bucket is None
-                or self._global_bucket.rate != self.rate_limit_per_second
-            ):
-                rate = self.rate_limit_per_second
-                self._global_bucket = _TokenBucket(rate, max(1.0, rate), now)
-            buckets.append(self._global_bucket)
+            rate = self.rate_limit_per_second
+            if self._global_limit is None or self._global_limit.rate != rate:
+                self._global_limit = _FloodLimit(rate)
+            limits.append(self._global_limit)
         if self.per_chat_rate_per_second:
             rate = self.per_chat_rate_per_second
-            bucket = self._chat_buckets.get(chat_id)
-            if bucket is None or bucket.rate != rate:
-                bucket = self._chat_buckets[chat_id] = _TokenBucket(rate, max(1.0, rate), now)
-            buckets.append(bucket)
-        wait = max((b.wait_time(now) for b in buckets), default=0.0)
-        if wait > 0:
-            raise _too_many_requests(max(1, math.ceil(wait)))
-        for bucket in buckets:
-            bucket.take()
+            limit = self._chat_limits.get(chat_id)
+            if limit is None or limit.rate != rate:
+                limit = self._chat_limits[chat_id] = _FloodLimit(rate)
+            limits.append(limit)
+        full = [limit for limit in limits if not limit.has_room()]
+        if full:
+            raise _too_many_requests(max(limit.retry_after for limit in full))
+        for limit in limits:
+            await limit.take()  # there is room in each: returns without suspending
 
     def _record(
         self,

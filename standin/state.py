@@ -17,9 +17,9 @@ from standin.common import (
     JSON,
     _Failure,
     _FileMeta,
+    _FloodLimit,
     _Method,
     _Signal,
-    _TokenBucket,
     _Webhook,
 )
 from standin.models import ApiCall, ChatEvent, SentMessage, StoredFile
@@ -126,8 +126,8 @@ class StandInState:
 
         # Failure injection and rate limiting
         self._failures: dict[str, deque[_Failure]] = {}
-        self._global_bucket: _TokenBucket | None = None
-        self._chat_buckets: dict[int, _TokenBucket] = {}
+        self._global_limit: _FloodLimit | None = None
+        self._chat_limits: dict[int, _FloodLimit] = {}
 
         # Statistics kept incrementally so they stay cheap at 100k messages
         self._messages_per_chat: Counter[int] = Counter()

@@ -28,6 +28,9 @@ def make_settings(standin: BotApiStandIn, db_url: str, **overrides: Any) -> Sett
         "secret_key": TEST_SECRET,
         "http_port": 0,
         "send_rate": 1000,
+        # The stand-in has no per-chat limit unless a test sets one (test_per_chat_limit.py
+        # does, and paces): conversations here run at machine speed, not a message a second.
+        "chat_send_interval": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 
 from notifications.dispatcher import Dispatcher
 from notifications.outbox import CATCH_UP_SECONDS, MAX_ATTEMPTS, Outbox, OutgoingMessage
+from notifications.send_budget import SendBudget
 from notifications.sender import BotApiSender
 from services.clock import ManualClock, as_aware_utc
 from standin import BotApiStandIn
@@ -255,6 +256,19 @@ async def test_one_chat_gets_at_most_one_message_a_second(
     assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(to_five))
     # The busy chat held nobody else up.
     assert [c.params["text"] for c in calls][:2] == ["one", "elsewhere"]
+
+
+async def test_a_chat_a_reply_just_went_to_waits_and_holds_nobody_up(
+    db: Database, make_dispatcher: MakeDispatcher, standin: BotApiStandIn
+) -> None:
+    clock = ManualClock(NOW)
+    budget = SendBudget(db, 123456, 1000)
+    await budget.chats.acquire(5)  # this instance just replied to chat 5
+    await Outbox(db, clock).enqueue([message(5, "after the reply"), message(6, "elsewhere")])
+    await drain(make_dispatcher(clock, budget=budget), rounds=50)
+    calls = standin.calls_of("sendMessage")
+    assert [c.params["text"] for c in calls] == ["elsewhere", "after the reply"]
+    assert all(call.ok for call in calls)
 
 
 async def test_sends_are_paced_at_the_send_rate(

@@ -253,6 +253,19 @@ async def test_per_chat_rate_limit(standin: BotApiStandIn, polling_bot: EchoBot)
     assert standin.rejected_429 == 1
 
 
+async def test_one_message_a_second_per_chat_answers_429_retry_after_1(
+    standin: BotApiStandIn, polling_bot: EchoBot
+) -> None:
+    standin.per_chat_rate_per_second = 1
+    bot = polling_bot.app.bot
+    await bot.send_message(1, "one")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(1, "two")  # within the second: Telegram says wait one
+    assert standin.calls_of("sendMessage")[-1].description == "Too Many Requests: retry after 1"
+    await bot.edit_message_text("one, edited", chat_id=1, message_id=1)  # edits aren't counted
+    assert [c.ok for c in standin.calls_of("sendMessage")] == [True, False]
+
+
 async def test_keyboards_contact_users_shared(standin: BotApiStandIn, polling_bot: EchoBot) -> None:
     alice = Citizen(standin, 101, "Alice")
     Citizen(standin, 5, "Bob", username="bob")
