@@ -24,6 +24,7 @@ from services.scoring_pass import ScoringPass
 from services.sharing import SharingService
 from services.sponsors import SponsorService
 from services.updates import UpdateLedger
+from services.whatif import WhatIfService
 from storage.db import Database
 
 UK_TIME = ZoneInfo("Europe/London")
@@ -52,6 +53,7 @@ class Services:
     open_data: OpenDataService
     data_rights: DataRightsService
     disputes: DisputeService
+    whatif: WhatIfService
 
     @classmethod
     def build(
@@ -65,6 +67,7 @@ class Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
         loans = LoanService(db, clock, timezone)
+        whatif = WhatIfService(db, clock, timezone)
         return cls(
             db=db,
             clock=clock,
@@ -74,7 +77,7 @@ class Services:
             friends=FriendsService(db, clock, timezone),
             invites=invites,
             loans=loans,
-            loan_applications=LoanApplications(loans, dialogs),
+            loan_applications=LoanApplications(loans, dialogs, whatif),
             erasure=ErasureConfirmations(dialogs, clock),
             updates=UpdateLedger(db, clock),
             scoring=ScoringPass(db, clock, timezone),
@@ -87,4 +90,5 @@ class Services:
             open_data=OpenDataService(db, clock),
             data_rights=DataRightsService(db, clock),
             disputes=DisputeService(db, clock, admin_ids),
+            whatif=whatif,
         )
