@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -47,7 +48,7 @@ def schedule(amount: int, term: int, start: date = AS_OF) -> list[tuple[date, in
     return [(i.due_on, i.amount_pence) for i in quote(amount, term, start).instalments]
 
 
-def new_citizen(**changes: object) -> Situation:
+def new_citizen(**changes: Any) -> Situation:
     """Registered 20 days ago, verified, nothing else: the starting 600, a Good tier's limit."""
     inputs = CitizenInputs(verified=True, registered_on=AS_OF - timedelta(days=20))
     inputs = replace(inputs, limit_pence=15_000, **changes)
