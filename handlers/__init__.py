@@ -89,6 +89,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
                 registration.skip_postcode, pattern=cb.REGISTRATION.action_pattern("postcode")
             ),
             CallbackQueryHandler(score.on_button, pattern=cb.SCORE.pattern),
+            CallbackQueryHandler(score.on_what_if, pattern=cb.WHAT_IF.pattern),
             CallbackQueryHandler(friends.on_request_button, pattern=cb.FRIEND_REQUEST.pattern),
             CallbackQueryHandler(friends.on_list_button, pattern=cb.FRIEND_LIST.pattern),
             CallbackQueryHandler(friends.on_pick_button, pattern=cb.FRIEND_PICK.pattern),

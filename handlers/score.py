@@ -12,7 +12,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
 from handlers.guards import registered_only
-from services.callbacks import SCORE
+from scoring.whatif import Change
+from services.callbacks import SCORE, WHAT_IF
+from services.loan_terms import LATE_FEE_PENCE
+from services.scores import Explanation
 from texts import score as words
 from texts.score import (
     benefits_text,
@@ -21,6 +24,7 @@ from texts.score import (
     score_text,
     why_text,
 )
+from texts.whatif import WHAT_IF_BUTTONS, what_if_text
 
 WHY = SCORE.encode("why")
 HISTORY = SCORE.encode("history")
@@ -38,6 +42,17 @@ SCORE_BUTTONS = InlineKeyboardMarkup(
 HOW_TO_IMPROVE_BUTTON = InlineKeyboardMarkup(
     [[InlineKeyboardButton(words.HOW_TO_IMPROVE_BUTTON, callback_data=WHY)]]
 )
+
+
+def what_if_markup(explanation: Explanation) -> InlineKeyboardMarkup:
+    """What if… under /why, one a row; paying off only while something is owed."""
+    changes = [c for c in Change if c is not Change.PAY_OFF or explanation.owes]
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(WHAT_IF_BUTTONS[c], callback_data=WHAT_IF.encode(c.value))]
+            for c in changes
+        ]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,7 +73,9 @@ async def show_score(update: Update, context: BotContext) -> None:
 async def show_why(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     explanation = await context.services.scores.explain(update.effective_user.id)
-    await update.effective_message.reply_text(why_text(explanation, context.timezone))
+    await update.effective_message.reply_text(
+        why_text(explanation, context.timezone), reply_markup=what_if_markup(explanation)
+    )
 
 
 @registered_only
@@ -105,3 +122,14 @@ async def on_button(update: Update, context: BotContext) -> None:
     # Answer first so the button stops spinning while the reply (maybe a chart) is prepared.
     await query.answer()
     await action(update, context)
+
+
+async def on_what_if(update: Update, context: BotContext) -> None:
+    """A What if… under /why: the preview as a new message; nothing changes. Nothing owed any
+    more (pay off) or a forged press is a StaleAction for the error map."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    change = Change(WHAT_IF.decode(query.data).action)
+    result = await context.services.whatif.what_if(user.id, change)
+    await query.answer()
+    await context.bot.send_message(user.id, what_if_text(result, LATE_FEE_PENCE))

@@ -125,6 +125,8 @@ class Codec:
 # handlers/privacy.py, which knows the setting keys.
 
 SCORE = Codec("score", {"why": Arg.NONE, "history": Arg.NONE, "benefits": Arg.NONE})
+# What if… under /why: a preview that changes nothing (scoring.whatif.Change values).
+WHAT_IF = Codec("wif", {"pay": Arg.NONE, "miss": Arg.NONE, "friend": Arg.NONE})
 FRIEND_REQUEST = Codec("fq", {"acc": Arg.ID, "dec": Arg.ID, "blk": Arg.ID, "show": Arg.ID})
 FRIEND_LIST = Codec("fl", {"p": Arg.ID, "v": Arg.ID, "rm": Arg.ID, "rmy": Arg.ID, "in": Arg.NONE})
 FRIEND_PICK = Codec("fa", {"pick": Arg.NONE})

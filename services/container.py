@@ -25,6 +25,7 @@ from services.scoring_pass import ScoringPass
 from services.sharing import SharingService
 from services.sponsors import SponsorService
 from services.updates import UpdateLedger
+from services.whatif import WhatIfService
 from storage.db import Database
 
 UK_TIME = ZoneInfo("Europe/London")
@@ -53,6 +54,7 @@ class Services:
     open_data: OpenDataService
     data_rights: DataRightsService
     disputes: DisputeService
+    whatif: WhatIfService
 
     @classmethod
     def build(
@@ -66,6 +68,7 @@ class Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
         loans = LoanService(db, clock, timezone)
+        whatif = WhatIfService(db, clock, timezone)
         return cls(
             db=db,
             clock=clock,
@@ -76,7 +79,7 @@ class Services:
             invites=invites,
             loans=loans,
             loan_applications=LoanApplications(
-                loans, dialogs, IdentityCheck(db, secret_key, clock)
+                loans, dialogs, IdentityCheck(db, secret_key, clock), whatif
             ),
             erasure=ErasureConfirmations(dialogs, clock),
             updates=UpdateLedger(db, clock),
@@ -90,4 +93,5 @@ class Services:
             open_data=OpenDataService(db, clock),
             data_rights=DataRightsService(db, clock),
             disputes=DisputeService(db, clock, admin_ids),
+            whatif=whatif,
         )

@@ -94,6 +94,8 @@ class Explanation:
     it; the stored score catches up at the next pass."""
     base_score: int = BASE_SCORE
     friend_influence_cap: int = FRIEND_INFLUENCE_CAP
+    owes: bool = False
+    """They owe something on a loan now (so "What if I paid it off?" applies)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,74 @@ def _stored_points(row: Score) -> dict[str, int] | None:
     return {key: int(value) for key, value in points.items()}
 
 
+async def row_for(session: AsyncSession, telegram_id: int) -> tuple[Citizen, Score]:
+    """The person's account and score row; NotRegistered without one."""
+    found = (
+        await session.execute(
+            select(Citizen, Score)
+            .join(Score, Score.citizen_id == Citizen.id)
+            .where(Citizen.telegram_id == telegram_id)
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotRegistered()
+    citizen, row = found
+    return citizen, row
+
+
+def stored_as_of(row: Score, tz: ZoneInfo) -> date:
+    """The day the stored score is as of (the starting score: the day it was given)."""
+    return as_aware_utc(row.computed_at).astimezone(tz).date() if row.as_of is None else row.as_of
+
+
+def explained_limit(row: Score) -> int:
+    """The limit the pass that made the stored score measured debt against: the tier before it
+    ran (the stored previous score or, before any pass, the starting score itself)."""
+    return limit_for(row.score if row.as_of is None else row.previous_score)
+
+
+async def model_inputs(
+    session: AsyncSession, citizen: Citizen, row: Score, as_of: date, limit_pence: int
+) -> CitizenInputs:
+    """The person's model inputs as of ``as_of``, read from the database as the nightly pass
+    reads everyone's.
+
+    Inputs the database doesn't hold yet (disputes) are 0; commitments are counted as the
+    pass counts them (services.commitments), redeemed vouchers too (services.offers);
+    the graph features are the ones the pass stored, because friends' scores and the
+    network's shape as they were at the pass are what the stored score used.
+    """
+    events = (
+        await session.scalars(
+            select(PaymentEventRow)
+            .where(
+                PaymentEventRow.citizen_id == citizen.id,
+                PaymentEventRow.disputed.is_(False),
+            )
+            .order_by(PaymentEventRow.occurred_on, PaymentEventRow.id)
+        )
+    ).all()
+    referrals = await session.scalar(
+        select(func.count()).select_from(Referral).where(Referral.inviter_id == citizen.id)
+    )
+    vouchers = await vouchers_redeemed_of(session, citizen.id)
+    owed, defaults = await commitments_of(session, citizen.id, as_of)
+    # A negative age (registered after midnight UTC of as_of) scores as 0 either way.
+    age = max(0, account_age_days(citizen.registered_at, as_of))
+    return CitizenInputs(
+        # Finishing registration is identity verification (NI number checked, age confirmed).
+        verified=True,
+        registered_on=as_of - timedelta(days=age),
+        payments=tuple(_payment_event(event) for event in events),
+        verified_referrals=int(referrals or 0),
+        vouchers_redeemed=vouchers,
+        outstanding_pence=owed,
+        limit_pence=limit_pence,
+        defaults=defaults,
+        graph=_graph_features(row),
+    )
+
+
 def _view(row: Score) -> ScoreView:
     return ScoreView(
         row.score,
@@ -227,23 +297,10 @@ class ScoreService:
         self._tz = timezone
         self._tiers = tiers or default_tiers()
 
-    async def _row_for(self, session: AsyncSession, telegram_id: int) -> tuple[Citizen, Score]:
-        found = (
-            await session.execute(
-                select(Citizen, Score)
-                .join(Score, Score.citizen_id == Citizen.id)
-                .where(Citizen.telegram_id == telegram_id)
-            )
-        ).one_or_none()
-        if found is None:
-            raise NotRegistered()
-        citizen, row = found
-        return citizen, row
-
     async def current_for_telegram_user(self, telegram_id: int) -> ScoreView:
         # One read (the most frequent command): no transaction around it.
         async with self._db.autocommit() as session:
-            _, row = await self._row_for(session, telegram_id)
+            _, row = await row_for(session, telegram_id)
             return _view(row)
 
     async def current(self, citizen_id: int) -> ScoreView:
@@ -257,50 +314,11 @@ class ScoreService:
 
     async def explain(self, telegram_id: int) -> Explanation:
         """Rebuild the person's model inputs from the database and explain them as of the
-        stored score's date.
-
-        Inputs the database doesn't hold yet (disputes) are 0; commitments are counted as the
-        pass counts them (services.commitments), redeemed vouchers too (services.offers);
-        the graph features are the ones the pass stored, because friends' scores and the
-        network's shape as they were at the pass are what the stored score used.
-        """
+        stored score's date (see :func:`model_inputs`)."""
         async with self._db.transaction() as session:
-            citizen, row = await self._row_for(session, telegram_id)
-            events = (
-                await session.scalars(
-                    select(PaymentEventRow)
-                    .where(
-                        PaymentEventRow.citizen_id == citizen.id,
-                        PaymentEventRow.disputed.is_(False),
-                    )
-                    .order_by(PaymentEventRow.occurred_on, PaymentEventRow.id)
-                )
-            ).all()
-            referrals = await session.scalar(
-                select(func.count()).select_from(Referral).where(Referral.inviter_id == citizen.id)
-            )
-            vouchers = await vouchers_redeemed_of(session, citizen.id)
-            computed_at = as_aware_utc(row.computed_at)
-            starting = row.as_of is None
-            as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
-            owed, defaults = await commitments_of(session, citizen.id, as_of)
-        # The pass measured debt against the tier before it ran: the stored previous score (or,
-        # before any pass, the starting score itself).
-        limit = limit_for(row.score if starting else row.previous_score)
-        # A negative age (registered after midnight UTC of as_of) scores as 0 either way.
-        age = max(0, account_age_days(citizen.registered_at, as_of))
-        inputs = CitizenInputs(
-            # Finishing registration is identity verification (NI number checked, age confirmed).
-            verified=True,
-            registered_on=as_of - timedelta(days=age),
-            payments=tuple(_payment_event(event) for event in events),
-            verified_referrals=int(referrals or 0),
-            vouchers_redeemed=vouchers,
-            outstanding_pence=owed,
-            limit_pence=limit,
-            defaults=defaults,
-            graph=_graph_features(row),
-        )
+            citizen, row = await row_for(session, telegram_id)
+            as_of = stored_as_of(row, self._tz)
+            inputs = await model_inputs(session, citizen, row, as_of, explained_limit(row))
         result = score(inputs, as_of=as_of)
         stored = _stored_points(row)
         recomputed = {d.key: d.points for d in result.dimensions}
@@ -308,10 +326,11 @@ class ScoreService:
         return Explanation(
             score=row.score,
             band=row.band,
-            computed_at=computed_at,
-            starting=starting,
+            computed_at=as_aware_utc(row.computed_at),
+            starting=row.as_of is None,
             result=result,
             pending_change=pending,
+            owes=inputs.outstanding_pence > 0,
         )
 
     async def history(self, telegram_id: int, limit: int = HISTORY_LIMIT) -> History:
@@ -348,7 +367,7 @@ class ScoreService:
 
     async def benefits(self, telegram_id: int) -> BenefitsView:
         async with self._db.autocommit() as session:
-            citizen, row = await self._row_for(session, telegram_id)
+            citizen, row = await row_for(session, telegram_id)
             current = _view(row)
         tiers = self._tiers
         today = self._clock().astimezone(self._tz).date()

@@ -25,6 +25,7 @@ from texts.common import CONFIRM_MINUTES
 from texts.credit import locked_refusal, under_18_refusal
 from texts.format import day, money
 from texts.payments import credit_line, refund_line
+from texts.whatif import loan_preview_lines
 
 INVOICE_TITLE = "Britizen loan repayment"
 
@@ -130,6 +131,7 @@ def summary_text(application: Application) -> str:
         "",
         f"Total repayable: {money(q.total_repayable_pence)}",
         f"Total interest: {money(q.total_interest_pence)}",
+        *loan_preview_lines(application.preview),
         "",
         f"If an instalment is late, a one-off {money(LATE_FEE_PENCE)} fee is added and "
         "it counts as missed in your payment history, which lowers your score.",

@@ -7,8 +7,9 @@ or forged button changes nothing and a restart carries on at the same step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
+from scoring.whatif import LoanPreview
 from services.confirmations import check_prompt, new_prompt
 from services.dialogs import Dialog, DialogService
 from services.errors import ConfirmationExpired
@@ -32,6 +33,9 @@ from services.loans.repayments import (
     LoanService,
 )
 
+if TYPE_CHECKING:
+    from services.whatif import WhatIfService
+
 # ------------------------------------------------------------------------------------------------
 # The /loan conversation
 
@@ -50,6 +54,8 @@ class Application:
 
     quote: LoanQuote
     key: str
+    preview: LoanPreview | None = None
+    """What the loan would do to the score (services.whatif); None where nothing previews."""
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,17 @@ class LoanApplications:
     latter even if both taps race past the dialog check).
     """
 
-    def __init__(self, loans: LoanService, dialogs: DialogService, identity: IdentityCheck) -> None:
+    def __init__(
+        self,
+        loans: LoanService,
+        dialogs: DialogService,
+        identity: IdentityCheck,
+        previews: WhatIfService | None = None,
+    ) -> None:
         self._loans = loans
         self._dialogs = dialogs
         self._identity = identity
+        self._previews = previews
 
     async def begin(self, telegram_id: int) -> Eligibility:
         """/loan: where they stand; the conversation starts only if they can borrow."""
@@ -159,7 +172,8 @@ class LoanApplications:
         """The summary waiting for Confirm (to show it again)."""
         dialog = await self._dialog(telegram_id, STEP_CONFIRM)
         loan_quote = self._loans.quote(int(dialog.data["amount"]), int(dialog.data["term"]))
-        return Application(loan_quote, str(dialog.data["key"]))
+        key = str(dialog.data["key"])
+        return Application(loan_quote, key, await self._preview(telegram_id, loan_quote))
 
     async def confirm(self, telegram_id: int, application_key: str) -> LoanView | IdentityRequested:
         """Confirm on the summary: the summary checked (latest, in time, today's dates), then
@@ -245,7 +259,12 @@ class LoanApplications:
             "token": key,
         }
         await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_CONFIRM, data))
-        return Application(loan_quote, key)
+        return Application(loan_quote, key, await self._preview(telegram_id, loan_quote))
+
+    async def _preview(self, telegram_id: int, loan_quote: LoanQuote) -> LoanPreview | None:
+        if self._previews is None:
+            return None
+        return await self._previews.loan_preview(telegram_id, loan_quote)
 
     async def _dialog(self, telegram_id: int, step: str) -> Dialog:
         dialog = await self._dialogs.get(telegram_id)
