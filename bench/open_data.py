@@ -4,8 +4,9 @@ bands, with all totals (issue #17).
     python -m bench open-data [--areas 120] [--people 500,2000,10000,100000,1000000] [--runs 5]
 
 For each population a table is drawn (area sizes skewed like a real country, bands weighted like
-the scores), `services.disclosure.suppress` is timed (best and median of --runs), and every small
-cell is checked against the protection rule. Never part of the test run.
+the scores), plus the hardest shape seen (one small cell in every area);
+`services.disclosure.suppress` is timed (best and median of --runs), and every small cell is
+checked against the protection rule. Never part of the test run.
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def table(areas: int, people: int, seed: int) -> list[list[int]]:
     return [row for row in inner if any(row)]  # an area appears only if someone lives there
 
 
+def one_small_per_area(areas: int, seed: int) -> list[list[int]]:
+    """The hardest shape seen: every area has one small cell, in a random band, so every area
+    needs a complementary cell of its own."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(areas):
+        row = [rng.randint(10, 400) for _ in range(BANDS)]
+        row[rng.randrange(BANDS)] = rng.randint(1, 9)
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--areas", type=int, default=120)
@@ -43,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"Open-data suppression, {args.areas} areas × {BANDS} bands with totals")
     failed = 0
-    for people in (int(n) for n in args.people.split(",")):
-        inner = table(args.areas, people, seed=people)
+    cases = [
+        (f"{people:>9,} people", table(args.areas, people, seed=people))
+        for people in (int(n) for n in args.people.split(","))
+    ]
+    cases.append(("one small cell per area", one_small_per_area(args.areas, seed=1)))
+    for name, inner in cases:
         grid = with_totals(inner, BANDS)
         times = []
         for _ in range(args.runs):
@@ -55,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         failed |= not ok
         cells = len(grid) * (BANDS + 1)
         print(
-            f"  {people:>9,} people, {len(inner)} areas: {len(result.primary)} small + "
+            f"  {name}, {len(inner)} areas: {len(result.primary)} small + "
             f"{len(result.complementary)} complementary of {cells} cells hidden; "
             f"best {min(times) * 1000:.0f} ms, median {statistics.median(times) * 1000:.0f} ms; "
             f"{'all protected' if ok else 'NOT PROTECTED'}"

@@ -95,7 +95,13 @@ class _Network:
             self._arc(*rise, limit, cost, pos)
             if value > 0:
                 self._arc(*fall, min(value, limit), cost, pos)
-        self.costly = any(self.cost)
+
+    def hide(self, pos: Position, hidden_caps: list[int]) -> None:
+        """The cell at pos is hidden now: it costs nothing to use, and `hidden_caps` (the
+        capacities with only hidden cells open) gains its arcs."""
+        for e in self.arcs.get(pos, ()):
+            self.cost[e] = 0
+            hidden_caps[e] = self.cap[e]
 
     def ends(self, pos: Position, up: bool) -> tuple[int, int]:
         """(source, sink) of the flow that lets the cell at pos rise (or fall): the cell's own arc
@@ -112,18 +118,21 @@ class _Network:
             self.cost.append(w)
             self.cell.append(pos)
 
-    def flow(self, pos: Position, up: bool, need: int) -> tuple[int, set[Position]]:
+    def flow(
+        self, pos: Position, up: bool, need: int, only: list[int] | None = None
+    ) -> tuple[int, list[int]]:
         """Up to `need` units of the circulation that moves the cell at pos (not through pos
         itself), at least cost: successive shortest paths, Dijkstra on reduced costs (breadth
-        first when nothing costs). Returns the flow reached and the cells it runs through."""
+        first through `only`, capacities in which just the hidden cells are open, when what is
+        asked is whether they suffice). Returns the flow reached and the residual capacities."""
         source, sink = self.ends(pos, up)
-        cap = list(self.cap)
+        cap = list(self.cap if only is None else only)
         for e in self.arcs.get(pos, ()):
             cap[e] = 0
         potential = [0] * self.nodes
         sent = 0
         while sent < need:
-            via = self._path(cap, potential, source, sink)
+            via = self._path(cap, potential, source, sink, costs=only is None)
             if via is None:
                 break
             push, v = need - sent, sink
@@ -136,15 +145,18 @@ class _Network:
                 cap[via[v] ^ 1] += push
                 v = self.to[via[v] ^ 1]
             sent += push
-        used = {self.cell[e] for e in range(0, len(cap), 2) if cap[e ^ 1] > 0}
-        return sent, used
+        return sent, cap
+
+    def used(self, residual: list[int]) -> set[Position]:
+        """The cells a flow runs through, from its residual capacities."""
+        return {self.cell[e] for e in range(0, len(residual), 2) if residual[e ^ 1] > 0}
 
     def _path(
-        self, cap: list[int], potential: list[int], source: int, sink: int
+        self, cap: list[int], potential: list[int], source: int, sink: int, costs: bool
     ) -> list[int] | None:
         adj, to, cost = self.adj, self.to, self.cost
         via = [-1] * self.nodes
-        if not self.costly:
+        if not costs:
             seen = [False] * self.nodes
             seen[source] = True
             queue = deque([source])
@@ -237,18 +249,20 @@ def suppress(grid: Sequence[Sequence[int]], threshold: int = THRESHOLD) -> Suppr
     """The cells to hide in a grid with totals (see :func:`with_totals`)."""
     primary = frozenset(p for p in _positions(grid) if is_small(grid[p[0]][p[1]], threshold))
     hidden = set(primary)
-    known: _Network | None = None  # the hidden cells' network, rebuilt when more are hidden
+    costs = ((p, 0 if p in hidden else grid[p[0]][p[1]] + 1) for p in _positions(grid))
+    net = _Network(grid, costs, threshold)
+    only_hidden = [0] * len(net.cap)
+    for pos in primary:
+        net.hide(pos, only_hidden)
     for pos in sorted(primary):
         value = grid[pos[0]][pos[1]]
         for up, need in ((True, threshold - value), (False, value)):
-            if known is None:
-                known = _Network(grid, ((p, 0) for p in sorted(hidden)), threshold)
-            if known.flow(pos, up, need)[0] >= need:
+            if net.flow(pos, up, need, only=only_hidden)[0] >= need:
                 continue
-            costs = ((p, 0 if p in hidden else grid[p[0]][p[1]] + 1) for p in _positions(grid))
-            sent, used = _Network(grid, costs, threshold).flow(pos, up, need)
+            sent, residual = net.flow(pos, up, need)
             # Unreachable: with every cell available any cell can fall to 0 (along its row's
             # total, its column's total and the grand total) and rise without limit.
-            hidden |= used if sent >= need else set(_positions(grid))
-            known = None
+            for more in net.used(residual) if sent >= need else set(_positions(grid)):
+                hidden.add(more)
+                net.hide(more, only_hidden)
     return Suppression(primary, frozenset(hidden - primary))
