@@ -1,7 +1,9 @@
 """``GET /api/v1/open-data/score-bands``: public, no key. JSON-LD by default, CSV on request.
 
-Counts only, cells under services.open_data.MIN_CELL suppressed (null, ``suppressed: true``),
-with the licence and the time the underlying scores were computed in both formats.
+Counts only, cells of 1 to services.open_data.MIN_CELL - 1 people suppressed (null,
+``suppressed: true``) and further cells suppressed so those cannot be worked out (see
+services.disclosure), with the licence, the time the underlying scores were computed and both
+suppression notes in both formats.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from texts import api as texts
 OPEN_DATA_KEY: web.AppKey[OpenDataService] = web.AppKey("open_data", OpenDataService)
 VOCAB = "https://britizen.uk/def/"
 SUPPRESSION_NOTE = texts.suppression_note(MIN_CELL)
+COMPLEMENTARY_NOTE = texts.complementary_note(MIN_CELL)
 CONTEXT: dict[str, Any] = {
     "@vocab": VOCAB,
     "schema": "https://schema.org/",
@@ -60,6 +63,7 @@ def score_bands_model(data: BandDistribution) -> schemas.ScoreBands:
             "suppression": {
                 "threshold": MIN_CELL,
                 "note": SUPPRESSION_NOTE,
+                "complementary": COMPLEMENTARY_NOTE,
                 "suppressed_cells": data.suppressed_cells,
             },
             "total": _cell(data.total),
@@ -90,6 +94,7 @@ def as_csv(data: BandDistribution) -> str:
     out.write(f"# {texts.csv_heading(LICENCE, LICENCE_URL)}\n")
     out.write(f"# {texts.csv_computed_at(schemas.api_timestamp(data.computed_at))}\n")
     out.write(f"# {SUPPRESSION_NOTE}\n")
+    out.write(f"# {COMPLEMENTARY_NOTE}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["area", "band", "count", "suppressed"])
 

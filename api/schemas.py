@@ -284,7 +284,8 @@ class AccessRequest(Response):
 
 OpenDataFormat = Literal["json", "csv"]
 
-CellCount = Annotated[int, Field(ge=MIN_CELL)] | None
+CellCount = Literal[0] | Annotated[int, Field(ge=MIN_CELL)] | None
+"""A published count is 0 or at least MIN_CELL; a suppressed one is null."""
 
 
 class Cell(Response):
@@ -314,8 +315,12 @@ class AreaCells(Response):
 
 class Suppression(Response):
     threshold: int
-    note: str
-    suppressed_cells: int
+    note: str = Field(description="Why counts under the threshold are suppressed (primary).")
+    complementary: str = Field(
+        description="Why further cells are suppressed, so the small ones cannot be worked out "
+        "from the rest (complementary)."
+    )
+    suppressed_cells: int = Field(description="How many cells are suppressed, for both reasons.")
 
 
 class ScoreBands(Response):

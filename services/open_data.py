@@ -1,13 +1,15 @@
 """Open data: how many citizens are in each band, nationally and by postcode area.
 
-Only counts leave, and any count under :data:`MIN_CELL` (zero included) is suppressed:
-published as null with ``suppressed: true``, so no cell can single out a handful of people.
-Every cell follows the rule on its own: area totals, each area's bands, the national bands
-and the national total.
+Only counts leave. Any count of 1 to ``MIN_CELL - 1`` is suppressed (published as null with
+``suppressed: true``), so no cell can single out a handful of people; every cell follows the rule,
+totals included. A 0 is published: it counts nobody. Suppressing the small cells alone is not
+enough, since the totals would give them back by subtraction, so :mod:`services.disclosure`
+suppresses the smallest further cells that stop any small count being worked out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +18,11 @@ from sqlalchemy import func, select
 
 from scoring.model import BANDS
 from services.clock import Clock, as_aware_utc
+from services.disclosure import THRESHOLD, Suppression, is_small, suppress, with_totals
 from storage.db import Database
 from storage.models import Citizen, Score
 
-MIN_CELL = 10
+MIN_CELL = THRESHOLD
 LICENCE = "Open Government Licence v3.0"
 LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 UNKNOWN_AREA = "unknown"
@@ -45,8 +48,11 @@ class Cell:
         return self.count is None
 
 
-def cell(count: int) -> Cell:
-    return Cell(count if count >= MIN_CELL else None)
+def cell(count: int, suppressed: bool | None = None) -> Cell:
+    """The published cell: suppressed if it counts 1 to 9 people, or if told to (to protect
+    another)."""
+    hide = is_small(count, MIN_CELL) if suppressed is None else suppressed
+    return Cell(None if hide else count)
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class OpenDataService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._last: tuple[list[list[int]], Suppression] | None = None
 
     async def score_bands(self) -> BandDistribution:
         async with self._db.transaction() as session:
@@ -91,22 +98,30 @@ class OpenDataService:
                 area = counts.setdefault(postcode_area(district), {})
                 area[band] = area.get(band, 0) + int(count)
         names = [b.name for b in BANDS]
-        national = {name: sum(a.get(name, 0) for a in counts.values()) for name in names}
-        total = sum(national.values())
-        areas = [
-            AreaRow(
-                area,
-                cell(sum(by_band.values())),
-                {name: cell(by_band.get(name, 0)) for name in names},
-            )
-            for area, by_band in sorted(
-                counts.items(), key=lambda kv: (kv[0] == UNKNOWN_AREA, kv[0])
-            )
-        ]
+        ordered = sorted(counts.items(), key=lambda kv: (kv[0] == UNKNOWN_AREA, kv[0]))
+        grid = with_totals(
+            [[by_band.get(n, 0) for n in names] for _, by_band in ordered], len(names)
+        )
+        hidden = (await self._suppression(grid)).hidden
+
+        def at(r: int, c: int) -> Cell:
+            return cell(grid[r][c], (r, c) in hidden)
+
+        national, total_col = len(ordered), len(names)
         computed = as_aware_utc(latest) if latest is not None else self._clock()
         return BandDistribution(
             computed_at=computed,
-            total=cell(total),
-            bands={name: cell(n) for name, n in national.items()},
-            areas=areas,
+            total=at(national, total_col),
+            bands={name: at(national, c) for c, name in enumerate(names)},
+            areas=[
+                AreaRow(area, at(r, total_col), {name: at(r, c) for c, name in enumerate(names)})
+                for r, (area, _) in enumerate(ordered)
+            ],
         )
+
+    async def _suppression(self, grid: list[list[int]]) -> Suppression:
+        """The table changes only at a scoring pass: the last answer is kept. A new one is worked
+        out off the event loop (a country-sized table takes a fraction of a second)."""
+        if self._last is None or self._last[0] != grid:
+            self._last = (grid, await asyncio.to_thread(suppress, grid, MIN_CELL))
+        return self._last[1]

@@ -72,8 +72,20 @@ DATASET_DESCRIPTION = (
 
 def suppression_note(min_cell: int) -> str:
     return (
-        f"Any cell covering fewer than {min_cell} people (including none) is suppressed: its count "
-        "is null and suppressed is true."
+        f"Any cell covering fewer than {min_cell} people, but at least one, is suppressed: its "
+        "count is null and suppressed is true. A count of 0 is published, since it describes "
+        "nobody."
+    )
+
+
+def complementary_note(min_cell: int) -> str:
+    return (
+        "Because the totals are published too, a small count could otherwise be worked out by "
+        "adding and subtracting other figures, so some further cells are suppressed as well: "
+        "the smallest that close every such gap. From the published figures alone, every "
+        f"suppressed count of 1 to {min_cell - 1} could as well be 0, or {min_cell} or more. "
+        "Suppressed cells are not marked as small or as protecting a small one, because saying "
+        "which would itself give the small counts away."
     )
 
 

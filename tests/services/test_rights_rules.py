@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.disputes import MAX_STATEMENT, BadStatement, check_statement
-from services.open_data import MIN_CELL, UNKNOWN_AREA, cell, postcode_area
+from services.open_data import MIN_CELL, UNKNOWN_AREA, Cell, cell, postcode_area
 from services.sharing import format_code, normalise_code
 
 
@@ -27,7 +27,10 @@ def test_the_postcode_area_is_the_letters_of_the_district(district: str | None, 
 def test_cells_under_the_threshold_are_suppressed() -> None:
     assert cell(MIN_CELL).count == MIN_CELL and not cell(MIN_CELL).suppressed
     assert cell(MIN_CELL - 1).count is None and cell(MIN_CELL - 1).suppressed
-    assert cell(0).suppressed
+    assert cell(1).suppressed
+    # A 0 counts nobody and is published (#17); any cell can be hidden to protect another.
+    assert cell(0) == Cell(0) and not cell(0).suppressed
+    assert cell(MIN_CELL, suppressed=True) == Cell(None)
 
 
 def test_codes_are_read_however_they_are_typed() -> None:
