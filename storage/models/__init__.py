@@ -34,6 +34,7 @@ from storage.models.money import (
     Loan,
     LoanPayment,
     Overpayment,
+    PaymentPlanRequest,
     Reminder,
 )
 from storage.models.partners import (
@@ -79,6 +80,7 @@ __all__ = [
     "Overpayment",
     "Partner",
     "PaymentEvent",
+    "PaymentPlanRequest",
     "ProcessedUpdate",
     "Promotion",
     "Redemption",
