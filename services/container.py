@@ -17,6 +17,7 @@ from services.loans import LoanApplications, LoanService
 from services.offers import OffersService
 from services.open_data import OpenDataService
 from services.partners import PartnerService
+from services.payment_plans import PaymentPlanService
 from services.promotions import PromotionService
 from services.registration import RegistrationService
 from services.scores import ScoreService
@@ -52,6 +53,7 @@ class Services:
     open_data: OpenDataService
     data_rights: DataRightsService
     disputes: DisputeService
+    payment_plans: PaymentPlanService
 
     @classmethod
     def build(
@@ -87,4 +89,5 @@ class Services:
             open_data=OpenDataService(db, clock),
             data_rights=DataRightsService(db, clock),
             disputes=DisputeService(db, clock, admin_ids),
+            payment_plans=PaymentPlanService(db, clock, timezone, admin_ids),
         )
