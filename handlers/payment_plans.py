@@ -36,17 +36,19 @@ def _row(text: str, data: str) -> list[InlineKeyboardButton]:
 def with_plan_buttons(
     markup: InlineKeyboardMarkup | None, loans: list[LoanView], held: Mapping[int, str], today: date
 ) -> InlineKeyboardMarkup | None:
-    """/loans' keyboard plus "I can't pay this" under each loan whose next instalment is due
-    soon or overdue (and not already under a request), and the free debt help button."""
+    """/loans' keyboard plus "I can't pay this" for each loan whose next instalment is due soon
+    or overdue (and not already under a request), and then the free debt help button."""
     rows = [list(row) for row in markup.inline_keyboard] if markup is not None else []
+    base = len(rows)
     active = [loan for loan in loans if not loan.repaid and loan.next_due is not None]
     for loan in active:
         due = loan.next_due
         assert due is not None
         if loan.id not in held and can_ask(due.due_on, today):
-            label = texts.PLAN_BUTTON + (f" ({due.number})" if len(active) > 1 else "")
+            label = texts.plan_button(loan.principal_pence, several=len(active) > 1)
             rows.append(_row(label, PAYMENT_PLAN.encode("ask", due.id)))
-    if active:
+    # Only when something is due soon or a plan is asked for: /loans stays short otherwise.
+    if len(rows) > base or any(loan.id in held for loan in active):
         rows.append(_row(DEBT_HELP_BUTTON, PAYMENT_PLAN.encode("help")))
     return InlineKeyboardMarkup(rows) if rows else None
 

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 
 PLAN_BUTTON = "🙋 I can't pay this"
 
+
+def plan_button(principal_pence: int, *, several: bool) -> str:
+    # With two loans open, which one it is about.
+    return PLAN_BUTTON + (f" ({money(principal_pence)} loan)" if several else "")
+
+
 # -- the borrower ----------------------------------------------------------------------------
 
 NOT_ASKABLE = (
