@@ -25,6 +25,7 @@ from handlers import (
     friends,
     loans,
     offers,
+    payment_plans,
     privacy,
     registration,
     score,
@@ -48,6 +49,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         await disputes.on_dispute_text(update, context, dialog)
     elif dialog is not None and dialog.flow == disputes.REVIEW_FLOW:
         await disputes.on_review_text(update, context, dialog)
+    elif dialog is not None and dialog.flow == payment_plans.PLAN_REVIEW_FLOW:
+        await payment_plans.on_review_text(update, context, dialog)
     elif await context.services.registration.is_registered(user.id):
         await message.reply_text(texts.UNKNOWN_TEXT)
     else:
@@ -75,6 +78,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("leaderboard", friends.show_leaderboard),
             CommandHandler("loan", loans.start_loan),
             CommandHandler("loans", loans.show_loans),
+            CommandHandler("debthelp", payment_plans.show_debt_help),
             CommandHandler("offers", offers.show_offers),
             CommandHandler("settings", privacy.show_settings),
             CommandHandler("share", share.show_share),
@@ -98,6 +102,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(privacy.on_button, pattern=privacy.SETTINGS.pattern),
             CallbackQueryHandler(loans.on_application_button, pattern=cb.LOAN.pattern),
             CallbackQueryHandler(loans.on_pay_button, pattern=cb.LOAN_PAY.pattern),
+            CallbackQueryHandler(payment_plans.on_plan_button, pattern=cb.PAYMENT_PLAN.pattern),
+            CallbackQueryHandler(payment_plans.on_review_button, pattern=cb.PLAN_REVIEW.pattern),
             CallbackQueryHandler(offers.on_redeem, pattern=cb.OFFERS.action_pattern("r")),
             CallbackQueryHandler(offers.on_stop, pattern=cb.OFFERS.action_pattern("stop")),
             CallbackQueryHandler(offers.on_opt_button, pattern=cb.OFFERS.action_pattern("opt")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 import texts.common as texts
+from handlers import payment_plans
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
@@ -148,10 +149,12 @@ async def show_review(update: Update, context: BotContext) -> None:
         await message.reply_text(NOT_ADMIN)
         return
     item = await context.services.disputes.next_in_queue(user.id)
-    if item is None:
+    if item is not None:
+        await message.reply_text(queue_text(item), reply_markup=queue_markup(item))
+    # Payment plan requests ("I can't pay this") wait in /review too, after the disputes.
+    shown = await payment_plans.show_next_request(message, context, user.id)
+    if item is None and not shown:
         await message.reply_text(words.QUEUE_EMPTY)
-        return
-    await message.reply_text(queue_text(item), reply_markup=queue_markup(item))
 
 
 async def on_review_button(update: Update, context: BotContext) -> None:

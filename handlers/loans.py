@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 import texts.payments as payments
 from handlers.context import BotContext
 from handlers.guards import registered_only
+from handlers.payment_plans import with_plan_buttons
 from handlers.ui import edit_in_place
 from services.callbacks import LOAN, LOAN_PAY
 from services.dialogs import Dialog
@@ -283,6 +284,7 @@ async def show_loans(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     loans_service = context.services.loans
     loans = await loans_service.loans(user.id)
+    held = await context.services.payment_plans.held_loans(user.id)
     credit = sum(i.credit_pence for loan in loans for i in loan.instalments if not i.paid)
     refunds = sum(
         o.refund_pence
@@ -295,8 +297,10 @@ async def show_loans(update: Update, context: BotContext) -> None:
         context.timezone,
         credit_pence=credit,
         refund_pence=refunds,
+        held=held,
     )
-    await message.reply_text(text, reply_markup=loans_markup(loans))
+    markup = with_plan_buttons(loans_markup(loans), loans, held, loans_service.today())
+    await message.reply_text(text, reply_markup=markup)
 
 
 async def on_pay_button(update: Update, context: BotContext) -> None:

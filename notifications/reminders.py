@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from services.callbacks import PAYMENT_PLAN
 from services.clock import Clock
 from services.loans import mark_overdue
 from services.reminder_rules import (
@@ -31,8 +33,10 @@ from services.reminder_rules import (
 )
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, Reminder
-from storage.repositories import outbox
+from storage.repositories import outbox, payment_plans
 from storage.statuses import LoanStatus, ReminderOutcome
+from texts.debt_help import DEBT_HELP_BUTTON
+from texts.payment_plans import PLAN_BUTTON
 from texts.reminders import reminder_text
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,18 @@ logger = logging.getLogger(__name__)
 REMINDER_PRIORITY = 0  # ahead of score alerts and promotions
 HORIZON_BEFORE = timedelta(days=3)
 HORIZON_AFTER = timedelta(days=7) + OVERDUE_7_DAYS_WINDOW
+
+
+def reminder_markup(kind: ReminderKind, instalment_id: int) -> dict[str, Any] | None:
+    """Overdue reminders carry "I can't pay this" (a payment plan request) and free debt help."""
+    if kind.optional:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": PLAN_BUTTON, "callback_data": PAYMENT_PLAN.encode("ask", instalment_id)}],
+            [{"text": DEBT_HELP_BUTTON, "callback_data": PAYMENT_PLAN.encode("help")}],
+        ]
+    }
 
 
 @dataclass
@@ -78,6 +94,8 @@ class ReminderScan:
                     .where(
                         Instalment.paid_at.is_(None),
                         Loan.status == LoanStatus.ACTIVE,
+                        # "I can't pay this": a loan under a payment plan request is not chased.
+                        ~payment_plans.loan_is_held(Loan.id),
                         Instalment.due_on >= today - HORIZON_AFTER,
                         Instalment.due_on <= today + HORIZON_BEFORE,
                     )
@@ -177,6 +195,7 @@ class ReminderScan:
                             instalment.late_fee_pence,
                         ),
                         now=now,
+                        reply_markup=reminder_markup(kind, instalment_id),
                     )
         except IntegrityError:
             return False

@@ -153,4 +153,7 @@ REVIEW = Codec("rev", {"up": Arg.ID, "rej": Arg.ID})
 OFFERS = Codec("off", {"opt": Arg.WORD, "p": Arg.ID, "r": Arg.ID, "stop": Arg.NONE})
 LOAN = Codec("loan", {"amt": Arg.ID, "term": Arg.ID, "ok": Arg.TOKEN, "no": Arg.TOKEN})
 LOAN_PAY = Codec("loans", {"pay": Arg.ID})
+# "I can't pay this" (an instalment id), the free debt help list, a reviewer's Agree/Decline.
+PAYMENT_PLAN = Codec("plan", {"ask": Arg.ID, "help": Arg.NONE})
+PLAN_REVIEW = Codec("ppr", {"ok": Arg.ID, "no": Arg.ID})
 REGISTRATION = Codec("reg", {"consent": Arg.WORD, "postcode": Arg.WORD})

@@ -18,6 +18,7 @@ from services.loans.identity import IdentityCheck
 from services.offers import OffersService
 from services.open_data import OpenDataService
 from services.partners import PartnerService
+from services.payment_plans import PaymentPlanService
 from services.promotions import PromotionService
 from services.registration import RegistrationService
 from services.scores import ScoreService
@@ -55,6 +56,7 @@ class Services:
     data_rights: DataRightsService
     disputes: DisputeService
     whatif: WhatIfService
+    payment_plans: PaymentPlanService
 
     @classmethod
     def build(
@@ -94,4 +96,5 @@ class Services:
             data_rights=DataRightsService(db, clock),
             disputes=DisputeService(db, clock, admin_ids),
             whatif=whatif,
+            payment_plans=PaymentPlanService(db, clock, timezone, admin_ids),
         )

@@ -39,6 +39,7 @@ from storage.models import (
     OutboxMessage,
     Partner,
     PaymentEvent,
+    PaymentPlanRequest,
     Promotion,
     Redemption,
     Referral,
@@ -271,6 +272,14 @@ class DataRightsService:
             "disputes": [
                 _row(d, drop=("citizen_id", "reviewer_telegram_id"))
                 for d in await rows(Dispute, Dispute.citizen_id == me.id, order=Dispute.created_at)
+            ],
+            "payment_plan_requests": [
+                _row(r, drop=("citizen_id", "reviewer_telegram_id"))
+                for r in await rows(
+                    PaymentPlanRequest,
+                    PaymentPlanRequest.citizen_id == me.id,
+                    order=PaymentPlanRequest.created_at,
+                )
             ],
             "messages": [
                 _row(m, drop=("citizen_id", "reply_markup"))

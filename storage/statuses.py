@@ -112,6 +112,15 @@ class RefundStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class PaymentPlanStatus(StrEnum):
+    """A request for a payment plan ("I can't pay this"): while open, and once agreed, the
+    loan's reminders and late fees are held."""
+
+    OPEN = "open"
+    AGREED = "agreed"
+    DECLINED = "declined"
+
+
 CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("friendships", "status"): FriendshipStatus,
     ("friend_requests", "via"): FriendVia,
@@ -129,6 +138,7 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("disputes", "status"): DisputeStatus,
     ("overpayments", "reason"): OverpaymentReason,
     ("overpayments", "refund_status"): RefundStatus,
+    ("payment_plan_requests", "status"): PaymentPlanStatus,
 }
 """(table, column) -> the enum its CHECK constraint lists."""
 

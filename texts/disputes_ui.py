@@ -21,7 +21,7 @@ NO_EVENTS = (
 # /review
 UPHOLD_BUTTON = "Uphold"
 REJECT_BUTTON = "Reject"
-QUEUE_EMPTY = "No disputes are waiting for review."
+QUEUE_EMPTY = "No disputes are waiting for review, and no payment plan requests."
 LAST_ONE = "That was the last one: no disputes are waiting."
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from texts.debt_help import help_section
+
 # Order is the order people see in Telegram's menu and in /help.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Join Britizen, or see the welcome again"),
@@ -11,6 +13,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("benefits", "What your tier unlocks and what's next"),
     ("loan", "Borrow a small amount, within your band's limit"),
     ("loans", "Your loans: what's due, and pay an instalment"),
+    ("debthelp", "Free debt advice, and asking us for a payment plan"),
     ("invite", "Your invite link and QR code"),
     ("friends", "Your friends; add or remove friends"),
     ("compare", "Compare your score with a friend's"),
@@ -29,7 +32,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 def help_text(*, registered: bool = True) -> str:
     lines = ["Here's what I can do:", ""]
     lines += [f"/{name} — {description}" for name, description in COMMANDS]
-    lines += ["", "Buttons under my messages do the same as typing."]
+    lines += ["", "Buttons under my messages do the same as typing.", "", help_section()]
     text = "\n".join(lines)
     if not registered:
         text += "\n\nYou're not registered yet: send /start to join."

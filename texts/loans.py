@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from services.loans import (
 from texts.common import CONFIRM_MINUTES
 from texts.credit import locked_refusal, under_18_refusal
 from texts.format import day, money
+from texts.payment_plans import loan_line as plan_line
 from texts.payments import credit_line, refund_line
 from texts.whatif import loan_preview_lines
 
@@ -232,6 +234,7 @@ def loans_text(
     *,
     credit_pence: int = 0,
     refund_pence: int = 0,
+    held: Mapping[int, str] | None = None,
 ) -> str:
     if not loans:
         return "You don't have any loans. /loan shows what you can borrow."
@@ -254,6 +257,8 @@ def loans_text(
             elif due.due_on < today:
                 line += " — overdue"
             lines.append(line)
+        if held and loan.id in held:
+            lines.append(plan_line(held[loan.id]))
     repaid = [loan for loan in loans if loan.repaid]
     if repaid:
         lines += ["", "Repaid in full:"]

@@ -6,6 +6,7 @@ from datetime import date
 
 from services.loan_terms import LATE_FEE_PENCE
 from services.reminder_rules import ReminderKind
+from texts.debt_help import reminder_section
 from texts.format import money
 
 
@@ -29,6 +30,5 @@ def reminder_text(
     return (
         f"⚠️ Your loan instalment due on {when} is {days_late} day{'s' if days_late != 1 else ''} "
         f"overdue: {total} to pay.{fee_line} Paying soon limits the effect on your score. "
-        "If you're struggling, reply /help — we'll point you to free debt advice. "
-        "(Overdue reminders can't be switched off.)"
+        "(Overdue reminders can't be switched off.)\n\n" + reminder_section()
     )

@@ -28,7 +28,7 @@ from services.loans.model import (
     payment_payload,
 )
 from storage.models import Instalment, Loan, LoanPayment, Overpayment, PaymentEvent
-from storage.repositories import citizens
+from storage.repositories import citizens, payment_plans
 from storage.repositories import loans as repo
 from storage.statuses import (
     LoanStatus,
@@ -373,8 +373,9 @@ async def record_outcome(
 
 async def mark_overdue(session: AsyncSession, instalment: Instalment, now: datetime) -> bool:
     """Once an instalment is overdue: add the late fee once and record it as missed (until it is
-    paid, when it becomes late). Returns True the first time."""
-    if instalment.late_fee_pence:
+    paid, when it becomes late). Returns True the first time. Not while the loan has an open
+    or agreed payment plan request (services.payment_plans): no late fee then."""
+    if instalment.late_fee_pence or await payment_plans.holds(session, instalment.loan_id):
         return False
     instalment.late_fee_pence = LATE_FEE_PENCE
     await record_outcome(session, instalment, PaymentOutcome.MISSED, now)

@@ -34,6 +34,7 @@ from storage.models.money import (
     Loan,
     LoanPayment,
     Overpayment,
+    PaymentPlanRequest,
     Reminder,
 )
 from storage.models.partners import (
@@ -82,6 +83,7 @@ __all__ = [
     "Partner",
     "PartnerBlock",
     "PaymentEvent",
+    "PaymentPlanRequest",
     "ProcessedUpdate",
     "Promotion",
     "Redemption",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -118,3 +119,38 @@ class Reminder(Base):
     # queued, skipped_stale, skipped_opted_out, skipped_unreachable
     outcome: Mapped[str] = mapped_column(String(32))
     decided_at: Mapped[datetime] = mapped_column()
+
+
+OPEN_ONLY = text("status = 'open'")
+
+
+class PaymentPlanRequest(Base):
+    """ "I can't pay this": a borrower asks for a payment plan on a loan. While open (and once
+    agreed) the loan's reminders pause and no late fee is added; a reviewer agrees or declines
+    it with a note the borrower reads. At most one open request per loan."""
+
+    __tablename__ = "payment_plan_requests"
+    __table_args__ = (
+        Index(
+            "uq_payment_plan_requests_open_loan",
+            "loan_id",
+            unique=True,
+            sqlite_where=OPEN_ONLY,
+            postgresql_where=OPEN_ONLY,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"))
+    instalment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instalments.id", ondelete="SET NULL"), default=None
+    )
+    """The instalment the button was on (the one they can't pay)."""
+    status: Mapped[str] = mapped_column(String(16))  # open, agreed, declined
+    created_at: Mapped[datetime] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    reviewer_telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    reviewer_note: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -15,7 +15,11 @@ from storage.statuses import CHECKED_COLUMNS, OutboxStatus
 
 VERSIONS = Path(__file__).parents[2] / "storage/migrations/versions"
 # Migrations that add CHECK constraints each list theirs as CHECKS (0011 the first ones).
-MIGRATIONS = ("0011_status_check_constraints.py", "0012_live_invoices_and_overpayments.py")
+MIGRATIONS = (
+    "0011_status_check_constraints.py",
+    "0012_live_invoices_and_overpayments.py",
+    "0015_payment_plan_requests.py",
+)
 
 
 def test_the_migrations_list_exactly_the_enums_values() -> None:
