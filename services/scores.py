@@ -34,7 +34,7 @@ from services.accounts import citizen_id_for
 from services.ages import credit_from
 from services.charts import score_history_png
 from services.clock import Clock, as_aware_utc, system_clock
-from services.commitments import commitments_of, limit_for
+from services.commitments import commitments_of, limit_for, repaid_loans_of
 from services.errors import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
@@ -284,6 +284,7 @@ class ScoreService:
             starting = row.as_of is None
             as_of = computed_at.astimezone(self._tz).date() if row.as_of is None else row.as_of
             owed, defaults = await commitments_of(session, citizen.id, as_of)
+            repaid_loans = await repaid_loans_of(session, citizen.id)
         # The pass measured debt against the tier before it ran: the stored previous score (or,
         # before any pass, the starting score itself).
         limit = limit_for(row.score if starting else row.previous_score)
@@ -299,6 +300,7 @@ class ScoreService:
             outstanding_pence=owed,
             limit_pence=limit,
             defaults=defaults,
+            repaid_loans=repaid_loans,
             graph=_graph_features(row),
         )
         result = score(inputs, as_of=as_of)
