@@ -97,6 +97,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(privacy.on_button, pattern=privacy.SETTINGS.pattern),
             CallbackQueryHandler(loans.on_application_button, pattern=cb.LOAN.pattern),
             CallbackQueryHandler(loans.on_pay_button, pattern=cb.LOAN_PAY.pattern),
+            CallbackQueryHandler(loans.on_settle_button, pattern=cb.LOAN_SETTLE.pattern),
             CallbackQueryHandler(offers.on_redeem, pattern=cb.OFFERS.action_pattern("r")),
             CallbackQueryHandler(offers.on_stop, pattern=cb.OFFERS.action_pattern("stop")),
             CallbackQueryHandler(offers.on_opt_button, pattern=cb.OFFERS.action_pattern("opt")),

@@ -21,6 +21,7 @@ from services.loans import (
     LoanView,
     Refusal,
 )
+from services.settlement import settle_after
 from texts.common import CONFIRM_MINUTES
 from texts.credit import under_18_refusal
 from texts.format import day, money
@@ -128,6 +129,7 @@ def summary_text(application: Application) -> str:
         "",
         f"Total repayable: {money(q.total_repayable_pence)}",
         f"Total interest: {money(q.total_interest_pence)}",
+        early_settlement_line(application),
         "",
         f"If an instalment is late, a one-off {money(LATE_FEE_PENCE)} fee is added and "
         "it counts as missed in your payment history, which lowers your score.",
@@ -158,7 +160,7 @@ def paid_text(amount_pence: int, paid: InstalmentView, loan: LoanView | None) ->
     else:
         lines.append(
             f"{money(loan.remaining_pence)} left to pay. Next: "
-            f"{money(due.payable_pence)} due {_day(due.due_on)}."
+            f"{money(due.scheduled_pence)} due {_day(due.due_on)}."
         )
     return "\n".join(lines)
 
@@ -214,6 +216,8 @@ def invoice_description(due: InstalmentView) -> str:
         description += f" Includes the {money(due.late_fee_pence)} late fee."
     if due.credit_pence:
         description += f" {money(due.credit_pence)} of it is already paid from your credit."
+    if due.rebate_pence:
+        description += f" Paid early, it costs {money(due.rebate_pence)} less interest."
     return description
 
 
@@ -244,12 +248,13 @@ def loans_text(
         ]
         due = loan.next_due
         if due is not None:
-            line = f"Next: {money(due.payable_pence)} due {_day(due.due_on)}"
+            line = f"Next: {money(due.scheduled_pence)} due {_day(due.due_on)}"
             if due.late_fee_pence:
                 line += f" — overdue, including a {money(due.late_fee_pence)} late fee"
             elif due.due_on < today:
                 line += " — overdue"
             lines.append(line)
+            lines += early_lines(loan)
     repaid = [loan for loan in loans if loan.repaid]
     if repaid:
         lines += ["", "Repaid in full:"]
@@ -264,4 +269,59 @@ def loans_text(
     if extra:
         lines += ["", *extra]
     lines += ["", "/loan shows what you can borrow."]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Paying early (services.settlement): the quote, /loans, the Settle invoice and the receipt.
+
+
+def early_settlement_line(application: Application) -> str:
+    q = application.quote
+    example = settle_after(q, 1)
+    return (
+        f"Pay early and you pay less interest: settle in full with your first instalment on "
+        f"{_day(example.on)} and you'd pay {money(example.total_pence)} in all, "
+        f"saving {money(example.saving_pence)}."
+    )
+
+
+def early_lines(loan: LoanView) -> list[str]:
+    """For /loans: what paying early saves on this loan, so far and today."""
+    lines = []
+    if loan.saved_pence:
+        lines.append(f"Saved so far by paying early: {money(loan.saved_pence)}")
+    if loan.unpaid_count > 1 and loan.settle_saving_pence:
+        lines.append(
+            f"Settle in full today: {money(loan.settle_pence)} instead of "
+            f"{money(loan.remaining_pence)}, saving {money(loan.settle_saving_pence)} of interest"
+        )
+    return lines
+
+
+def settle_label(loan: LoanView, *, several: bool) -> str:
+    label = f"Settle in full: {money(loan.settle_pence)}"
+    if several:
+        label += f" (the {money(loan.principal_pence)} loan)"
+    return label
+
+
+SETTLE_INVOICE_LABEL = "Settling your loan in full"
+
+
+def settle_invoice_description(instalments: int, saving_pence: int) -> str:
+    return (
+        f"Pays off all {instalments} remaining instalments of your Britizen loan today, "
+        f"{money(saving_pence)} less interest than paying them on their dates."
+    )
+
+
+def early_saving_line(saved_pence: int) -> str:
+    return f"Paying early saved you {money(saved_pence)} of interest."
+
+
+def settled_text(amount_pence: int, saved_pence: int) -> str:
+    lines = [f"Thank you — {money(amount_pence)} received: your loan is settled in full. 🎉"]
+    if saved_pence:
+        lines.append(f"Settling early saved you {money(saved_pence)} of interest.")
     return "\n".join(lines)
