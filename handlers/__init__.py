@@ -104,6 +104,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(loans.on_pay_button, pattern=cb.LOAN_PAY.pattern),
             CallbackQueryHandler(payment_plans.on_plan_button, pattern=cb.PAYMENT_PLAN.pattern),
             CallbackQueryHandler(payment_plans.on_review_button, pattern=cb.PLAN_REVIEW.pattern),
+            CallbackQueryHandler(loans.on_settle_button, pattern=cb.LOAN_SETTLE.pattern),
             CallbackQueryHandler(offers.on_redeem, pattern=cb.OFFERS.action_pattern("r")),
             CallbackQueryHandler(offers.on_stop, pattern=cb.OFFERS.action_pattern("stop")),
             CallbackQueryHandler(offers.on_opt_button, pattern=cb.OFFERS.action_pattern("opt")),

@@ -10,11 +10,13 @@ against the presser's own dialog row or loans, so a stale, replayed or forged bu
     loan:term:<months>          a term (only at the term step)
     loan:ok:<key>  loan:no:<key>    Confirm / Cancel on a summary (the key is in the dialog row)
     loans:pay:<instalment id>   Pay (only the presser's own, only while unpaid)
+    settle:all:<instalment id>  Settle in full (the loan of that unpaid instalment, the same way)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 from telegram.error import TelegramError
@@ -24,7 +26,7 @@ from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.payment_plans import with_plan_buttons
 from handlers.ui import edit_in_place
-from services.callbacks import LOAN, LOAN_PAY
+from services.callbacks import LOAN, LOAN_PAY, LOAN_SETTLE
 from services.dialogs import Dialog
 from services.loan_terms import (
     TERM_CHOICES,
@@ -40,6 +42,7 @@ from services.loans import (
     BorrowingLocked,
     Eligibility,
     IdentityRequested,
+    InstalmentView,
     LoanView,
     NoLongerEligible,
     NotEligible,
@@ -65,10 +68,12 @@ from texts.loans import (
     NO_PAYMENTS,
     QUOTE_MOVED,
     QUOTE_TIMED_OUT,
+    SETTLE_INVOICE_LABEL,
     TYPE_NI_TOAST,
     _months,
     amount_refused,
     confirmed_text,
+    early_saving_line,
     invoice_description,
     invoice_label,
     loans_text,
@@ -77,6 +82,9 @@ from texts.loans import (
     paid_text,
     pay_label,
     refusal_text,
+    settle_invoice_description,
+    settle_label,
+    settled_text,
     summary_text,
     term_text,
     wrong_ni,
@@ -130,7 +138,22 @@ def loans_markup(loans: list[LoanView]) -> InlineKeyboardMarkup | None:
         assert due is not None
         label = pay_label(due, loan, several=len(dues) > 1)
         rows.append([InlineKeyboardButton(label, callback_data=LOAN_PAY.encode("pay", due.id))])
+    rows += settle_rows(dues)
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def settle_rows(
+    dues: Sequence[tuple[LoanView, InstalmentView | None]],
+) -> list[list[InlineKeyboardButton]]:
+    """A Settle in full button for each loan with more than one instalment left."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for loan, due in dues:
+        if due is not None and loan.unpaid_count > 1:
+            label = settle_label(loan, several=len(dues) > 1)
+            rows.append(
+                [InlineKeyboardButton(label, callback_data=LOAN_SETTLE.encode("all", due.id))]
+            )
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,7 +349,34 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
         payload=offer.payload,
         provider_token=token,
         currency=CURRENCY,
-        prices=[LabeledPrice(label, due.payable_pence)],
+        prices=[LabeledPrice(label, offer.amount_pence)],
+    )
+
+
+async def on_settle_button(update: Update, context: BotContext) -> None:
+    """Settle in full: one invoice for every unpaid instalment at today's price, through the
+    same live invoice, pre-checkout and successful_payment as Pay."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    instalment_id = LOAN_SETTLE.decode(query.data).number
+    try:
+        offer = await context.services.loans.offer_invoice(user.id, instalment_id, settle=True)
+    except PaymentRejected as refusal:
+        await query.answer(str(refusal), show_alert=True)
+        return
+    await query.answer()
+    token = context.payment_provider_token
+    if not token:
+        await context.bot.send_message(user.id, NO_PAYMENTS)
+        return
+    await context.bot.send_invoice(
+        chat_id=user.id,
+        title=INVOICE_TITLE,
+        description=settle_invoice_description(offer.instalments, offer.saving_pence),
+        payload=offer.payload,
+        provider_token=token,
+        currency=CURRENCY,
+        prices=[LabeledPrice(SETTLE_INVOICE_LABEL, offer.amount_pence)],
     )
 
 
@@ -358,10 +408,16 @@ async def on_successful_payment(update: Update, context: BotContext) -> None:
     if result.instalment is None:
         await message.reply_text(payments.not_counted_refund(result.amount_pence))
         return
-    if result.instalment.id in result.completed:
+    if result.settled:
+        paid_here = result.amount_pence - result.overpaid_pence
+        await message.reply_text(settled_text(paid_here, result.saved_pence))
+    elif result.instalment.id in result.completed:
         loan = await loans.loan_of_instalment(user.id, result.instalment.id)
         paid_here = result.amount_pence - result.overpaid_pence
-        await message.reply_text(paid_text(paid_here, result.instalment, loan))
+        text = paid_text(paid_here, result.instalment, loan)
+        if result.saved_pence:
+            text += "\n" + early_saving_line(result.saved_pence)
+        await message.reply_text(text)
     elif not result.overpaid_pence:  # less than was due: counted, and the rest still due
         await message.reply_text(
             payments.part_paid(

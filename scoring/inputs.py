@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from functools import cache
@@ -93,6 +93,8 @@ class CitizenInputs:
     """Their credit limit (the loan limit they have been given); 0 if none."""
     defaults: int = 0
     """Loans currently in default."""
+    repaid_loans: int = 0
+    """Loans repaid in full: someone who has borrowed and owes nothing is scored on owing 0%."""
     upheld_disputes: int = 0
     """Disputes about the person's conduct that were upheld against them."""
     vouchers_redeemed: int = 0
@@ -107,6 +109,7 @@ class CitizenInputs:
             "outstanding_pence",
             "limit_pence",
             "defaults",
+            "repaid_loans",
             "upheld_disputes",
             "vouchers_redeemed",
             "verified_referrals",
@@ -207,6 +210,7 @@ _INT_FIELDS = (
     "verified_referrals",
     "account_age_days",
     "friend_count",
+    "repaid_loans",
 )
 _FLOAT_FIELDS = ("friends_mean_score", "pagerank", "effective_size")
 
@@ -235,8 +239,12 @@ class PopulationInputs:
     friends_mean_score: FloatArray
     pagerank: FloatArray
     effective_size: FloatArray
+    repaid_loans: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Loans repaid in full; left out (empty), nobody has repaid one."""
 
     def __post_init__(self) -> None:
+        if len(self.repaid_loans) == 0 and len(self.verified) > 0:
+            object.__setattr__(self, "repaid_loans", np.zeros(len(self.verified), dtype=np.int64))
         n: int | None = None
         for f in fields(self):
             if f.name in _INT_FIELDS:
@@ -302,6 +310,7 @@ class PopulationInputs:
             outstanding_pence=col(lambda c: c.outstanding_pence),
             limit_pence=col(lambda c: c.limit_pence),
             defaults=col(lambda c: c.defaults),
+            repaid_loans=col(lambda c: c.repaid_loans),
             upheld_disputes=col(lambda c: c.upheld_disputes),
             vouchers_redeemed=col(lambda c: c.vouchers_redeemed),
             verified_referrals=col(lambda c: c.verified_referrals),

@@ -91,14 +91,18 @@ def _components(p: PopulationInputs) -> dict[str, IntArray]:
     out["missed"] = -missed
     out["late"] = -(_round_div(penalty_raw, WEIGHT_UNIT) - missed)
 
-    # Commitments: 40 - 100 * owed/limit while anything is owed; owing with no limit is the floor.
+    # Commitments: 40 - 100 * owed/limit for anyone who has borrowed (owing something, or a
+    # loan repaid in full); owing with no limit is the floor, owing nothing the top, so paying
+    # off never scores less than owing a little. Never borrowed: 0, nothing to measure.
     owed = p.outstanding_pence
     limit = p.limit_pence
     safe_limit = np.maximum(limit, 1)
     util = _round_div(UTILISATION_TOP * safe_limit - 100 * owed, safe_limit)
     util = np.clip(util, UTILISATION_FLOOR, UTILISATION_TOP)
     util = np.where(limit > 0, util, UTILISATION_FLOOR)
-    out["utilisation"] = np.where(owed > 0, util, 0).astype(np.int64)
+    util = np.where(owed > 0, util, UTILISATION_TOP)
+    borrowed = (owed > 0) | (p.repaid_loans > 0)
+    out["utilisation"] = np.where(borrowed, util, 0).astype(np.int64)
     out["defaults"] = -np.minimum(DEFAULT_COST * p.defaults, DEFAULT_CAP)
 
     # Account standing.

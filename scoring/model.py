@@ -23,9 +23,10 @@ dimension          min    max    made of
 payment_history    -150   +210   on-time payments (up to +210, saturating), late (-15 each) and
                                  missed (-45 each) payments, penalties capped at -150; every
                                  payment weighted by recency (half-life 365 days, 6-year window)
-commitments        -120    +40   what is owed against the limit, only while something is owed
-                                 (+40 at 0%, 0 at 40%, -40 at 80% or more, or owing with no
-                                 limit), and -40 per loan in default, at most -80
+commitments        -120    +40   what is owed against the limit, once the person has borrowed
+                                 (+40 at 0%, so also after repaying in full, 0 at 40%, -40 at
+                                 80% or more, or owing with no limit; 0 if never borrowed),
+                                 and -40 per loan in default, at most -80
 account_standing    -60    +60   identity verified (+20, or -20 if not), membership (+40 over
                                  3 years), upheld disputes (-20 each, at most -40)
 community             0    +30   sponsor vouchers redeemed (+2 each, up to +10), verified

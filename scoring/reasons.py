@@ -120,7 +120,10 @@ def _reasons(facts: _Facts, c: Mapping[str, int]) -> list[_Reason]:
     # Commitments.
     cm = "commitments"
     owed, limit = i.outstanding_pence, i.limit_pence
-    add(cm, c["utilisation"], say.owing(owed, limit) if owed else say.NOTHING_OWED)
+    if owed:
+        add(cm, c["utilisation"], say.owing(owed, limit))
+    else:
+        add(cm, c["utilisation"], say.NOTHING_OWED_REPAID if i.repaid_loans else say.NOTHING_OWED)
     if i.defaults:
         add(cm, c["defaults"], say.defaults(i.defaults))
     else:

@@ -15,7 +15,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 """Stored with every explanation; bump when any constant or formula below changes."""
 
 BASE_SCORE = 580
@@ -55,7 +55,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Commitments",
         -120,
         40,
-        "How much you owe against your limit, and any loans in default.",
+        "How much you owe against your limit (owing nothing after repaying scores best), and "
+        "any loans in default.",
     ),
     Dimension(
         "account_standing",
@@ -99,7 +100,8 @@ PAYMENT_PENALTY_CAP = 150
 
 # Commitments.
 UTILISATION_TOP = 40
-"""Points while owing a negligible share of the limit; each 1% owed costs 1 point."""
+"""Points while owing nothing (after a loan repaid in full) or a negligible share of the limit;
+each 1% owed costs 1 point. Someone who has never borrowed gets 0: nothing to measure."""
 UTILISATION_FLOOR = -40
 DEFAULT_COST = 40
 DEFAULT_CAP = 80

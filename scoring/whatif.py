@@ -34,6 +34,8 @@ from scoring.explain import score
 from scoring.inputs import CitizenInputs, GraphFeatures, Outcome, PaymentEvent, PaymentKind
 from scoring.rules import STARTING_SCORE
 
+NEW_LOAN = -1
+
 
 @dataclass(frozen=True)
 class Due:
@@ -44,6 +46,9 @@ class Due:
     """What paying it takes now, late fee included."""
     missed: bool = False
     """Already on file as missed (it went overdue and got its late fee)."""
+    loan: int = NEW_LOAN
+    """Which loan it belongs to (NEW_LOAN for one being previewed): paying a loan's last
+    instalment repays it, which the commitments line counts (`repaid_loans`)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.owed_pence, bool) or self.owed_pence < 0:
@@ -234,10 +239,13 @@ def _paid(situation: Situation, pays: list[bool], on: date) -> Situation:
             payments.append(PaymentEvent(min(due.due_on, on), Outcome.ON_TIME, loan))
     owed = max(0, situation.inputs.outstanding_pence - sum(d.owed_pence for d in paid))
     overdue_left = any(d.due_on < on for d in rest)
+    still_owing = {d.loan for d in rest}
+    repaid_now = len({d.loan for d in paid} - still_owing)
     inputs = replace(
         situation.inputs,
         payments=tuple(payments),
         outstanding_pence=owed,
         defaults=situation.inputs.defaults if overdue_left else 0,
+        repaid_loans=situation.inputs.repaid_loans + repaid_now,
     )
     return Situation(inputs, on, tuple(rest))

@@ -156,4 +156,5 @@ LOAN_PAY = Codec("loans", {"pay": Arg.ID})
 # "I can't pay this" (an instalment id), the free debt help list, a reviewer's Agree/Decline.
 PAYMENT_PLAN = Codec("plan", {"ask": Arg.ID, "help": Arg.NONE})
 PLAN_REVIEW = Codec("ppr", {"ok": Arg.ID, "no": Arg.ID})
+LOAN_SETTLE = Codec("settle", {"all": Arg.ID})
 REGISTRATION = Codec("reg", {"consent": Arg.WORD, "postcode": Arg.WORD})

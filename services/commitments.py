@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.model import BANDS, STARTING_SCORE
 from scoring.tiers import default_tiers
 from storage.models import Instalment, Loan
+from storage.statuses import LoanStatus
 
 # An instalment unpaid this long after its due date puts its loan in default.
 DEFAULT_AFTER = timedelta(days=30)
@@ -27,6 +28,9 @@ DEFAULTS_SQL = (
     "JOIN loans l ON l.id = i.loan_id WHERE i.paid_at IS NULL AND i.due_on < :cutoff "
     "GROUP BY l.citizen_id"
 )
+
+
+REPAID_SQL = "SELECT citizen_id, COUNT(*) FROM loans WHERE status = 'repaid' GROUP BY citizen_id"
 
 
 def default_cutoff(as_of: date) -> date:
@@ -65,3 +69,13 @@ async def commitments_of(session: AsyncSession, citizen_id: int, as_of: date) ->
         )
     )
     return int(owed or 0), int(defaults or 0)
+
+
+async def repaid_loans_of(session: AsyncSession, citizen_id: int) -> int:
+    """Loans the person has repaid in full (owing nothing after borrowing scores as 0% owed)."""
+    repaid = await session.scalar(
+        select(func.count())
+        .select_from(Loan)
+        .where(Loan.citizen_id == citizen_id, Loan.status == LoanStatus.REPAID)
+    )
+    return int(repaid or 0)

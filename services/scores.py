@@ -34,7 +34,7 @@ from services.accounts import citizen_id_for
 from services.ages import credit_from
 from services.charts import score_history_png
 from services.clock import Clock, as_aware_utc, system_clock
-from services.commitments import commitments_of, limit_for
+from services.commitments import commitments_of, limit_for, repaid_loans_of
 from services.errors import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
@@ -253,6 +253,7 @@ async def model_inputs(
     )
     vouchers = await vouchers_redeemed_of(session, citizen.id)
     owed, defaults = await commitments_of(session, citizen.id, as_of)
+    repaid_loans = await repaid_loans_of(session, citizen.id)
     # A negative age (registered after midnight UTC of as_of) scores as 0 either way.
     age = max(0, account_age_days(citizen.registered_at, as_of))
     return CitizenInputs(
@@ -265,6 +266,7 @@ async def model_inputs(
         outstanding_pence=owed,
         limit_pence=limit_pence,
         defaults=defaults,
+        repaid_loans=repaid_loans,
         graph=_graph_features(row),
     )
 

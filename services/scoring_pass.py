@@ -33,7 +33,13 @@ from scoring.model import (
     score_population,
 )
 from services.clock import Clock
-from services.commitments import DEFAULTS_SQL, OWED_SQL, default_cutoff, limits_for
+from services.commitments import (
+    DEFAULTS_SQL,
+    OWED_SQL,
+    REPAID_SQL,
+    default_cutoff,
+    limits_for,
+)
 from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
@@ -202,6 +208,9 @@ class ScoringPass:
         inputs.outstanding_pence[positions] = owed[known, 1]
         known, positions = index.positions(defaults[:, 0])
         inputs.defaults[positions] = defaults[known, 1]
+        repaid = await fetch_ints(self._db, REPAID_SQL, columns=2)
+        known, positions = index.positions(repaid[:, 0])
+        inputs.repaid_loans[positions] = repaid[known, 1]
 
     @property
     def _registered_date(self) -> str:

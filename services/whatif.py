@@ -41,13 +41,20 @@ async def unpaid_instalments(session: AsyncSession, citizen_id: int) -> tuple[Du
     it (amount plus any late fee, until paid)."""
     rows = (
         await session.execute(
-            select(Instalment.due_on, Instalment.amount_pence, Instalment.late_fee_pence)
+            select(
+                Instalment.due_on,
+                Instalment.amount_pence,
+                Instalment.late_fee_pence,
+                Instalment.loan_id,
+            )
             .join(Loan, Loan.id == Instalment.loan_id)
             .where(Loan.citizen_id == citizen_id, Instalment.paid_at.is_(None))
             .order_by(Instalment.due_on, Instalment.id)
         )
     ).all()
-    return tuple(Due(due_on, amount + fee, fee > 0) for due_on, amount, fee in rows)
+    return tuple(
+        Due(due_on, amount + fee, fee > 0, loan_id) for due_on, amount, fee, loan_id in rows
+    )
 
 
 class WhatIfService:

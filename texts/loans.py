@@ -22,6 +22,7 @@ from services.loans import (
     LoanView,
     Refusal,
 )
+from services.settlement import settle_after
 from texts.common import CONFIRM_MINUTES
 from texts.credit import locked_refusal, under_18_refusal
 from texts.format import day, money
@@ -134,6 +135,7 @@ def summary_text(application: Application) -> str:
         f"Total repayable: {money(q.total_repayable_pence)}",
         f"Total interest: {money(q.total_interest_pence)}",
         *loan_preview_lines(application.preview),
+        early_settlement_line(application),
         "",
         f"If an instalment is late, a one-off {money(LATE_FEE_PENCE)} fee is added and "
         "it counts as missed in your payment history, which lowers your score.",
@@ -164,7 +166,7 @@ def paid_text(amount_pence: int, paid: InstalmentView, loan: LoanView | None) ->
     else:
         lines.append(
             f"{money(loan.remaining_pence)} left to pay. Next: "
-            f"{money(due.payable_pence)} due {_day(due.due_on)}."
+            f"{money(due.scheduled_pence)} due {_day(due.due_on)}."
         )
     return "\n".join(lines)
 
@@ -220,6 +222,8 @@ def invoice_description(due: InstalmentView) -> str:
         description += f" Includes the {money(due.late_fee_pence)} late fee."
     if due.credit_pence:
         description += f" {money(due.credit_pence)} of it is already paid from your credit."
+    if due.rebate_pence:
+        description += f" Paid early, it costs {money(due.rebate_pence)} less interest."
     return description
 
 
@@ -251,12 +255,13 @@ def loans_text(
         ]
         due = loan.next_due
         if due is not None:
-            line = f"Next: {money(due.payable_pence)} due {_day(due.due_on)}"
+            line = f"Next: {money(due.scheduled_pence)} due {_day(due.due_on)}"
             if due.late_fee_pence:
                 line += f" — overdue, including a {money(due.late_fee_pence)} late fee"
             elif due.due_on < today:
                 line += " — overdue"
             lines.append(line)
+            lines += early_lines(loan)
         if held and loan.id in held:
             lines.append(plan_line(held[loan.id]))
     repaid = [loan for loan in loans if loan.repaid]
@@ -290,3 +295,58 @@ def wrong_ni(tries_left: int) -> str:
         "That isn't the National Insurance number on your account, so no loan was made. "
         f"You have {tries} before borrowing is paused for a day. Type it again, or /cancel."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Paying early (services.settlement): the quote, /loans, the Settle invoice and the receipt.
+
+
+def early_settlement_line(application: Application) -> str:
+    q = application.quote
+    example = settle_after(q, 1)
+    return (
+        f"Pay early and you pay less interest: settle in full with your first instalment on "
+        f"{_day(example.on)} and you'd pay {money(example.total_pence)} in all, "
+        f"saving {money(example.saving_pence)}."
+    )
+
+
+def early_lines(loan: LoanView) -> list[str]:
+    """For /loans: what paying early saves on this loan, so far and today."""
+    lines = []
+    if loan.saved_pence:
+        lines.append(f"Saved so far by paying early: {money(loan.saved_pence)}")
+    if loan.unpaid_count > 1 and loan.settle_saving_pence:
+        lines.append(
+            f"Settle in full today: {money(loan.settle_pence)} instead of "
+            f"{money(loan.remaining_pence)}, saving {money(loan.settle_saving_pence)} of interest"
+        )
+    return lines
+
+
+def settle_label(loan: LoanView, *, several: bool) -> str:
+    label = f"Settle in full: {money(loan.settle_pence)}"
+    if several:
+        label += f" (the {money(loan.principal_pence)} loan)"
+    return label
+
+
+SETTLE_INVOICE_LABEL = "Settling your loan in full"
+
+
+def settle_invoice_description(instalments: int, saving_pence: int) -> str:
+    return (
+        f"Pays off all {instalments} remaining instalments of your Britizen loan today, "
+        f"{money(saving_pence)} less interest than paying them on their dates."
+    )
+
+
+def early_saving_line(saved_pence: int) -> str:
+    return f"Paying early saved you {money(saved_pence)} of interest."
+
+
+def settled_text(amount_pence: int, saved_pence: int) -> str:
+    lines = [f"Thank you — {money(amount_pence)} received: your loan is settled in full. 🎉"]
+    if saved_pence:
+        lines.append(f"Settling early saved you {money(saved_pence)} of interest.")
+    return "\n".join(lines)

@@ -57,6 +57,7 @@ def duration(days: int) -> str:
 
 
 NOTHING_OWED = "Nothing owed"
+NOTHING_OWED_REPAID = "Nothing owed: your loans are repaid in full"
 NO_DEFAULTS = "No loans in default"
 NO_UPHELD_DISPUTES = "No upheld disputes"
 NO_VOUCHERS = "No sponsor vouchers redeemed yet"

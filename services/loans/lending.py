@@ -24,6 +24,7 @@ from services.loans.model import (
     NotEligible,
     _over_limit,
 )
+from services.settlement import early_rebate, loan_apr
 from storage.models import Citizen, Instalment, Loan
 from storage.repositories import citizens
 from storage.statuses import LoanStatus
@@ -136,8 +137,9 @@ class LoanLending(LoanEligibility):
             )
             return None if loan_id is None else await self._view(session, loan_id)
 
-    @staticmethod
-    async def _view(session: AsyncSession, loan_id: int) -> LoanView:
+    async def _view(self, session: AsyncSession, loan_id: int) -> LoanView:
+        """The loan as it stands today (unpaid instalments at today's price as well)."""
+        today = self.today()
         loan = await session.get(Loan, loan_id)
         assert loan is not None
         instalments = (
@@ -145,6 +147,7 @@ class LoanLending(LoanEligibility):
                 select(Instalment).where(Instalment.loan_id == loan_id).order_by(Instalment.number)
             )
         ).all()
+        apr = loan_apr(loan.annual_rate_bp)
         return LoanView(
             id=loan.id,
             principal_pence=loan.principal_pence,
@@ -161,6 +164,9 @@ class LoanLending(LoanEligibility):
                     i.late_fee_pence,
                     i.paid_at is not None,
                     i.credit_pence,
+                    0
+                    if i.paid_at is not None
+                    else early_rebate(i.amount_pence, i.due_on, today, apr),
                 )
                 for i in instalments
             ),

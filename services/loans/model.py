@@ -124,15 +124,25 @@ class InstalmentView:
     paid: bool
     credit_pence: int = 0
     """Already paid towards it from an earlier overpayment."""
+    rebate_pence: int = 0
+    """Interest saved if it is paid today, before its due date (services.settlement); 0 once
+    paid (a paid instalment's amount is what it cost)."""
 
     @property
     def total_pence(self) -> int:
-        """The instalment with any late fee: what it costs in all."""
+        """The instalment with any late fee: what it costs in all (as scheduled, until paid)."""
         return self.amount_pence + self.late_fee_pence
 
     @property
     def payable_pence(self) -> int:
-        """What is still to pay now (0 once paid)."""
+        """What is still to pay now, paying today (0 once paid)."""
+        if self.paid:
+            return 0
+        return max(0, self.total_pence - self.rebate_pence - self.credit_pence)
+
+    @property
+    def scheduled_pence(self) -> int:
+        """What is still to pay on its due date (0 once paid)."""
         return 0 if self.paid else max(0, self.total_pence - self.credit_pence)
 
 
@@ -156,7 +166,28 @@ class LoanView:
 
     @property
     def remaining_pence(self) -> int:
+        """Left to pay as scheduled."""
+        return sum(i.scheduled_pence for i in self.instalments if not i.paid)
+
+    @property
+    def settle_pence(self) -> int:
+        """What settling the loan in full today costs: every unpaid instalment at today's price."""
         return sum(i.payable_pence for i in self.instalments if not i.paid)
+
+    @property
+    def settle_saving_pence(self) -> int:
+        """Interest saved by settling in full today."""
+        return self.remaining_pence - self.settle_pence
+
+    @property
+    def saved_pence(self) -> int:
+        """Interest saved so far by instalments paid early (each paid one's amount is what it
+        cost; the unpaid ones' are as scheduled, and together they were the total repayable)."""
+        return max(0, self.total_repayable_pence - sum(i.amount_pence for i in self.instalments))
+
+    @property
+    def unpaid_count(self) -> int:
+        return sum(1 for i in self.instalments if not i.paid)
 
     @property
     def next_due(self) -> InstalmentView | None:
@@ -175,9 +206,18 @@ def new_application_key() -> str:
     return secrets.token_urlsafe(12)
 
 
-def payment_payload(instalment_id: int, amount_pence: int, token: str | None = None) -> str:
-    """An invoice's payload: the instalment, the amount, and the live invoice's token."""
-    base = f"inst:{instalment_id}:{amount_pence}"
+INSTALMENT = "inst"
+SETTLE = "settle"
+"""Settling the loan in full: the invoice is kept on the loan's next unpaid instalment (its one
+live invoice), for every unpaid instalment at today's price."""
+
+
+def payment_payload(
+    instalment_id: int, amount_pence: int, token: str | None = None, *, settle: bool = False
+) -> str:
+    """An invoice's payload: what it pays (an instalment, or settling the loan from that
+    instalment on), the amount, and the live invoice's token."""
+    base = f"{SETTLE if settle else INSTALMENT}:{instalment_id}:{amount_pence}"
     return base if token is None else f"{base}:{token}"
 
 
@@ -187,15 +227,20 @@ class Payload:
     amount_pence: int
     token: str | None
     """None on invoices made before tokens: never the live one."""
+    settle: bool = False
+    """Settles the whole loan (every unpaid instalment), not only this instalment."""
 
 
 def parse_payment_payload(payload: str) -> Payload:
     parts = payload.split(":")
-    if len(parts) not in (3, 4) or parts[0] != "inst":
+    if len(parts) not in (3, 4) or parts[0] not in (INSTALMENT, SETTLE):
         raise ValueError("not an instalment payment")
     if not (parts[1].isdecimal() and parts[2].isdecimal()) or len(parts[1]) > 12:
         raise ValueError("not an instalment payment")
-    return Payload(int(parts[1]), int(parts[2]), parts[3] if len(parts) == 4 else None)
+    settle = parts[0] == SETTLE
+    if settle and len(parts) != 4:
+        raise ValueError("a settlement invoice always has a token")
+    return Payload(int(parts[1]), int(parts[2]), parts[3] if len(parts) == 4 else None, settle)
 
 
 def new_invoice_token() -> str:

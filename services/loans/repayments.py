@@ -27,6 +27,7 @@ from services.loans.model import (
     parse_payment_payload,
     payment_payload,
 )
+from services.settlement import early_rebate, loan_apr
 from storage.models import Instalment, Loan, LoanPayment, Overpayment, PaymentEvent
 from storage.repositories import citizens, payment_plans
 from storage.repositories import loans as repo
@@ -49,6 +50,13 @@ class InvoiceOffer:
 
     instalment: InstalmentView
     payload: str
+    amount_pence: int
+    """What to charge: the instalment at today's price, or settling the loan in full."""
+    saving_pence: int = 0
+    """Interest saved by paying it today rather than on the due date(s)."""
+    settle: bool = False
+    instalments: int = 1
+    """How many instalments it pays."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,10 @@ class PaymentResult:
     """Of the overpayment, what went to later instalments."""
     refund_pence: int
     reason: OverpaymentReason | None
+    saved_pence: int = 0
+    """Interest saved on the instalments it paid off early."""
+    settled: bool = False
+    """A settlement invoice that paid the loan off in full."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +95,15 @@ class OverpaymentView:
 class LoanService(LoanLending):
     """Loans for the bot and the reminders: eligibility, lending and repayments."""
 
-    async def offer_invoice(self, telegram_id: int, instalment_id: int) -> InvoiceOffer:
+    async def offer_invoice(
+        self, telegram_id: int, instalment_id: int, *, settle: bool = False
+    ) -> InvoiceOffer:
         """The Pay button: the instalment's live invoice, made once per amount due; a second
-        tap offers the same invoice again, and a changed amount (a late fee) replaces it."""
+        tap offers the same invoice again, and a changed amount (a late fee, or a day less
+        early) replaces it. With `settle`, the Settle button: one invoice for every unpaid
+        instalment of the loan at today's price, kept as that instalment's live invoice (so it
+        replaces a Pay invoice, and the other way round)."""
+        today = self.today()
         async with self._db.transaction() as session:
             await repo.lock_loan_of_instalment(session, instalment_id)
             found = await repo.instalment_with_borrower(session, instalment_id)
@@ -94,12 +112,22 @@ class LoanService(LoanLending):
             instalment, loan, _ = found
             if instalment.paid_at is not None or loan.status != LoanStatus.ACTIVE:
                 raise PaymentRejected(texts.NOTHING_DUE)
-            view = _instalment_view(instalment)
-            due = view.payable_pence
+            view = _instalment_view(instalment, loan, today)
+            views = (
+                [
+                    _instalment_view(i, loan, today)
+                    for i in await repo.unpaid_instalments(session, loan.id)
+                ]
+                if settle
+                else [view]
+            )
+            due = sum(v.payable_pence for v in views)
             if instalment.invoice_token is None or instalment.invoice_amount_pence != due:
                 instalment.invoice_token = new_invoice_token()
                 instalment.invoice_amount_pence = due
-            return InvoiceOffer(view, payment_payload(view.id, due, instalment.invoice_token))
+            payload = payment_payload(view.id, due, instalment.invoice_token, settle=settle)
+            saving = sum(v.rebate_pence for v in views)
+            return InvoiceOffer(view, payload, due, saving, settle, len(views))
 
     async def payable(self, telegram_id: int, instalment_id: int) -> InstalmentView:
         """The instalment a Pay button points at, checked to belong to the presser and be due."""
@@ -131,7 +159,7 @@ class LoanService(LoanLending):
                 raise PaymentRejected(texts.LOAN_NOT_ACTIVE)
             if invoice.token is None or invoice.token != instalment.invoice_token:
                 raise PaymentRejected(texts.REPLACED)
-            due = _instalment_view(instalment).payable_pence
+            due = await _due_now(session, instalment, loan, self.today(), invoice.settle)
             if invoice.amount_pence != total_amount or total_amount != due:
                 raise PaymentRejected(texts.amount_changed(due))
             if not await repo.claim_checkout(session, instalment.id, now, now + CHECKOUT_HOLD):
@@ -172,7 +200,14 @@ class LoanService(LoanLending):
                     )
                 instalment, loan, borrower = found
                 return await self._apply(
-                    session, instalment, loan, borrower.id, telegram_id, charge_id, total_amount
+                    session,
+                    instalment,
+                    loan,
+                    borrower.id,
+                    telegram_id,
+                    charge_id,
+                    total_amount,
+                    settle=invoice is not None and invoice.settle,
                 )
         except IntegrityError:
             return None  # this charge was recorded before: counted once, thanked once
@@ -186,6 +221,8 @@ class LoanService(LoanLending):
         payer_telegram_id: int,
         charge_id: str,
         amount: int,
+        *,
+        settle: bool = False,
     ) -> PaymentResult:
         now = self._clock()
         today = self.today()
@@ -201,20 +238,29 @@ class LoanService(LoanLending):
             reason = OverpaymentReason.LOAN_CLOSED
         elif instalment.paid_at is not None:
             reason = OverpaymentReason.ALREADY_PAID
-        due_here = 0 if reason else _instalment_view(instalment).payable_pence
-        if reason is None and amount > due_here:
-            reason = OverpaymentReason.MORE_THAN_DUE
         unpaid = [] if closed else await repo.unpaid_instalments(session, loan.id)
         # The invoice's own instalment first, then the rest in order.
         ordered = sorted(unpaid, key=lambda i: (i.id != instalment.id, i.number))
-        allocation = allocate(
-            amount, [Owed(i.id, _instalment_view(i).payable_pence) for i in ordered]
-        )
+        views = {i.id: _instalment_view(i, loan, today) for i in ordered}
+        if reason:
+            due_here = 0
+        elif settle:  # every unpaid instalment, at today's price
+            due_here = sum(v.payable_pence for v in views.values())
+        else:
+            due_here = views[instalment.id].payable_pence
+        if reason is None and amount > due_here:
+            reason = OverpaymentReason.MORE_THAN_DUE
+        allocation = allocate(amount, [Owed(i.id, views[i.id].payable_pence) for i in ordered])
         by_id = {i.id: i for i in ordered}
         completed: list[int] = []
+        saved = 0
         for share in allocation.shares:
             target = by_id[share.instalment_id]
             if share.completes:
+                # Paid early: the instalment cost its early price, and that is its amount now.
+                rebate = views[target.id].rebate_pence
+                target.amount_pence -= rebate
+                saved += rebate
                 target.paid_at = now
                 target.checkout_until = None
                 completed.append(target.id)
@@ -246,12 +292,14 @@ class LoanService(LoanLending):
         await session.flush()
         return PaymentResult(
             amount,
-            _instalment_view(instalment),
+            _instalment_view(instalment, loan, today),
             tuple(completed),
             overpaid,
             applied,
             allocation.refund_pence,
             reason if overpaid else None,
+            saved,
+            settle and loan.status == LoanStatus.REPAID and not closed,
         )
 
     async def _refund_all(
@@ -297,16 +345,33 @@ class LoanService(LoanLending):
             return await repo.mark_refunded(session, overpayment_id, self._clock())
 
 
-def _instalment_view(i: Instalment) -> InstalmentView:
+def _instalment_view(i: Instalment, loan: Loan, today: date) -> InstalmentView:
+    """The instalment as it stands today: unpaid and early, it costs less (services.settlement)."""
+    paid = i.paid_at is not None
+    rebate = (
+        0 if paid else early_rebate(i.amount_pence, i.due_on, today, loan_apr(loan.annual_rate_bp))
+    )
     return InstalmentView(
         i.id,
         i.number,
         i.due_on,
         i.amount_pence,
         i.late_fee_pence,
-        i.paid_at is not None,
+        paid,
         i.credit_pence or 0,
+        rebate,
     )
+
+
+async def _due_now(
+    session: AsyncSession, instalment: Instalment, loan: Loan, today: date, settle: bool
+) -> int:
+    """What an invoice must be for now: the instalment, or (settling) every unpaid instalment,
+    at today's price."""
+    if not settle:
+        return _instalment_view(instalment, loan, today).payable_pence
+    unpaid = await repo.unpaid_instalments(session, loan.id)
+    return sum(_instalment_view(i, loan, today).payable_pence for i in unpaid)
 
 
 def _overpayment_view(o: Overpayment) -> OverpaymentView:

@@ -141,17 +141,18 @@ async def test_borrow_by_button_confirm_twice_pay_once(
         "Paid £0.00 · left to pay £105.88 (0 of 6 instalments paid)",
         "Next: £17.65 due Mon 21 Dec 2026",
     )
-    assert alice.buttons() == ["Pay £17.65 (instalment 1)"]
+    # Paid today, a month early, the first instalment costs less (issue 16: early repayment).
+    assert alice.buttons() == ["Pay £17.36 (instalment 1)", "Settle in full: £100.00"]
     pay_first = callback_data(alice, "Pay")
-    await alice.press("Pay")
+    await alice.press("Pay £17.36")
     invoice_message = await alice.expect("Britizen loan repayment", "Instalment 1")
     assert invoice_message.kind == "invoice"
     (call,) = standin.calls_of("sendInvoice")
     assert call.params["currency"] == "GBP"
     assert call.params["provider_token"] == PROVIDER
-    assert [price["amount"] for price in call.params["prices"]] == [1765]
+    assert [price["amount"] for price in call.params["prices"]] == [1736]
     invoice = standin.invoice(invoice_message)
-    assert invoice is not None and invoice["total_amount"] == 1765
+    assert invoice is not None and invoice["total_amount"] == 1736
 
     # Telegram's pre-checkout: a wrong amount is refused, the right one accepted.
     since = standin.mark()
@@ -161,9 +162,10 @@ async def test_borrow_by_button_confirm_twice_pay_once(
     assert refused["ok"] is False and "amount" in str(refused["error_message"])
     assert await alice.pay() is True
     await alice.expect(
-        "Thank you — £17.65 received for instalment 1",
+        "Thank you — £17.36 received for instalment 1",
         "£88.23 left to pay",
         "Next: £17.65 due Thu 21 Jan 2027",
+        "Paying early saved you £0.29 of interest",
     )
 
     # The same charge delivered again: counted once, no second thank-you.
@@ -175,17 +177,18 @@ async def test_borrow_by_button_confirm_twice_pay_once(
     assert receipt.message is not None and receipt.message.extra is not None
     charge_id = receipt.message.extra["successful_payment"]["telegram_payment_charge_id"]
     standin.successful_payment(
-        alice.user_id, invoice["payload"], 1765, charge_id=charge_id, currency="GBP"
+        alice.user_id, invoice["payload"], 1736, charge_id=charge_id, currency="GBP"
     )
     await alice.expect_nothing(quiet=0.5)
     assert await count(service, LoanPayment) == 1
 
     await alice.send("/loans")
     await alice.expect(
-        "Paid £17.65 · left to pay £88.23 (1 of 6 instalments paid)",
+        "Paid £17.36 · left to pay £88.23 (1 of 6 instalments paid)",
         "Next: £17.65 due Thu 21 Jan 2027",
+        "Saved so far by paying early: £0.29",
     )
-    assert alice.buttons() == ["Pay £17.65 (instalment 2)"]
+    assert alice.buttons()[0] == "Pay £17.07 (instalment 2)"
     # The first Pay button, replayed: that instalment is paid, nothing is invoiced.
     assert "already paid" in await forge(standin, alice, pay_first)
     await alice.expect_nothing(quiet=0.3)  # an invoice may follow the answer: wait for it
@@ -284,8 +287,10 @@ async def test_what_is_available_shrinks_with_what_is_owed(
     await carol.send("/loans")
     await carol.expect("£100.00 over 3 months", "£35.00 over 12 months")
     assert carol.buttons() == [
-        "Pay £34.44 (instalment 1 of the £100.00 loan)",
-        "Pay £3.24 (instalment 1 of the £35.00 loan)",
+        "Pay £33.88 (instalment 1 of the £100.00 loan)",
+        "Pay £3.18 (instalment 1 of the £35.00 loan)",
+        "Settle in full: £99.97 (the £100.00 loan)",
+        "Settle in full: £34.95 (the £35.00 loan)",
     ]
 
 

@@ -38,7 +38,7 @@ async def _borrow_and_get_invoice(person: Citizen, ni_number: str) -> SentMessag
     await type_ni_to_confirm(person, ni_number)
     await person.send("/loans")
     await person.expect("Your loans")
-    await person.press("Pay £17.65 (instalment 1)")
+    await person.press("Pay £17.36 (instalment 1)")
     invoice = await person.expect("Instalment 1 of your Britizen loan")
     assert invoice.kind == "invoice"
     return invoice
@@ -53,7 +53,7 @@ async def test_two_invoices_two_checkouts_and_two_payments_count_once(
     first = await _borrow_and_get_invoice(ada, "AB 90 10 01 A")
     await ada.send("/loans")
     await ada.expect("Your loans")
-    await ada.press("Pay £17.65 (instalment 1)")
+    await ada.press("Pay £17.36 (instalment 1)")
     second = await ada.expect("Instalment 1 of your Britizen loan")
     first_details, second_details = standin.invoice(first), standin.invoice(second)
     assert first_details is not None and second_details is not None
@@ -66,23 +66,23 @@ async def test_two_invoices_two_checkouts_and_two_payments_count_once(
     assert refused["error_message"] == texts.IN_PROGRESS
 
     # Race 2: Telegram still delivers two successful payments (two charges).
-    standin.successful_payment(901, first_details["payload"], 1765, "charge-one")
-    await ada.expect("Thank you — £17.65 received for instalment 1")
-    standin.successful_payment(901, first_details["payload"], 1765, "charge-two")
+    standin.successful_payment(901, first_details["payload"], 1736, "charge-one")
+    await ada.expect("Thank you — £17.36 received for instalment 1")
+    standin.successful_payment(901, first_details["payload"], 1736, "charge-two")
     await ada.expect(
-        "We received £17.65 more than was due: that instalment was already paid",
+        "We received £17.36 more than was due: that instalment was already paid",
         "gone towards your next instalments",
         "Nothing was counted twice",
     )
     # The same charge delivered again: nothing at all.
-    standin.successful_payment(901, first_details["payload"], 1765, "charge-two")
+    standin.successful_payment(901, first_details["payload"], 1736, "charge-two")
     await ada.expect_nothing()
 
     await ada.send("/loans")
     listing = await ada.expect("Your loans")
     assert "(2 of 6 instalments paid)" in listing.text
     (loan,) = await service.services.loans.loans(901)
-    assert loan.paid_pence == 2 * 1765
+    assert loan.paid_pence == 2 * 1736  # a month early: less interest (issue 16)
     # And a now-paid instalment's invoice is refused before anyone is charged.
     answer = await _checkout(standin, 901, first)
     assert (answer["ok"], answer["error_message"]) == (False, texts.ALREADY_PAID)
@@ -100,7 +100,7 @@ async def test_another_payer_and_a_wrong_amount_are_refused_and_never_counted(
     assert details is not None
 
     wrong = await _checkout(standin, 911, invoice, amount=1000)
-    assert (wrong["ok"], wrong["error_message"]) == (False, texts.amount_changed(1765))
+    assert (wrong["ok"], wrong["error_message"]) == (False, texts.amount_changed(1736))
     stranger = await _checkout(standin, 912, invoice)
     assert (stranger["ok"], stranger["error_message"]) == (False, texts.NOT_YOUR_LOAN)
 
@@ -114,7 +114,7 @@ async def test_another_payer_and_a_wrong_amount_are_refused_and_never_counted(
     assert (refund.payer_telegram_id, refund.refund_pence) == (912, 999)
 
     assert await ada.pay(invoice) is True
-    await ada.expect("Thank you — £17.65 received for instalment 1")
+    await ada.expect("Thank you — £17.36 received for instalment 1")
 
 
 def test_the_operator_lists_and_settles_refunds(

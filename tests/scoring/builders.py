@@ -54,6 +54,7 @@ def random_citizen(rng: np.random.Generator, as_of: date = AS_OF) -> CitizenInpu
             pagerank=float(rng.lognormal(0, 1)) if friends else 0.15,
             effective_size=float(rng.uniform(0, friends)) if friends else 0.0,
         ),
+        repaid_loans=int(rng.choice([0, 0, 1, 4])),
     )
 
 
@@ -80,6 +81,7 @@ citizens = st.builds(
     outstanding_pence=st.integers(0, 10**9),
     limit_pence=st.integers(0, 10**9),
     defaults=st.integers(0, 20),
+    repaid_loans=st.integers(0, 20),
     upheld_disputes=st.integers(0, 20),
     vouchers_redeemed=st.integers(0, 100),
     verified_referrals=st.integers(0, 100),

@@ -155,6 +155,37 @@ def test_utilisation_points_follow_the_documented_line() -> None:
     assert points(500, 0) == -40  # owing with no limit
 
 
+def _commitments(owed: int, limit: int, repaid_loans: int) -> int:
+    c = replace(NEW, outstanding_pence=owed, limit_pence=limit, repaid_loans=repaid_loans)
+    return score(c, as_of=AS_OF).dimension("commitments").points
+
+
+def test_owing_nothing_after_repaying_scores_the_top_of_the_line() -> None:
+    # Issue 16: paying off in full lost the points for owing 34% (613 -> 610).
+    assert _commitments(3_400, 10_000, 0) == 6
+    assert _commitments(0, 10_000, 1) == 40
+    assert _commitments(0, 0, 1) == 40  # nothing owed, even with no limit
+    assert _commitments(0, 10_000, 0) == 0  # never borrowed: nothing to measure
+    result = score(replace(NEW, limit_pence=10_000, repaid_loans=2), as_of=AS_OF)
+    assert any("repaid in full" in r for r in result.dimension("commitments").reasons)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 10**9),
+    st.integers(0, 10**9),
+    st.integers(0, 10**9),
+    st.integers(0, 5),
+)
+def test_commitments_never_rise_with_what_is_owed(a: int, b: int, limit: int, repaid: int) -> None:
+    """Owing less never scores worse, and owing nothing (once borrowed) scores at least as well
+    as owing anything: the points are non-increasing in the amount owed."""
+    low, high = sorted((a, b))
+    borrowed = max(repaid, 1)  # owing anything means having borrowed
+    assert _commitments(low, limit, borrowed) >= _commitments(high, limit, borrowed)
+    assert _commitments(0, limit, borrowed) >= _commitments(high, limit, repaid)
+
+
 @settings(max_examples=300, deadline=None)
 @given(citizens)
 def test_every_dimension_stays_in_bounds_and_reasons_add_up(c: CitizenInputs) -> None:
@@ -414,6 +445,7 @@ def population_of(people: list[CitizenInputs]) -> PopulationInputs:
         outstanding_pence=np.array([c.outstanding_pence for c in people]),
         limit_pence=np.array([c.limit_pence for c in people]),
         defaults=np.array([c.defaults for c in people]),
+        repaid_loans=np.array([c.repaid_loans for c in people]),
         upheld_disputes=np.array([c.upheld_disputes for c in people]),
         vouchers_redeemed=np.array([c.vouchers_redeemed for c in people]),
         verified_referrals=np.array([c.verified_referrals for c in people]),

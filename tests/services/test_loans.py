@@ -111,7 +111,8 @@ async def test_a_payment_is_checked_and_recorded_once(db: Database, loans: LoanS
     with pytest.raises(PaymentRejected, match="already paid"):
         await loans.check_checkout(1, payload, first.payable_pence)
     (view,) = await loans.loans(1)
-    assert view.paid_pence == first.amount_pence
+    assert view.paid_pence == first.payable_pence  # paid a month early: less interest
+    assert view.saved_pence == first.rebate_pence > 0
     async with db.transaction() as session:
         events = (await session.scalars(select(PaymentEvent))).all()
     assert [(e.kind, e.outcome) for e in events] == [("loan_instalment", "on_time")]

@@ -128,7 +128,10 @@ async def test_a_second_successful_payment_becomes_credit_for_the_next_instalmen
     assert twice.overpaid_pence == due
     (loan,) = await loans.loans(1)
     second = loan.instalments[1]
-    assert twice.applied_pence == min(due, second.total_pence)
+    # Paid a month early, the second instalment costs less than the first did (issue 16,
+    # early repayment): all of the second payment goes to it and credit on the third.
+    assert second.paid and second.total_pence < due
+    assert twice.applied_pence == due and twice.refund_pence == 0
     assert twice.applied_pence + twice.refund_pence == due
     assert loan.paid_pence + loan.remaining_pence == sum(i.total_pence for i in loan.instalments)
     assert loan.paid_pence == due * 2
