@@ -12,7 +12,7 @@ from services.clock import ManualClock
 from standin import BotApiStandIn
 from storage.models import Loan
 from tests.e2e.conftest import ServiceFactory, register
-from tests.e2e.test_loans import PROVIDER, loan_by_buttons
+from tests.e2e.test_loans import PROVIDER, loan_by_buttons, type_ni_to_confirm
 from tests.standin.driver import Citizen
 
 
@@ -35,7 +35,7 @@ async def test_the_quote_loans_and_the_receipt_show_the_saving(
     ):
         assert words in summary.text
     await eve.press("Confirm")
-    await eve.expect("Loan confirmed")
+    await type_ni_to_confirm(eve, "AB 93 10 01 A")
 
     clock.advance(days=14)  # 5 Dec: part of the first month's interest is owed
     await eve.send("/loans")

@@ -90,7 +90,11 @@ async def test_an_overdue_reminder_offers_help_and_a_declined_plan_resumes_remin
     assert "already asked" in await forge(standin, alice, ask)
     await alice.send("/loans")
     await alice.expect("Payment plan asked for: reminders paused")
-    assert alice.buttons() == ["Pay £43.00 (instalment 1)", "🤝 Free debt help"]
+    assert alice.buttons() == [
+        "Pay £43.00 (instalment 1)",
+        "Settle in full: £103.49",
+        "🤝 Free debt help",
+    ]
 
     # A week overdue: the scan would send the last reminder; paused, it sends nothing.
     clock.now = at(date(2026, 12, 28), 10)
@@ -142,7 +146,8 @@ async def test_asked_from_loans_before_it_is_due_no_late_fee_and_an_agreed_plan(
     clock.now = at(date(2026, 12, 19), 10)
     await bob.send("/loans")
     await bob.expect("Next: £31.00 due Mon 21 Dec 2026")
-    assert bob.buttons()[1:] == ["🙋 I can't pay this", "🤝 Free debt help"]
+    assert bob.buttons()[2:] == ["🙋 I can't pay this", "🤝 Free debt help"]
+    assert bob.buttons()[1].startswith("Settle in full: £")
     ask = callback_data(bob, "I can't pay this")
     # Someone else pressing Bob's button (forwarded, forged) asks nothing.
     eve = citizen(712, "Eve")

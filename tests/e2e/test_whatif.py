@@ -57,7 +57,8 @@ async def test_the_loan_summary_says_what_the_loan_does_to_the_score(
         "What it does to your score:",
         "• Now: 600 (Good)",
         "• Right after borrowing: 569 (Fair), down 31 points",
-        "• After a year of paying on time: 670 (Very good), up 70 points",
+        # Repaid in full by then: owing nothing after a repaid loan tops commitments (+40).
+        "• After a year of paying on time: 710 (Excellent), up 110 points",
         "• With one missed payment: 516 (Poor), down 84 points",
         "Worked out by the score model from what it knows today; a year on assumes nothing "
         "else changes.",
@@ -105,8 +106,8 @@ async def test_what_if_buttons_under_why_preview_without_changing_anything(
     await carl.press(PAY_OFF, message=why)
     # Six instalments paid today count as six on-time payments (+79) and nothing is owed.
     paid = await carl.expect(
-        "If you paid off everything you owe today, your score would be 679 (Very good), "
-        "up 110 points on 569.",
+        "If you paid off everything you owe today, your score would be 719 (Excellent), "
+        "up 150 points on 569.",
         "This is only a preview: nothing has changed.",
     )
     assert "on or before their due date" in paid.text

@@ -121,7 +121,8 @@ def test_a_new_citizens_first_loan_hand_worked() -> None:
     assert (preview.borrowed.score, preview.borrowed.band) == (569, "Fair")
     # One miss: -45, and owing 11788 with the £12 fee (78.6%): commitments -39.
     assert (preview.one_missed.score, preview.one_missed.band) == (516, "Poor")
-    # A year on: all six paid on their due dates, nothing owed, 385 days a member.
+    # A year on: all six paid on their due dates, nothing owed, 385 days a member, and the
+    # loan repaid in full (owing nothing after a repaid loan tops the commitments line).
     year = preview.year_on_time
     assert year.as_of == date(2027, 11, 21)
     expected = score(
@@ -129,6 +130,7 @@ def test_a_new_citizens_first_loan_hand_worked() -> None:
             verified=True,
             registered_on=AS_OF - timedelta(days=20),
             limit_pence=15_000,
+            repaid_loans=1,
             payments=tuple(
                 PaymentEvent(due_on, Outcome.ON_TIME, PaymentKind.LOAN_INSTALMENT)
                 for due_on, _ in schedule(10_000, 6)
