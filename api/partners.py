@@ -8,7 +8,7 @@ message.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from typing import get_args
 
 from aiohttp import web
@@ -17,8 +17,10 @@ from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from services.clock import Clock
+from services.event_rules import YEARS_KEPT, earliest_date, latest_date
 from services.events import (
     EVENT_KINDS,
+    HELD_REASON,
     OUTCOMES,
     REFUSED_REASON,
     EventService,
@@ -36,17 +38,32 @@ assert get_args(schemas.EventIn.model_fields["kind"].annotation) == EVENT_KINDS
 assert get_args(schemas.EventIn.model_fields["outcome"].annotation) == OUTCOMES
 
 
+def _date_problems(batch: schemas.EventBatch, today: date) -> dict[str, str]:
+    """Dates outside what a credit record keeps (services.event_rules), by field."""
+    earliest, latest = earliest_date(today), latest_date(today)
+    too_old = texts.too_long_ago(YEARS_KEPT, earliest.isoformat())
+    problems: dict[str, str] = {}
+    for i, event in enumerate(batch.events):
+        if event.occurred_on > latest:
+            problems[f"events.{i}.occurred_on"] = texts.IN_THE_FUTURE
+        elif event.occurred_on < earliest:
+            problems[f"events.{i}.occurred_on"] = too_old
+    return problems
+
+
+def _reason(status: EventStatus) -> str | None:
+    if status is EventStatus.REFUSED:
+        return REFUSED_REASON
+    if status is EventStatus.HELD:
+        return HELD_REASON
+    return None
+
+
 async def post_events(request: web.Request) -> web.Response:
     batch = await read_model(request, schemas.EventBatch)
-    # A day's grace for partners in other time zones; beyond that a date is a mistake.
-    latest = request.app[CLOCK_KEY]().date() + timedelta(days=1)
-    future = {
-        f"events.{i}.occurred_on": texts.IN_THE_FUTURE
-        for i, event in enumerate(batch.events)
-        if event.occurred_on > latest
-    }
-    if future:
-        raise ValidationFailed(future)
+    problems = _date_problems(batch, request.app[CLOCK_KEY]().date())
+    if problems:
+        raise ValidationFailed(problems)
     partner = request[PARTNER_KEY]
     result = await request.app[EVENTS_KEY].report(
         partner.id,
@@ -56,13 +73,14 @@ async def post_events(request: web.Request) -> web.Response:
         schemas.EventBatchResult(
             received=len(result.results),
             accepted=result.count(EventStatus.ACCEPTED),
+            held=result.count(EventStatus.HELD),
             duplicates=result.count(EventStatus.DUPLICATE),
             refused=result.count(EventStatus.REFUSED),
             events=[
                 schemas.EventResult(
                     id=item.external_id,
                     status=item.status.value,
-                    reason=REFUSED_REASON if item.status is EventStatus.REFUSED else None,
+                    reason=_reason(item.status),
                 )
                 for item in result.results
             ],

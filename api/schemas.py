@@ -233,7 +233,9 @@ class EventIn(Request):
     ni_number: NINumber
     kind: Literal["bill", "loan_instalment"]
     outcome: Literal["on_time", "late", "missed"]
-    occurred_on: date
+    occurred_on: date = Field(
+        description="When the payment fell due: within the last six years, not in the future."
+    )
 
 
 class EventBatch(Request):
@@ -242,18 +244,22 @@ class EventBatch(Request):
 
 class EventResult(Response):
     id: str
-    status: Literal["accepted", "duplicate", "refused"]
-    reason: str | SkipJsonSchema[None] = omitted_if_none("Why it was refused.")
+    status: Literal["accepted", "held", "duplicate", "refused"]
+    reason: str | SkipJsonSchema[None] = omitted_if_none("Why it was held or refused.")
 
 
 class EventBatchResult(Response):
     received: int
     accepted: int
+    held: int = Field(description="Recorded but held for review (see `events[].reason`).")
     duplicates: int
     refused: int
     events: list[EventResult] = Field(
         description="One entry per event, in the order sent. `accepted` means recorded (for "
-        "someone not yet registered: held for 90 days)."
+        "someone not yet registered: kept for 90 days). `held` means recorded but held for "
+        "review: more events of one kind in one month about one person than real accounts "
+        "produce (at most 3 a month per partner, person and kind). A held event does not "
+        "count until Britizen releases it."
     )
 
 

@@ -195,6 +195,63 @@ def _cmd_payments_refunded(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(mark())
 
 
+def _cmd_events_held(settings: Settings, _args: argparse.Namespace) -> int:
+    """Partners' batches held for review (services.event_rules): what an admin may release."""
+    from services.clock import system_clock
+    from services.events import EventService
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def listing() -> int:
+        db = Database(settings.database_url)
+        try:
+            held = await EventService(db, settings.resolved_secret_key(), system_clock).held()
+        finally:
+            await db.close()
+        if not held:
+            print("no batches are held for review")
+            return 0
+        print(f"{len(held)} batch(es) held for review, newest first:")
+        for b in held:
+            about = f"citizen #{b.citizen_id}" if b.citizen_id else "someone not registered yet"
+            span = f", dated {b.first_on} to {b.last_on}" if b.first_on and b.last_on else ""
+            print(
+                f"  #{b.id}  received {b.received_at:%Y-%m-%d %H:%M}  from {b.partner}  "
+                f"about {about}: {b.events} event(s), {b.adverse} late or missed{span}"
+            )
+        print("To let one count from the next pass: britizen events release <id>")
+        return 0
+
+    return asyncio.run(listing())
+
+
+def _cmd_events_release(settings: Settings, args: argparse.Namespace) -> int:
+    from services.clock import system_clock
+    from services.events import EventService
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def release() -> int:
+        db = Database(settings.database_url)
+        try:
+            done = await EventService(db, settings.resolved_secret_key(), system_clock).release(
+                args.id
+            )
+        finally:
+            await db.close()
+        if not done:
+            print(f"britizen: no batch #{args.id} is held for review", file=sys.stderr)
+            return 1
+        print(f"batch #{args.id} released: its events count from the next scoring pass")
+        return 0
+
+    return asyncio.run(release())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="britizen", description="Britizen citizen-score service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -242,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     refunded = payment_commands.add_parser("refunded", help="record that a refund was made")
     refunded.add_argument("id", type=int)
     refunded.set_defaults(handler=_cmd_payments_refunded)
+
+    events = commands.add_parser("events", help="partners' payment events held for review")
+    event_commands = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    held = event_commands.add_parser("held", help="list batches held for review")
+    held.set_defaults(handler=_cmd_events_held)
+    release = event_commands.add_parser("release", help="let a held batch count")
+    release.add_argument("id", type=int)
+    release.set_defaults(handler=_cmd_events_release)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

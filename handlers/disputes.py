@@ -44,8 +44,10 @@ START_MARKUP = InlineKeyboardMarkup(
         _button(words.DIMENSION_BUTTON, DISPUTE.encode("dim")),
         _button(words.EVENT_BUTTON, DISPUTE.encode("ev")),
         _button(words.DECISION_BUTTON, DISPUTE.encode("dec")),
+        _button(words.BATCH_BUTTON, DISPUTE.encode("bat")),
     ]
 )
+KINDS = {"dim": "dimension", "ev": "event", "dec": "decision", "bat": "batch"}
 
 
 @registered_only
@@ -71,8 +73,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     press = DISPUTE.decode(query.data)
     try:
         if press.argument is not None:
-            kind = {"dim": "dimension", "ev": "event", "dec": "decision"}[press.action]
-            await _ask_statement(update, context, kind, press.argument)
+            await _ask_statement(update, context, KINDS[press.action], press.argument)
             return
         await query.answer()
         if press.action == "dim":
@@ -83,6 +84,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         elif press.action == "dec":
             rows = [_button(label, DISPUTE.encode("dec", key)) for key, label in DECISIONS.items()]
             await edit_in_place(update, words.WHICH_DECISION, InlineKeyboardMarkup(rows))
+        elif press.action == "bat":
+            await _offer_batches(update, context, user.id)
         else:
             events = await context.services.disputes.events(user.id)
             if not events:
@@ -101,6 +104,23 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
 
 
+async def _offer_batches(update: Update, context: BotContext, user_id: int) -> None:
+    batches = await context.services.disputes.batches(user_id)
+    if not batches:
+        await edit_in_place(update, words.NO_BATCHES)
+        return
+    rows = [
+        _button(
+            words.batch_button(
+                b.received_on, b.source, b.events, b.adverse, held=b.held, disputed=b.disputed
+            ),
+            DISPUTE.encode("bat", b.id),
+        )
+        for b in batches
+    ]
+    await edit_in_place(update, words.WHICH_BATCH, InlineKeyboardMarkup(rows))
+
+
 async def on_dispute_text(update: Update, context: BotContext, dialog: Dialog) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and message.text is not None
@@ -116,7 +136,12 @@ async def on_dispute_text(update: Update, context: BotContext, dialog: Dialog) -
         return
     await context.services.dialogs.clear(user.id)
     await message.reply_text(
-        words.dispute_opened(opened.id, opened.subject_label, about_event=opened.kind == "event")
+        words.dispute_opened(
+            opened.id,
+            opened.subject_label,
+            about_event=opened.kind == "event",
+            about_batch=opened.kind == "batch",
+        )
     )
 
 

@@ -147,7 +147,13 @@ SHARE = Codec(
 # "yes" carries the prompt's token; a bare "del:yes" (an old button) decodes and is refused.
 DELETE = Codec("del", {"yes": Arg.OPTIONAL_WORD, "no": Arg.NONE})
 DISPUTE = Codec(
-    "dsp", {"dim": Arg.OPTIONAL_WORD, "ev": Arg.OPTIONAL_WORD, "dec": Arg.OPTIONAL_WORD}
+    "dsp",
+    {
+        "dim": Arg.OPTIONAL_WORD,
+        "ev": Arg.OPTIONAL_WORD,
+        "dec": Arg.OPTIONAL_WORD,
+        "bat": Arg.OPTIONAL_WORD,
+    },
 )
 REVIEW = Codec("rev", {"up": Arg.ID, "rej": Arg.ID})
 OFFERS = Codec("off", {"opt": Arg.WORD, "p": Arg.ID, "r": Arg.ID, "stop": Arg.NONE})

@@ -4,8 +4,14 @@ decision, and a person (an admin, ``BRITIZEN_ADMIN_IDS``) reviews it.
 Contesting a payment record sets its ``disputed`` flag at once, which both the scoring pass
 (storage reads ``WHERE disputed = false``) and /why leave out, so a contested record stops
 counting from the next pass until someone has looked. Upheld (the citizen is right) keeps it
-out for good; rejected puts it back. The citizen hears the outcome, with the reviewer's note,
-through the outbox; admins are told of each new dispute the same way.
+out for good; rejected puts it back.
+
+A whole batch (one partner request's records about the citizen, storage.models.EventBatch)
+can be contested in one dispute, whatever its size: every record in it is flagged the same
+way, upheld keeps them all out, rejected puts back each one no other dispute still covers.
+
+The citizen hears the outcome, with the reviewer's note, through the outbox; admins are told
+of each new dispute the same way.
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
 from services.errors import NotAllowed
 from storage.db import Database
-from storage.models import Citizen, Dispute, Partner, PaymentEvent
-from storage.repositories import outbox
-from storage.statuses import DisputeKind, DisputeStatus
+from storage.models import Citizen, Dispute, EventBatch, Partner, PaymentEvent
+from storage.repositories import event_batches, outbox
+from storage.statuses import BatchStatus, DisputeKind, DisputeStatus
 from texts import disputes as texts
 
 MIN_STATEMENT = 10
@@ -32,6 +38,7 @@ MAX_STATEMENT = 500
 MAX_OPEN = 5
 DISPUTE_PRIORITY = 5
 EVENTS_OFFERED = 8
+BATCHES_OFFERED = 8
 DIMENSION_NAMES = {d.key: d.name for d in DIMENSIONS}
 # The decisions' keys are what a dispute's subject may be; handlers.disputes reads them here.
 DECISIONS = texts.DECISIONS
@@ -67,6 +74,19 @@ class EventChoice:
     source: str
     kind: str
     outcome: str
+    disputed: bool
+
+
+@dataclass(frozen=True)
+class BatchChoice:
+    id: int
+    received_on: date
+    source: str
+    events: int
+    adverse: int
+    """Late or missed records in it."""
+    held: bool
+    """Held for review: not counting anyway until an admin releases it."""
     disputed: bool
 
 
@@ -158,6 +178,38 @@ class DisputeService:
                 for e in rows
             ]
 
+    async def batches(self, telegram_id: int) -> list[BatchChoice]:
+        """The batches partners most recently sent about the citizen, newest first."""
+        async with self._db.transaction() as session:
+            me = await citizen_for(session, telegram_id)
+            partners = await self._partners(session)
+            rows = await event_batches.recent_of(session, me.id, BATCHES_OFFERED)
+            contested = await self._contested_batches(session, [row.id for row in rows])
+            return [
+                BatchChoice(
+                    row.id,
+                    as_aware_utc(row.received_at).date(),
+                    _source_label(row.source, partners),
+                    row.events,
+                    int(row.missed_or_late),
+                    row.status == BatchStatus.HELD,
+                    row.id in contested,
+                )
+                for row in rows
+            ]
+
+    @staticmethod
+    async def _contested_batches(session: AsyncSession, batch_ids: list[int]) -> set[int]:
+        if not batch_ids:
+            return set()
+        found = await session.scalars(
+            select(Dispute.batch_id).where(
+                Dispute.batch_id.in_(batch_ids),
+                Dispute.status.in_((DisputeStatus.OPEN, DisputeStatus.UPHELD)),
+            )
+        )
+        return {batch_id for batch_id in found if batch_id is not None}
+
     async def label(self, telegram_id: int, kind: str, subject: str) -> str:
         """What is being contested, in words; raises NotDisputable for anything unknown."""
         async with self._db.transaction() as session:
@@ -178,6 +230,15 @@ class DisputeService:
                     event.kind,
                     event.occurred_on,
                     _source_label(event.source, partners),
+                )
+        if kind == DisputeKind.BATCH and subject.isdigit():
+            batch = await session.get(EventBatch, int(subject))
+            if batch is not None and batch.citizen_id == me.id:
+                partners = await self._partners(session)
+                return texts.batch_label(
+                    batch.events,
+                    as_aware_utc(batch.received_at).date(),
+                    _source_label(batch.source, partners),
                 )
         raise NotDisputable()
 
@@ -201,11 +262,15 @@ class DisputeService:
                 event = await session.get(PaymentEvent, event_id)
                 assert event is not None
                 event.disputed = True  # out of scoring until reviewed
+            batch_id = int(subject) if kind == DisputeKind.BATCH else None
+            if batch_id is not None:
+                await event_batches.set_disputed(session, batch_id)  # all of it, likewise
             dispute = Dispute(
                 citizen_id=me.id,
                 kind=kind,
                 subject=subject,
                 payment_event_id=event_id,
+                batch_id=batch_id,
                 statement=text,
                 status=DisputeStatus.OPEN,
                 created_at=now,
@@ -291,27 +356,26 @@ class DisputeService:
             row.reviewed_at = now
             row.reviewer_telegram_id = reviewer_id
             row.review_note = note or None
-            if row.payment_event_id is not None and not upheld:
-                others = await session.scalar(
-                    select(func.count())
-                    .select_from(Dispute)
-                    .where(
-                        Dispute.payment_event_id == row.payment_event_id,
-                        Dispute.status.in_((DisputeStatus.OPEN, DisputeStatus.UPHELD)),
-                        Dispute.id != row.id,
-                    )
+            if not upheld and (row.payment_event_id is not None or row.batch_id is not None):
+                # Counts again from the next pass, unless another dispute still covers it.
+                await event_batches.restore_undisputed(
+                    session,
+                    event_id=row.payment_event_id,
+                    batch_id=row.batch_id,
+                    decided=row.id,
                 )
-                if not others:
-                    event = await session.get(PaymentEvent, row.payment_event_id)
-                    if event is not None:
-                        event.disputed = False  # counts again from the next pass
             if citizen.unreachable_at is None:
                 _queue(
                     session,
                     citizen.chat_id,
                     citizen.id,
                     texts.outcome_text(
-                        row.id, label, upheld, note, about_a_record=row.kind == DisputeKind.EVENT
+                        row.id,
+                        label,
+                        upheld,
+                        note,
+                        about_a_record=row.kind == DisputeKind.EVENT,
+                        about_a_batch=row.kind == DisputeKind.BATCH,
                     ),
                     "dispute_outcome",
                     now,

@@ -11,26 +11,37 @@ registration uses, so the two meet) and never stored or logged in clear. Then:
 - an erased person: held like an unknown one, so the answer reads the same (issue 17).
 
 A partner's event id counts once, whether it is held or applied and however often it is sent.
+
+Each request's new events about one person form a batch (``event_batches``). Dates outside
+what a credit record keeps are refused by the API (services.event_rules.earliest_date); a
+batch beyond what a real account can produce (services.event_rules.is_burst) is stored
+but held for review: it does not count until an admin releases it (``britizen events``),
+and the partner is told ``held``. The rule is worked out the same way for people registered
+or not, so ``held`` says nothing about whether someone has an account.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock import Clock, as_aware_utc
-from services.partners import partner_source
+from services.event_rules import MONTHLY_LIMIT, MonthKey, is_burst, month_key
+from services.partners import partner_names, partner_source
 from services.secrets import ni_number_hash
 from storage.db import Database
 from storage.models import Citizen, HeldPaymentEvent, PaymentEvent
-from storage.statuses import PaymentKind, PaymentOutcome
+from storage.repositories import event_batches
+from storage.repositories.event_batches import inline as _inline
+from storage.statuses import BatchStatus, PaymentKind, PaymentOutcome
 from texts import api as texts
 
 HOLD_DAYS = 90
@@ -45,12 +56,15 @@ class EventStatus(StrEnum):
     # Held and applied read the same to the partner: telling them apart would tell a partner
     # whether an NI number belongs to a Britizen citizen.
     ACCEPTED = "accepted"
+    HELD = "held"
+    """Stored, but held for review: it counts only once an admin releases its batch."""
     DUPLICATE = "duplicate"
     REFUSED = "refused"
 
 
-# api.partners reads the reason here; the wording lives in texts.api.
+# api.partners reads the reasons here; the wording lives in texts.api.
 REFUSED_REASON = texts.EVENT_REFUSED
+HELD_REASON = texts.event_held(MONTHLY_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -73,16 +87,26 @@ class BatchResult:
     results: list[EventResult]
     applied: int
     held: int
+    """Events waiting for their person to register (whether or not held for review)."""
+    batch_ids: list[int] = field(default_factory=list)
+    """The batches this request made, one per person with new events."""
 
     def count(self, status: EventStatus) -> int:
         return sum(1 for r in self.results if r.status is status)
 
 
-def _inline(values: Collection[str]) -> BindParameter[Any]:
-    """A list for IN, rendered into the SQL rather than bound. With 1,000 bound parameters
-    PostgreSQL switches a prepared statement to a generic plan after five runs, which scans
-    instead of using the unique index: a batch of duplicates took 0.9 s instead of 30 ms."""
-    return bindparam("values", list(values), expanding=True, literal_execute=True)
+@dataclass(frozen=True)
+class HeldBatch:
+    id: int
+    partner: str
+    citizen_id: int | None
+    """None while the person has not registered (their events wait in held_payment_events)."""
+    events: int
+    adverse: int
+    """Late or missed among those already on the citizen's record."""
+    received_at: datetime
+    first_on: date | None
+    last_on: date | None
 
 
 class EventService:
@@ -130,37 +154,94 @@ class EventService:
                     )
                 )
             )
-            results: list[EventResult] = []
+            statuses: list[EventStatus | None] = [None] * len(events)
+            fresh: dict[str, list[int]] = {}  # NI hash -> positions of its new events
+            for i, (event, ni_hash) in enumerate(zip(events, hashes, strict=True)):
+                # An erased person's events are held like anyone unregistered's: the answer
+                # must not tell a partner that the person was ever here (issue 17).
+                if event.external_id in seen:
+                    statuses[i] = EventStatus.DUPLICATE
+                else:
+                    seen.add(event.external_id)
+                    fresh.setdefault(ni_hash, []).append(i)
+            bursts = await self._bursts(session, source, events, fresh, citizens)
+            batch_ids = await event_batches.create(
+                session,
+                [
+                    {
+                        "source": source,
+                        "citizen_id": citizens.get(ni_hash),
+                        "status": BatchStatus.HELD if ni_hash in bursts else BatchStatus.COUNTED,
+                        "events": len(positions),
+                        "received_at": now,
+                    }
+                    for ni_hash, positions in fresh.items()
+                ],
+            )
             applied_rows: list[dict[str, Any]] = []
             held_rows: list[dict[str, Any]] = []
-            for event, ni_hash in zip(events, hashes, strict=True):
-                if event.external_id in seen:
-                    results.append(EventResult(event.external_id, EventStatus.DUPLICATE))
-                    continue
-                # An erased person's events are held like anyone unregistered's: the answer
-                # must not tell a partner that the person was ever here.
+            for (ni_hash, positions), batch_id in zip(fresh.items(), batch_ids, strict=True):
+                status = EventStatus.HELD if ni_hash in bursts else EventStatus.ACCEPTED
                 citizen_id = citizens.get(ni_hash)
-                seen.add(event.external_id)
-                row = {
-                    "source": source,
-                    "external_id": event.external_id,
-                    "kind": event.kind,
-                    "outcome": event.outcome,
-                    "occurred_on": event.occurred_on,
-                }
-                if citizen_id is not None:
-                    applied_rows.append(
-                        {**row, "citizen_id": citizen_id, "disputed": False, "recorded_at": now}
-                    )
-                else:
-                    held_rows.append({**row, "ni_hash": ni_hash, "received_at": now})
-                results.append(EventResult(event.external_id, EventStatus.ACCEPTED))
+                for i in positions:
+                    event = events[i]
+                    statuses[i] = status
+                    row = {
+                        "source": source,
+                        "external_id": event.external_id,
+                        "kind": event.kind,
+                        "outcome": event.outcome,
+                        "occurred_on": event.occurred_on,
+                        "batch_id": batch_id,
+                    }
+                    if citizen_id is not None:
+                        applied_rows.append(
+                            {**row, "citizen_id": citizen_id, "disputed": False, "recorded_at": now}
+                        )
+                    else:
+                        held_rows.append({**row, "ni_hash": ni_hash, "received_at": now})
+            results = [
+                EventResult(event.external_id, status)
+                for event, status in zip(events, statuses, strict=True)
+                if status is not None
+            ]
             # One executemany per table instead of 1,000 ORM objects: ~10x faster a batch.
             if applied_rows:
                 await session.execute(insert(PaymentEvent), applied_rows)
             if held_rows:
                 await session.execute(insert(HeldPaymentEvent), held_rows)
-        return BatchResult(results, len(applied_rows), len(held_rows))
+        return BatchResult(results, len(applied_rows), len(held_rows), batch_ids)
+
+    @staticmethod
+    async def _bursts(
+        session: AsyncSession,
+        source: str,
+        events: Sequence[IncomingEvent],
+        fresh: dict[str, list[int]],
+        citizens: dict[str, int],
+    ) -> set[str]:
+        """The NI hashes whose new events here are a burst (services.event_rules)."""
+        if not fresh:
+            return set()
+        first = min(events[i].occurred_on for positions in fresh.values() for i in positions)
+        sent = await event_batches.months_already_sent(
+            session,
+            source,
+            {citizens[h]: h for h in fresh if h in citizens},
+            [h for h in fresh if h not in citizens],
+            first.replace(day=1),
+        )
+        existing: dict[str, Counter[MonthKey]] = {}
+        for ni_hash, kind, occurred_on in sent:
+            existing.setdefault(ni_hash, Counter())[month_key(kind, occurred_on)] += 1
+        return {
+            ni_hash
+            for ni_hash, positions in fresh.items()
+            if is_burst(
+                existing.get(ni_hash, Counter()),
+                ((events[i].kind, events[i].occurred_on) for i in positions),
+            )
+        }
 
     async def apply_matched(self) -> int:
         """Move held events whose person has registered since: an event that arrived while
@@ -191,7 +272,31 @@ class EventService:
             result = await session.execute(
                 delete(HeldPaymentEvent).where(HeldPaymentEvent.received_at < cutoff)
             )
+            await event_batches.purge_orphans(session)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def held(self) -> list[HeldBatch]:
+        """Batches held for review, newest first: what ``britizen events held`` lists."""
+        async with self._db.transaction() as session:
+            names = await partner_names(session)
+            return [
+                HeldBatch(
+                    id=row.id,
+                    partner=names.get(row.source, row.source),
+                    citizen_id=row.citizen_id,
+                    events=row.events,
+                    adverse=int(row.missed_or_late),
+                    received_at=as_aware_utc(row.received_at),
+                    first_on=row.first_on,
+                    last_on=row.last_on,
+                )
+                for row in await event_batches.held(session)
+            ]
+
+    async def release(self, batch_id: int) -> bool:
+        """An admin lets a held batch count from the next pass; False if no such held batch."""
+        async with self._db.transaction() as session:
+            return await event_batches.release(session, batch_id, self._clock())
 
 
 async def apply_held_events(session: AsyncSession, citizen: Citizen, now: datetime) -> int:
@@ -213,11 +318,13 @@ async def apply_held_events(session: AsyncSession, citizen: Citizen, now: dateti
                 HeldPaymentEvent.outcome,
                 HeldPaymentEvent.occurred_on,
                 HeldPaymentEvent.received_at,
+                HeldPaymentEvent.batch_id,
             )
         )
     ).all()
     # Expired ones are deleted too: they were never going to be applied.
-    rows = [
+    fresh = [row for row in claimed if as_aware_utc(row.received_at) >= cutoff]
+    rows: list[dict[str, Any]] = [
         {
             "citizen_id": citizen.id,
             "source": source,
@@ -227,10 +334,13 @@ async def apply_held_events(session: AsyncSession, citizen: Citizen, now: dateti
             "occurred_on": occurred_on,
             "disputed": False,
             "recorded_at": now,
+            "batch_id": batch_id,
         }
-        for source, external_id, kind, outcome, occurred_on, received_at in claimed
-        if as_aware_utc(received_at) >= cutoff
+        for source, external_id, kind, outcome, occurred_on, _received_at, batch_id in fresh
     ]
     if rows:
         await session.execute(insert(PaymentEvent), rows)
+        await event_batches.adopt(
+            session, (row.batch_id for row in fresh if row.batch_id is not None), citizen.id
+        )
     return len(rows)

@@ -6,6 +6,9 @@ scheme in services.api_clients, shared with sponsors.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.api_clients import ApiClients
 from services.clock import Clock, system_clock
 from storage.db import Database
@@ -17,6 +20,12 @@ PARTNER_KEY_PREFIX = "bz_pt_"
 def partner_source(partner_id: int) -> str:
     """The ``payment_events.source`` of a partner's events."""
     return f"partner:{partner_id}"
+
+
+async def partner_names(session: AsyncSession) -> dict[str, str]:
+    """Every partner's name by its events' source (``partner:<id>``)."""
+    rows = await session.execute(select(Partner.id, Partner.name))
+    return {partner_source(partner_id): name for partner_id, name in rows.all()}
 
 
 class PartnerService(ApiClients[Partner]):

@@ -13,9 +13,12 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+# Quiet hours are shared with band alerts; re-exported for the reminders' callers and tests.
+from services.quiet_hours import QUIET_END as QUIET_END
+from services.quiet_hours import QUIET_START as QUIET_START
+from services.quiet_hours import in_quiet_hours as in_quiet_hours
+
 SEND_AT = time(9, 0)
-QUIET_START = time(21, 0)
-QUIET_END = time(8, 0)
 
 
 class ReminderKind(StrEnum):
@@ -49,10 +52,6 @@ class Decision(StrEnum):
     WAIT = "wait"  # not yet, or quiet hours
     SEND = "send"
     STALE = "stale"  # its moment has passed: record it as skipped, never send it
-
-
-def in_quiet_hours(moment: time) -> bool:
-    return moment >= QUIET_START or moment < QUIET_END
 
 
 def window(kind: ReminderKind, due_on: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

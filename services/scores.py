@@ -39,6 +39,7 @@ from services.errors import NotRegistered
 from storage.db import Database
 from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
+from storage.repositories.event_batches import counted
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/London")
 # The community dimension counts every sponsor voucher the citizen has redeemed (one
@@ -240,11 +241,9 @@ async def model_inputs(
     """
     events = (
         await session.scalars(
-            select(PaymentEventRow)
-            .where(
-                PaymentEventRow.citizen_id == citizen.id,
-                PaymentEventRow.disputed.is_(False),
-            )
+            # What the pass counts: not disputed, and not in a batch held for review.
+            counted(select(PaymentEventRow))
+            .where(PaymentEventRow.citizen_id == citizen.id)
             .order_by(PaymentEventRow.occurred_on, PaymentEventRow.id)
         )
     ).all()

@@ -5,6 +5,10 @@ a million citizens and ten million friendships takes seconds, not hours. Everyth
 writes — new scores, one history row per citizen, and a band-change message per citizen whose
 band moved — commits in one transaction: a pass interrupted half-way leaves the previous scores
 (and no messages) in place, and rerunning it is safe.
+
+Payment events count unless disputed or in a batch held for review (storage.repositories.
+event_batches). Band alerts respect quiet hours (services.quiet_hours): the nightly pass runs at
+02:00, and its alerts are queued for 08:00.
 """
 
 from __future__ import annotations
@@ -40,11 +44,13 @@ from services.commitments import (
     default_cutoff,
     limits_for,
 )
+from services.quiet_hours import first_moment_to_send
 from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
 from storage.repositories import outbox
+from storage.repositories.event_batches import COUNTED_EVENTS_SQL
 from storage.statuses import FriendshipStatus
 from texts.scoring import band_change
 
@@ -225,9 +231,9 @@ class ScoringPass:
         )
         return await fetch_columns(
             self._db,
-            f"SELECT citizen_id, occurred_on, CASE outcome {cases} "
+            f"SELECT e.citizen_id, e.occurred_on, CASE e.outcome {cases} "
             f"ELSE {OUTCOME_CODES[Outcome.MISSED]} END "
-            "FROM payment_events WHERE disputed = :no",
+            f"FROM {COUNTED_EVENTS_SQL}",
             {"no": False},
             kinds=("int", "day", "int"),
         )
@@ -252,15 +258,22 @@ class ScoringPass:
         self, rows: Iterator[tuple[Any, ...]], computed_at: datetime, as_of: date
     ) -> None:
         sqlite = self._db.is_sqlite
+
         # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so the
         # ORM reads the pass's rows like any other.
-        stamp = (
-            computed_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-            if sqlite
-            else computed_at
-        )
+        def bound(moment: datetime) -> Any:
+            if sqlite:
+                return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            return moment
+
+        stamp = bound(computed_at)
+        # A pass in quiet hours (the nightly one at 02:00) queues its band alerts for 08:00.
         queue_alerts, alert_params = outbox.staged_insert_sql(
-            kind=SCORE_ALERT_KIND, priority=SCORE_ALERT_PRIORITY, now=stamp, text_column="alert"
+            kind=SCORE_ALERT_KIND,
+            priority=SCORE_ALERT_PRIORITY,
+            now=stamp,
+            text_column="alert",
+            due=bound(first_moment_to_send(computed_at, self._tz)),
         )
         params: dict[str, Any] = {
             "computed_at": stamp,

@@ -85,6 +85,17 @@ class DisputeKind(StrEnum):
     DIMENSION = "dimension"
     EVENT = "event"
     DECISION = "decision"
+    BATCH = "batch"
+    """A whole batch of a partner's events (one request's events about one person)."""
+
+
+class BatchStatus(StrEnum):
+    """Where a batch of a partner's events stands (services.event_rules)."""
+
+    COUNTED = "counted"
+    HELD = "held"
+    """Beyond what a real account can produce: left out of scoring until an admin releases it."""
+    RELEASED = "released"
 
 
 class DisputeStatus(StrEnum):
@@ -135,6 +146,7 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("promotions", "voucher_kind"): VoucherKind,
     ("access_requests", "status"): AccessRequestStatus,
     ("disputes", "kind"): DisputeKind,
+    ("event_batches", "status"): BatchStatus,
     ("disputes", "status"): DisputeStatus,
     ("overpayments", "reason"): OverpaymentReason,
     ("overpayments", "refund_status"): RefundStatus,

@@ -49,6 +49,24 @@ def no_promotion(promotion_id: int) -> str:
 # must never echo an NI number back into a partner's logs.
 NI_NUMBER = "must be a UK National Insurance number: two letters, six digits, then A, B, C or D"
 IN_THE_FUTURE = "must not be in the future"
+
+
+def too_long_ago(years: int, earliest: str) -> str:
+    return (
+        f"must be within the last {years} years (on or after {earliest}): older payment "
+        "records are not kept on a credit record"
+    )
+
+
+def event_held(monthly_limit: int) -> str:
+    """Why a partner's event was stored but held (services.event_rules)."""
+    return (
+        "held for review: this request takes one person's events of one kind in one month "
+        f"from you beyond {monthly_limit}, more than real accounts produce; none of this "
+        "request's events about this person count until Britizen has reviewed them"
+    )
+
+
 NO_ACCESS_REQUEST = "no such access request"
 # Held, applied and refused events read alike except for this: a refusal says only that the
 # person is no longer accepted, never why (that would say they had an account).

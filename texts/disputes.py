@@ -78,6 +78,11 @@ def event_label(outcome: str, kind: str, occurred_on: date, source: str) -> str:
     return f"the {words(outcome)} {words(kind)} of {occurred_on:%d %b %Y} reported by {source}"
 
 
+def batch_label(events: int, received_on: date, source: str) -> str:
+    records = "record" if events == 1 else "records"
+    return f"the batch of {events} payment {records} {source} sent on {received_on:%d %b %Y}"
+
+
 # -- notices through the outbox ---------------------------------------------------------------
 
 
@@ -87,18 +92,32 @@ def new_dispute_text(dispute_id: int, kind: str) -> str:
 
 
 def outcome_text(
-    dispute_id: int, label: str, upheld: bool, note: str, *, about_a_record: bool
+    dispute_id: int,
+    label: str,
+    upheld: bool,
+    note: str,
+    *,
+    about_a_record: bool,
+    about_a_batch: bool = False,
 ) -> str:
     """Told to the citizen once their dispute is decided; ``about_a_record`` when it
-    contested a payment record (whose place in the score the decision settles)."""
+    contested a payment record, ``about_a_batch`` a partner's whole batch (whose place in
+    the score the decision settles)."""
     if upheld:
         head = f"Your dispute #{dispute_id} about {label} was upheld: you were right."
         if about_a_record:
             head += " That record no longer counts towards your score."
+        if about_a_batch:
+            head += " None of those records counts towards your score."
     else:
         head = f"Your dispute #{dispute_id} about {label} was reviewed and not upheld."
         if about_a_record:
             head += " The record counts towards your score again from the next update."
+        if about_a_batch:
+            head += (
+                " Those records count towards your score again from the next update (any "
+                "you have contested one by one wait for that decision)."
+            )
     tail = f"\n\nThe reviewer's note: {note}" if note else ""
     return head + tail + "\n\nIf you disagree, you can send /dispute again with more detail."
 
@@ -109,6 +128,8 @@ def queue_text(item: QueueItem) -> str:
         f"About: {item.subject_label}",
         f"Statement: {item.statement}",
     ]
+    if item.kind == "batch":
+        lines.append("Every record in the batch is left out of scoring while open.")
     if item.event is not None:
         lines.append(
             f"Record: {words(item.event.kind)}, {words(item.event.outcome)}"

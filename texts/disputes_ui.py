@@ -9,6 +9,7 @@ from datetime import date
 DIMENSION_BUTTON = "A part of my score"
 EVENT_BUTTON = "A payment record"
 DECISION_BUTTON = "An automated decision (human review)"
+BATCH_BUTTON = "A whole batch from a partner"
 
 WHICH_DIMENSION = "Which part of your score? /why explains each."
 WHICH_DECISION = "Which decision should a person look at?"
@@ -16,6 +17,15 @@ WHICH_EVENT = "Which payment record? The most recent are listed."
 NO_EVENTS = (
     "There are no payment records on your account yet, so there's nothing of "
     "that kind to contest. /dispute offers the other choices."
+)
+
+WHICH_BATCH = (
+    "Which batch? Each is everything one partner sent about you at once; contesting it "
+    "takes all of its records out of your score until it has been reviewed."
+)
+NO_BATCHES = (
+    "No partner has sent payment records about you yet, so there's no batch to "
+    "contest. /dispute offers the other choices."
 )
 
 # /review
@@ -33,6 +43,17 @@ def event_button(occurred_on: date, source: str, outcome: str, *, disputed: bool
     )
 
 
+def batch_button(
+    received_on: date, source: str, events: int, adverse: int, *, held: bool, disputed: bool
+) -> str:
+    """'05 Mar 2026 · OpenBank · 300 records, 300 late or missed (held)': a batch to pick."""
+    notes = [note for note, on in (("held for review", held), ("contested", disputed)) if on]
+    return (
+        f"{received_on:%d %b %Y} · {source} · {events} record{'s' if events != 1 else ''}, "
+        f"{adverse} late or missed" + (f" ({', '.join(notes)})" if notes else "")
+    )
+
+
 def ask_statement(label: str, max_chars: int) -> str:
     return (
         f"You're contesting {label}.\n\nIn a few sentences (up to {max_chars} characters), "
@@ -40,12 +61,16 @@ def ask_statement(label: str, max_chars: int) -> str:
     )
 
 
-def dispute_opened(dispute_id: int, subject_label: str, *, about_event: bool) -> str:
+def dispute_opened(
+    dispute_id: int, subject_label: str, *, about_event: bool, about_batch: bool = False
+) -> str:
     extra = (
         " That record no longer counts towards your score until it has been reviewed."
         if about_event
         else ""
     )
+    if about_batch:
+        extra = " None of its records counts towards your score until it has been reviewed."
     return (
         f"Thank you. Dispute #{dispute_id} about {subject_label} is with our reviewers."
         f"{extra} You'll hear the outcome here."

@@ -206,6 +206,7 @@ class PaymentEvent(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_payment_events_source_external"),
         Index("ix_payment_events_citizen", "citizen_id", "occurred_on"),
+        Index("ix_payment_events_batch", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -217,3 +218,8 @@ class PaymentEvent(Base):
     occurred_on: Mapped[date] = mapped_column(Date)
     disputed: Mapped[bool] = mapped_column(default=False)
     recorded_at: Mapped[datetime] = mapped_column()
+    # The partner request (and person) it came in with; NULL for Britizen's own loan events.
+    # A held batch (event_batches.status) keeps its events out of scoring until released.
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_batches.id", ondelete="SET NULL"), default=None
+    )

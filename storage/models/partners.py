@@ -52,6 +52,30 @@ class HeldPaymentEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     occurred_on: Mapped[date] = mapped_column(Date)
     received_at: Mapped[datetime] = mapped_column(index=True)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_batches.id", ondelete="SET NULL"), default=None, index=True
+    )
+
+
+class EventBatch(Base):
+    """One partner request's events about one person: the unit the plausibility rule holds
+    (services.event_rules), an admin releases and a citizen can dispute in one go.
+
+    ``citizen_id`` is NULL while its events wait in held_payment_events for the person to
+    register; registration fills it in as it moves them."""
+
+    __tablename__ = "event_batches"
+    __table_args__ = (Index("ix_event_batches_status", "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), default=None, index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # counted, held, released
+    events: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column()
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Erasure(Base):
@@ -163,10 +187,13 @@ class Dispute(Base):
     citizen_id: Mapped[int] = mapped_column(
         ForeignKey("citizens.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # dimension, event, decision
+    kind: Mapped[str] = mapped_column(String(16))  # dimension, event, decision, batch
     subject: Mapped[str] = mapped_column(String(64))
     payment_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("payment_events.id", ondelete="SET NULL"), default=None
+    )
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_batches.id", ondelete="SET NULL"), default=None
     )
     statement: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16))  # open, upheld, rejected

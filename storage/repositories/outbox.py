@@ -76,16 +76,19 @@ def enqueue_to_citizen(
 
 
 def staged_insert_sql(
-    *, kind: str, priority: int, now: object, text_column: str
+    *, kind: str, priority: int, now: object, text_column: str, due: object = None
 ) -> tuple[str, dict[str, object]]:
     """Queue a message for each row of storage.bulk's `staging` table whose `text_column` is set.
 
     For population-wide jobs that write through storage.bulk.write_via_staging: the returned
     statement (and its parameters, prefixed ``outbox_`` so they can't clash with the caller's)
     joins staging to citizens on ``citizen_id`` and skips anyone unreachable, as
-    enqueue_to_citizen does one at a time. `now` is in the form the bulk driver binds.
+    enqueue_to_citizen does one at a time. `now` (and `due`, when the rows may not go out before
+    then, such as after quiet hours) is in the form the bulk driver binds.
     """
     values = {"kind": kind, "priority": priority, **pending_defaults(now)}
+    if due is not None:
+        values["next_attempt_at"] = due
     params = {f"outbox_{name}": value for name, value in values.items()}
     columns = ", ".join(["chat_id", "citizen_id", "text", *values])
     selected = ", ".join(["c.chat_id", "c.id", f"s.{text_column}", *(f":{p}" for p in params)])

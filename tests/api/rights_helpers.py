@@ -105,7 +105,9 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
     small = 64 * 1024
 
     async def events_ok(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
-        data = batch(event("sc-1", ni(1)), event("sc-1", ni(1)))
+        # Accepted, duplicate, and four bills in one month about one person: held.
+        burst = [event(f"sc-h{i}", ni(5), "missed") for i in range(4)]
+        data = batch(event("sc-1", ni(1)), event("sc-1", ni(1)), *burst)
         return await call(
             http, service, events, method="POST", key=await partner_key(service), data=data
         )

@@ -97,6 +97,7 @@ async def test_an_event_for_a_registered_person_feeds_the_next_pass(
     assert reply.json == {
         "received": 1,
         "accepted": 1,
+        "held": 0,
         "duplicates": 0,
         "refused": 0,
         "events": [{"id": "bill-1", "status": "accepted"}],
@@ -438,7 +439,11 @@ async def test_the_same_batch_sent_twice_at_once_counts_once(
 ) -> None:
     await register_directly(service, 113, ni(113))
     _partner_id, key = await new_partner(service)
-    events = [event(f"race-{i}", ni(113 if i % 2 else 900 + i)) for i in range(20)]
+    # A month each, so the ten bills about 113 are a plausible history rather than a burst.
+    events = [
+        event(f"race-{i}", ni(113 if i % 2 else 900 + i), occurred_on=f"2026-{i // 2 + 1:02d}-05")
+        for i in range(20)
+    ]
     first, second = await asyncio.gather(
         post_events(http, service, key, *events), post_events(http, service, key, *events)
     )

@@ -15,10 +15,12 @@ from storage.statuses import CHECKED_COLUMNS, OutboxStatus
 
 VERSIONS = Path(__file__).parents[2] / "storage/migrations/versions"
 # Migrations that add CHECK constraints each list theirs as CHECKS (0011 the first ones).
+# A later migration's list for a column replaces an earlier one's (0016 adds a dispute kind).
 MIGRATIONS = (
     "0011_status_check_constraints.py",
     "0012_live_invoices_and_overpayments.py",
     "0015_payment_plan_requests.py",
+    "0016_event_batches_held_for_review.py",
 )
 
 
@@ -29,7 +31,6 @@ def test_the_migrations_list_exactly_the_enums_values() -> None:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        assert not set(module.CHECKS) & set(listed), "a column checked twice"
         listed.update({key: tuple(values) for key, values in module.CHECKS.items()})
     assert listed == {
         key: tuple(member.value for member in enum) for key, enum in CHECKED_COLUMNS.items()
