@@ -6,10 +6,14 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging
 from bot.settings import Environment, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
@@ -140,22 +144,31 @@ def _cmd_partner_add(settings: Settings, args: argparse.Namespace) -> int:
     return _add_api_client(settings, "partner", args.name)
 
 
+def _on_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Migrate, then run one operator command's `work` on a database opened for it."""
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
 def _cmd_payments_overpaid(settings: Settings, _args: argparse.Namespace) -> int:
     """Money to give back: overpayments not used for a later instalment, not yet refunded."""
     from services.clock import system_clock
     from services.loans import LoanService
-    from storage.db import Database
-    from storage.migrate import upgrade
     from texts.format import money
 
-    upgrade(settings.database_url)
-
-    async def listing() -> int:
-        db = Database(settings.database_url)
-        try:
-            due = await LoanService(db, system_clock, settings.tz).refunds_due()
-        finally:
-            await db.close()
+    async def listing(db: Database) -> int:
+        due = await LoanService(db, system_clock, settings.tz).refunds_due()
         if not due:
             print("no refunds due")
             return 0
@@ -169,47 +182,30 @@ def _cmd_payments_overpaid(settings: Settings, _args: argparse.Namespace) -> int
         print("After refunding one: britizen payments refunded <id>")
         return 0
 
-    return asyncio.run(listing())
+    return _on_database(settings, listing)
 
 
 def _cmd_payments_refunded(settings: Settings, args: argparse.Namespace) -> int:
     from services.clock import system_clock
     from services.loans import LoanService
-    from storage.db import Database
-    from storage.migrate import upgrade
 
-    upgrade(settings.database_url)
-
-    async def mark() -> int:
-        db = Database(settings.database_url)
-        try:
-            done = await LoanService(db, system_clock, settings.tz).mark_refunded(args.id)
-        finally:
-            await db.close()
-        if not done:
+    async def mark(db: Database) -> int:
+        if not await LoanService(db, system_clock, settings.tz).mark_refunded(args.id):
             print(f"britizen: no refund #{args.id} is due", file=sys.stderr)
             return 1
         print(f"refund #{args.id} marked as refunded")
         return 0
 
-    return asyncio.run(mark())
+    return _on_database(settings, mark)
 
 
 def _cmd_events_held(settings: Settings, _args: argparse.Namespace) -> int:
     """Partners' batches held for review (services.event_rules): what an admin may release."""
     from services.clock import system_clock
     from services.events import EventService
-    from storage.db import Database
-    from storage.migrate import upgrade
 
-    upgrade(settings.database_url)
-
-    async def listing() -> int:
-        db = Database(settings.database_url)
-        try:
-            held = await EventService(db, settings.resolved_secret_key(), system_clock).held()
-        finally:
-            await db.close()
+    async def listing(db: Database) -> int:
+        held = await EventService(db, settings.resolved_secret_key(), system_clock).held()
         if not held:
             print("no batches are held for review")
             return 0
@@ -224,32 +220,22 @@ def _cmd_events_held(settings: Settings, _args: argparse.Namespace) -> int:
         print("To let one count from the next pass: britizen events release <id>")
         return 0
 
-    return asyncio.run(listing())
+    return _on_database(settings, listing)
 
 
 def _cmd_events_release(settings: Settings, args: argparse.Namespace) -> int:
     from services.clock import system_clock
     from services.events import EventService
-    from storage.db import Database
-    from storage.migrate import upgrade
 
-    upgrade(settings.database_url)
-
-    async def release() -> int:
-        db = Database(settings.database_url)
-        try:
-            done = await EventService(db, settings.resolved_secret_key(), system_clock).release(
-                args.id
-            )
-        finally:
-            await db.close()
-        if not done:
+    async def release(db: Database) -> int:
+        events = EventService(db, settings.resolved_secret_key(), system_clock)
+        if not await events.release(args.id):
             print(f"britizen: no batch #{args.id} is held for review", file=sys.stderr)
             return 1
         print(f"batch #{args.id} released: its events count from the next scoring pass")
         return 0
 
-    return asyncio.run(release())
+    return _on_database(settings, release)
 
 
 def build_parser() -> argparse.ArgumentParser:

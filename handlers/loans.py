@@ -327,11 +327,23 @@ async def show_loans(update: Update, context: BotContext) -> None:
 
 
 async def on_pay_button(update: Update, context: BotContext) -> None:
+    """Pay: the instalment's one live invoice (offered again on a second tap)."""
+    await _offer_invoice(update, context, settle=False)
+
+
+async def on_settle_button(update: Update, context: BotContext) -> None:
+    """Settle in full: one invoice for every unpaid instalment at today's price, through the
+    same live invoice, pre-checkout and successful_payment as Pay."""
+    await _offer_invoice(update, context, settle=True)
+
+
+async def _offer_invoice(update: Update, context: BotContext, *, settle: bool) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    instalment_id = LOAN_PAY.decode(query.data).number
+    codec = LOAN_SETTLE if settle else LOAN_PAY
+    instalment_id = codec.decode(query.data).number
     try:
-        offer = await context.services.loans.offer_invoice(user.id, instalment_id)
+        offer = await context.services.loans.offer_invoice(user.id, instalment_id, settle=settle)
     except PaymentRejected as refusal:
         await query.answer(str(refusal), show_alert=True)
         return
@@ -340,8 +352,11 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
     if not token:
         await context.bot.send_message(user.id, NO_PAYMENTS)
         return
-    due = offer.instalment
-    label, description = invoice_label(due), invoice_description(due)
+    if settle:
+        label = SETTLE_INVOICE_LABEL
+        description = settle_invoice_description(offer.instalments, offer.saving_pence)
+    else:
+        label, description = invoice_label(offer.instalment), invoice_description(offer.instalment)
     await context.bot.send_invoice(
         chat_id=user.id,
         title=INVOICE_TITLE,
@@ -350,33 +365,6 @@ async def on_pay_button(update: Update, context: BotContext) -> None:
         provider_token=token,
         currency=CURRENCY,
         prices=[LabeledPrice(label, offer.amount_pence)],
-    )
-
-
-async def on_settle_button(update: Update, context: BotContext) -> None:
-    """Settle in full: one invoice for every unpaid instalment at today's price, through the
-    same live invoice, pre-checkout and successful_payment as Pay."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None
-    instalment_id = LOAN_SETTLE.decode(query.data).number
-    try:
-        offer = await context.services.loans.offer_invoice(user.id, instalment_id, settle=True)
-    except PaymentRejected as refusal:
-        await query.answer(str(refusal), show_alert=True)
-        return
-    await query.answer()
-    token = context.payment_provider_token
-    if not token:
-        await context.bot.send_message(user.id, NO_PAYMENTS)
-        return
-    await context.bot.send_invoice(
-        chat_id=user.id,
-        title=INVOICE_TITLE,
-        description=settle_invoice_description(offer.instalments, offer.saving_pence),
-        payload=offer.payload,
-        provider_token=token,
-        currency=CURRENCY,
-        prices=[LabeledPrice(SETTLE_INVOICE_LABEL, offer.amount_pence)],
     )
 
 
