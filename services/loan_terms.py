@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from texts.format import money
+import texts.credit as credit
 
 MIN_LOAN_PENCE = 2_000  # £20: below this the admin of a loan outweighs its use
 TERM_CHOICES = (3, 6, 12)
@@ -43,15 +43,15 @@ def parse_amount(raw: str, *, minimum_pence: int, maximum_pence: int) -> int:
     """'£150', '150', '1,000.50' -> pence, within [minimum, maximum]; InvalidAmount otherwise."""
     text = raw.strip().replace(" ", "")
     if not text:
-        raise InvalidAmount("Please type an amount in pounds, for example 150 or £150.50.")
+        raise InvalidAmount(credit.AMOUNT_NOT_POUNDS)
     if text.startswith(("-", "£-", "−")):
-        raise InvalidAmount("The amount can't be negative.")
+        raise InvalidAmount(credit.AMOUNT_NEGATIVE)
     match = _AMOUNT.fullmatch(text)
     if match is None:
         if re.fullmatch(r"£?\d+(?:\.\d+)?[eE][+-]?\d+", text):
-            raise InvalidAmount("Please write the amount out in full, like 150, not in e-notation.")
+            raise InvalidAmount(credit.AMOUNT_E_NOTATION)
         if re.fullmatch(r"£?[\d,]*\.\d{3,}", text):
-            raise InvalidAmount("Amounts have at most 2 decimal places (pence), like 150.50.")
+            raise InvalidAmount(credit.AMOUNT_TOO_PRECISE)
         raise InvalidAmount(
             "That doesn't look like an amount. Type it in pounds, like 150 or £150.50."
         )
@@ -59,13 +59,13 @@ def parse_amount(raw: str, *, minimum_pence: int, maximum_pence: int) -> int:
     try:
         pence = int(Decimal(whole) * 100 + Decimal(pennies))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-        raise InvalidAmount("That doesn't look like an amount.") from None
+        raise InvalidAmount(credit.AMOUNT_UNREADABLE) from None
     if pence == 0:
-        raise InvalidAmount("The amount must be more than £0.")
+        raise InvalidAmount(credit.AMOUNT_ZERO)
     if pence < minimum_pence:
-        raise InvalidAmount(f"The smallest loan is {money(minimum_pence)}.")
+        raise InvalidAmount(credit.amount_under_minimum(minimum_pence))
     if pence > maximum_pence:
-        raise InvalidAmount(f"Your limit is {money(maximum_pence)}: please choose less.")
+        raise InvalidAmount(credit.amount_over_limit(maximum_pence))
     return pence
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+import texts.registration as words
 from services.clock import Clock
 from services.dialogs import Dialog, DialogService
 from services.erasures import marketing_suppressed
@@ -55,12 +56,12 @@ class NINumberTaken(RegistrationError):
 
 class AlreadyRegistered(RegistrationError):
     def __init__(self) -> None:
-        super().__init__("You're already registered. Send /score to see your score.")
+        super().__init__(words.ALREADY_REGISTERED)
 
 
 class NotInRegistration(RegistrationError):
     def __init__(self) -> None:
-        super().__init__("That registration step is no longer open. Send /start to begin again.")
+        super().__init__(words.STEP_CLOSED)
 
 
 @dataclass(frozen=True)

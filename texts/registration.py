@@ -106,3 +106,7 @@ def registered(
         "night from your payment history and activity.\n\n"
         "Try /score, or /help to see everything." + _invite_note(invite)
     )
+
+
+ALREADY_REGISTERED = "You're already registered. Send /score to see your score."
+STEP_CLOSED = "That registration step is no longer open. Send /start to begin again."

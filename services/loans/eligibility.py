@@ -23,6 +23,7 @@ from services.loans.model import (
 )
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, Score
+from texts.credit import NOT_REGISTERED_TO_BORROW
 
 
 class LoanEligibility:
@@ -58,7 +59,7 @@ class LoanEligibility:
             )
         ).one_or_none()
         if row is None:
-            raise NotEligible("You need to be registered to borrow. Send /start to join.")
+            raise NotEligible(NOT_REGISTERED_TO_BORROW)
         citizen_id, score, band, born, locked = row
         now = self._clock()
         # In the reader's time zone: the refusal says when, to the minute.

@@ -13,7 +13,7 @@ from services.loan_terms import (
     MIN_LOAN_PENCE,
 )
 from storage.statuses import LoanStatus
-from texts.format import money
+from texts.credit import over_available
 
 LOAN_SOURCE = "loan"
 CURRENCY = "GBP"
@@ -195,10 +195,7 @@ class LoanView:
 
 
 def _over_limit(eligibility: Eligibility) -> OverLimit:
-    return OverLimit(
-        "That would take you over your limit: you can borrow up to "
-        f"{money(eligibility.available_pence)} now."
-    )
+    return OverLimit(over_available(eligibility.available_pence))
 
 
 def new_application_key() -> str:
