@@ -150,9 +150,9 @@ async def test_records_past_six_years_are_purged_by_housekeeping(
                 for n, until in enumerate([date(2026, 1, 1), date(2027, 1, 1)])
             ]
         )
-    # What the hourly housekeeping job runs (called directly: the job itself may be holding
-    # its lock at this moment, having started with the service).
-    assert await service.services.data_rights.purge_retained() == 1
+    # What the hourly housekeeping job runs (called directly: the job itself, started with
+    # the service, may hold its lock or may have purged the old record already).
+    assert await service.services.data_rights.purge_retained() in (0, 1)
     async with service.db.transaction() as session:
         left = (await session.scalars(select(RetainedRecord.external_id))).all()
     assert left == ["old-1"]
