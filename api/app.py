@@ -1,7 +1,8 @@
 """The HTTP API as an aiohttp sub-application mounted at /api/v1 by bot.server.
 
 One middleware guards everything under /api, in this order: an announced body over the limit
-(413, before any work), an unknown route (404), the API key (401) unless the route is public,
+(413, before any work), an unknown route (404), a method the route does not take (405 with
+Allow), the API key (401) unless the route is public,
 the per-key rate (429), then reading the body within the limit (413 for chunked uploads).
 Whatever goes wrong comes back as JSON (see api.errors), never aiohttp's HTML pages.
 """
@@ -73,6 +74,14 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     routing_problem = request.match_info.http_exception
     if isinstance(routing_problem, web.HTTPNotFound):
         raise ApiError(404, texts.no_such_route(request.method, request.path))
+    if isinstance(routing_problem, web.HTTPMethodNotAllowed):
+        # Before the key check: a wrong method is wrong whoever asks (and TRACE on a public
+        # route must not be told to authenticate).
+        raise ApiError(
+            405,
+            texts.method_not_allowed(request.method, request.path),
+            headers={"Allow": routing_problem.headers["Allow"]},
+        )
     caller: Sponsor | Partner | None = None
     kind = caller_for(route_name or "")
     if kind != "public":

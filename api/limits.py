@@ -12,6 +12,24 @@ from collections.abc import Callable, Hashable
 MAX_BODY_BYTES = 64 * 1024
 # A partner's batch of up to 1,000 payment events is about 150 bytes an event.
 EVENTS_MAX_BODY_BYTES = 512 * 1024
+# Our bodies nest four levels at most; json.loads recurses once a level, so depth is capped
+# before parsing (api.errors.parse_json).
+MAX_JSON_DEPTH = 64
+# Ids are 32-bit integers in both databases: a longer number cannot name a row (and would
+# overflow a PostgreSQL integer parameter), so it is simply not found.
+MAX_ID = 2**31 - 1
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def row_id(raw: str) -> int | None:
+    """A path segment as a row id, or None if no row can have it. Strictly ASCII digits:
+    str.isdigit() is true for "²" (and int() refuses it), \\d matches "١" (and int() reads 1)."""
+    if not raw or len(raw) > 10 or not set(raw) <= _ASCII_DIGITS:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 # Two requests a second on average per key: far above what a sponsor's integration needs, low
 # enough that one runaway client cannot monopolise the database.
 REQUESTS_PER_MINUTE = 120
