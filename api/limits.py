@@ -1,4 +1,4 @@
-"""The API's documented limits, and the request-rate limiter that enforces one of them."""
+"""The API's documented limits, and the request-rate limiter's interface."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+from typing import Protocol
 
 # Promotions and events are small JSON documents; 64 KiB leaves ample room and keeps a slow or
 # hostile client from making us buffer megabytes per request.
@@ -36,12 +37,15 @@ REQUESTS_PER_MINUTE = 120
 WINDOW_SECONDS = 60.0
 
 
-class SlidingWindowLimiter:
-    """At most ``limit`` accepted requests per key in any ``window`` seconds.
+class RateLimiter(Protocol):
+    async def hit(self, caller: str) -> int | None:
+        """Count a request; None if accepted, else the whole seconds until one would be."""
 
-    Per instance: the counts live in this process's memory, so N server instances behind a
-    load balancer allow up to N times the limit, and a restart forgets them. Acceptable for a
-    first slice; a shared limit needs the database (or a cache) as the counter.
+
+class SlidingWindowLimiter:
+    """At most ``limit`` accepted requests per key in any ``window`` seconds, in this process's
+    memory: for an API app built on its own (tests). The service counts in the database
+    instead (services.rate_limits.ApiRateLimiter), so its limit holds across instances.
     """
 
     def __init__(
@@ -55,13 +59,10 @@ class SlidingWindowLimiter:
         self._now = now
         self._hits: dict[Hashable, deque[float]] = {}
 
-    def hit(self, key: Hashable) -> int | None:
-        """Record a request; None if accepted, else the whole seconds until one would be.
-
-        Rejected requests are not recorded, so a client that waits as told gets through.
-        """
+    async def hit(self, caller: str) -> int | None:
+        """Rejected requests are not recorded, so a client that waits as told gets through."""
         now = self._now()
-        hits = self._hits.setdefault(key, deque())
+        hits = self._hits.setdefault(caller, deque())
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) >= self.limit:

@@ -12,11 +12,13 @@ from telegram import Update
 
 from api.app import mount_api
 from api.errors import json_too_deep
+from api.limits import REQUESTS_PER_MINUTE
 from api.open_data import open_data_routes
 from api.partners import partner_routes
 from api.schemas import Health
 from api.scores import score_routes
 from bot.pages import mount_pages
+from services.rate_limits import ApiRateLimiter
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -78,6 +80,7 @@ def build_web_app(service: BritizenService) -> web.Application:
     mount_api(
         web_app,
         services.sponsors,
+        limiter=ApiRateLimiter(services.db, REQUESTS_PER_MINUTE, services.clock),
         promotions=services.promotions,
         on_promotion_created=service.request_promotion_run,
         partners=services.partners,
