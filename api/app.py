@@ -1,7 +1,8 @@
 """The HTTP API as an aiohttp sub-application mounted at /api/v1 by bot.server.
 
 One middleware guards everything under /api, in this order: an announced body over the limit
-(413, before any work), an unknown route (404), the API key (401) unless the route is public,
+(413, before any work), an unknown route (404), a method the route does not take (405 with
+Allow), the API key (401) unless the route is public,
 the per-key rate (429), then reading the body within the limit (413 for chunked uploads).
 Whatever goes wrong comes back as JSON (see api.errors), never aiohttp's HTML pages.
 """
@@ -16,7 +17,7 @@ from aiohttp import web
 from api import schemas
 from api.access import SPONSOR_KEY, caller_for
 from api.errors import ApiError, error_code, error_response, respond
-from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, SlidingWindowLimiter
+from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, RateLimiter, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
 from api.promotions import PromotionCreated, add_promotion_routes
 from services.partners import PartnerService
@@ -28,7 +29,7 @@ from texts import api as texts
 logger = logging.getLogger(__name__)
 
 SPONSORS_KEY: web.AppKey[SponsorService] = web.AppKey("sponsors", SponsorService)
-LIMITER_KEY: web.AppKey[SlidingWindowLimiter] = web.AppKey("limiter", SlidingWindowLimiter)
+LIMITER_KEY: web.AppKey[RateLimiter] = web.AppKey("limiter")
 PARTNERS_KEY: web.AppKey[PartnerService] = web.AppKey("partners", PartnerService)
 PARTNER_KEY: web.RequestKey[Partner] = web.RequestKey("partner", Partner)
 
@@ -73,13 +74,22 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     routing_problem = request.match_info.http_exception
     if isinstance(routing_problem, web.HTTPNotFound):
         raise ApiError(404, texts.no_such_route(request.method, request.path))
+    if isinstance(routing_problem, web.HTTPMethodNotAllowed):
+        # Before the key check: a wrong method is wrong whoever asks (and TRACE on a public
+        # route must not be told to authenticate).
+        raise ApiError(
+            405,
+            texts.method_not_allowed(request.method, request.path),
+            headers={"Allow": routing_problem.headers["Allow"]},
+        )
     caller: Sponsor | Partner | None = None
     kind = caller_for(route_name or "")
     if kind != "public":
         caller = await _authenticate(request, partner=kind == "partner")
         # Only authenticated callers are counted: a wrong key costs a hash and one indexed
         # lookup, and guessing a 256-bit key is hopeless, so failures need no limit here.
-        retry_after = request.app[LIMITER_KEY].hit((type(caller).__name__, caller.id))
+        counted_as = f"{type(caller).__name__.lower()}:{caller.id}"
+        retry_after = await request.app[LIMITER_KEY].hit(counted_as)
         if retry_after is not None:
             raise ApiError(
                 429, texts.rate_limited(retry_after), headers={"Retry-After": str(retry_after)}
@@ -134,7 +144,7 @@ RouteAdder = Callable[[web.Application], None]
 
 def build_api_app(
     sponsors: SponsorService,
-    limiter: SlidingWindowLimiter | None = None,
+    limiter: RateLimiter | None = None,
     *,
     promotions: PromotionService | None = None,
     on_promotion_created: PromotionCreated | None = None,
@@ -159,6 +169,7 @@ def mount_api(
     root: web.Application,
     sponsors: SponsorService,
     *,
+    limiter: RateLimiter | None = None,
     promotions: PromotionService | None = None,
     on_promotion_created: PromotionCreated | None = None,
     partners: PartnerService | None = None,
@@ -167,6 +178,7 @@ def mount_api(
     """Mount the API at /api/v1 on ``root``; returns the sub-application."""
     api = build_api_app(
         sponsors,
+        limiter,
         promotions=promotions,
         on_promotion_created=on_promotion_created,
         partners=partners,

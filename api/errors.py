@@ -9,14 +9,16 @@ sees HTML.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from api import schemas
+from api.limits import MAX_JSON_DEPTH
 from texts import api as texts
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -29,12 +31,16 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation",
     429: "rate_limited",
     500: "internal",
 }
+"""Every ``error`` code the API answers with: ERROR_CODES (tests/api check the README lists
+them all, so a client author can branch on each)."""
+ERROR_CODES = frozenset(_CODES.values())
 
 
 def error_code(status: int) -> str:
@@ -94,16 +100,41 @@ def fields_from_pydantic(problem: PydanticValidationError) -> dict[str, str]:
     return fields
 
 
+# A JSON string (escapes included), and the brackets left once strings are taken out.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``raw`` nests arrays and objects more than ``limit`` deep (brackets inside
+    strings do not count). Linear, and run before parsing: json recurses once per level."""
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket.group() in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON, or 400 (``bad_request``) for a body that is not usable JSON: nested
+    more than MAX_JSON_DEPTH deep (``[`` x 20,000 would be a RecursionError inside json), not
+    UTF-8, malformed, or a number too long to convert (ValueError)."""
+    if json_too_deep(raw):
+        raise ApiError(400, texts.NOT_JSON)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
+        raise ApiError(400, texts.NOT_JSON) from exc
+
+
 async def read_model(request: web.Request, model: type[ModelT]) -> ModelT:
     """The JSON body validated as ``model``; every problem becomes a 422 naming its field.
 
     The middleware has already read the body within the size limit, so this never reads more
-    than that limit.
+    than that limit. A body that is not usable JSON is 400 (parse_json).
     """
-    try:
-        payload = json.loads(await request.read() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationFailed({"body": texts.NOT_JSON}) from exc
+    payload = parse_json(await request.read() or b"null")
     try:
         return model.model_validate(payload)
     except PydanticValidationError as problem:

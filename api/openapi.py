@@ -28,7 +28,13 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json
 
 from api import schemas
 from api.access import caller_for
-from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, REQUESTS_PER_MINUTE
+from api.limits import (
+    EVENTS_MAX_BODY_BYTES,
+    MAX_BODY_BYTES,
+    MAX_ID,
+    MAX_JSON_DEPTH,
+    REQUESTS_PER_MINUTE,
+)
 from services.promotions import PromotionDraft
 
 API_PREFIX = "/api/v1"
@@ -102,6 +108,11 @@ _SHARED_REPLIES: dict[str, Reply] = {
         },
     ),
     "NotFound": Reply("No such route or resource.", schemas.Error),
+    "BadRequest": Reply(
+        "The body is not usable JSON: not UTF-8, malformed, or nested more than "
+        f"{MAX_JSON_DEPTH} deep.",
+        schemas.Error,
+    ),
 }
 # What api.app's guard may answer before a handler runs, by who may call the route.
 _GUARD_REPLIES: dict[str, dict[str, str]] = {
@@ -127,7 +138,8 @@ _SECURITY_SCHEMES = {
     },
 }
 
-_PROMOTION_ID = Param("id", "path", Annotated[int, Field(ge=1)])
+# Any other id is 404 (api.limits.row_id).
+_ROW_ID = Param("id", "path", Annotated[int, Field(ge=1, le=MAX_ID)])
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -179,7 +191,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "get", "/promotions/{id}", "get_promotion", "get_promotion",
         "One of your promotions with live counts and sends per minute.",
         {"200": Reply("The promotion.", schemas.Promotion), "404": "NotFound"},
-        params=(_PROMOTION_ID,),
+        params=(_ROW_ID,),
     ),
     Operation(
         "delete", "/promotions/{id}", "cancel_promotion", "cancel_promotion",
@@ -187,7 +199,7 @@ OPERATIONS: tuple[Operation, ...] = (
         {"200": Reply("The promotion, cancelled.", schemas.Promotion), "404": "NotFound"},
         description="An expired promotion stays `expired`; anything else becomes "
         "`cancelled` and every message not yet sent is dropped.",
-        params=(_PROMOTION_ID,),
+        params=(_ROW_ID,),
     ),
     Operation(
         "post", "/events", "partner.events", "reportEvents", "Report payment events (partners).",
@@ -229,7 +241,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "get", "/access-requests/{id}", "partner.access_request_status", "getScoreAccess",
         "An access request's status; once allowed, the score, read once.",
         {"200": Reply("The request.", schemas.AccessRequest), "404": "NotFound"},
-        params=(Param("id", "path", str),),
+        params=(_ROW_ID,),
     ),
     Operation(
         "get", "/scores/{code}", "partner.score", "getSharedScore",
@@ -266,7 +278,7 @@ _DESCRIPTION = (
     'is public. Every error is JSON: `{"error": code, "detail": text}`, with '
     "`fields` added for 422. Limits: request bodies up to "
     f"{MAX_BODY_BYTES} bytes; {REQUESTS_PER_MINUTE} requests per minute per key "
-    "(per server instance), after which 429 says when to retry."
+    "(counted across all server instances), after which 429 says when to retry."
 )
 
 
@@ -330,10 +342,11 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         out["security"] = _SECURITY[caller]
     if op.params:
         out["parameters"] = [_parameter(p) for p in op.params]
+    replies = {**(_GUARD_REPLIES[caller] if op.under_api else {}), **op.replies}
     if op.body is not None:
         json_body = {"application/json": {"schema": refs[op.body]}}
         out["requestBody"] = {"required": True, "content": json_body}
-    replies = {**(_GUARD_REPLIES[caller] if op.under_api else {}), **op.replies}
+        replies["400"] = "BadRequest"  # api.errors.parse_json
     out["responses"] = {
         status: (
             {"$ref": f"#/components/responses/{reply}"}

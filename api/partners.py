@@ -16,6 +16,7 @@ from aiohttp import web
 from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
 from api.errors import ApiError, ValidationFailed, read_model, respond
+from api.limits import row_id
 from services.clock import Clock
 from services.event_rules import YEARS_KEPT, earliest_date, latest_date
 from services.events import (
@@ -118,11 +119,11 @@ async def post_access_request(request: web.Request) -> web.Response:
 
 
 async def get_access_request(request: web.Request) -> web.Response:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    request_id = row_id(request.match_info["id"])
+    if request_id is None:
         raise ApiError(404, texts.NO_ACCESS_REQUEST)
     try:
-        state = await request.app[SHARING_KEY].read_request(request[PARTNER_KEY].id, int(raw))
+        state = await request.app[SHARING_KEY].read_request(request[PARTNER_KEY].id, request_id)
     except RequestNotFound as problem:
         raise ApiError(404, str(problem)) from None
     return respond(access_request_model(state))

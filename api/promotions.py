@@ -14,6 +14,7 @@ from aiohttp import web
 from api import schemas
 from api.access import SPONSOR_KEY
 from api.errors import ApiError, ValidationFailed, read_model, respond
+from api.limits import row_id
 from services.promotions import (
     COUNT_NAMES,
     InvalidPromotion,
@@ -29,9 +30,6 @@ PROMOTIONS_KEY: web.AppKey[PromotionService] = web.AppKey("promotions", Promotio
 PromotionCreated = Callable[[], None]
 ON_CREATED_KEY: web.AppKey[PromotionCreated] = web.AppKey("promotion_created")
 
-# Ids are 32-bit in the schema; a longer number cannot be a promotion (and would overflow a
-# PostgreSQL integer parameter), so it is simply not found.
-_MAX_ID = 2**31 - 1
 _VOUCHER_TAGS = ("none", "shared", "unique")
 
 
@@ -90,9 +88,10 @@ def _tidy_fields(fields: dict[str, str]) -> dict[str, str]:
 
 
 def _promotion_id(request: web.Request) -> int:
-    promotion_id = int(request.match_info["id"])
-    if promotion_id > _MAX_ID:
-        raise ApiError(404, texts.no_promotion(promotion_id))
+    raw = request.match_info["id"]
+    promotion_id = row_id(raw)
+    if promotion_id is None:
+        raise ApiError(404, texts.no_promotion(raw))
     return promotion_id
 
 
@@ -155,5 +154,5 @@ def add_promotion_routes(
         app[ON_CREATED_KEY] = on_created
     app.router.add_post("/promotions", create_promotion, name="create_promotion")
     app.router.add_get("/promotions", list_promotions, name="list_promotions")
-    app.router.add_get(r"/promotions/{id:\d+}", get_promotion, name="get_promotion")
-    app.router.add_delete(r"/promotions/{id:\d+}", cancel_promotion, name="cancel_promotion")
+    app.router.add_get("/promotions/{id:[0-9]+}", get_promotion, name="get_promotion")
+    app.router.add_delete("/promotions/{id:[0-9]+}", cancel_promotion, name="cancel_promotion")

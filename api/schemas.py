@@ -34,7 +34,7 @@ from scoring.bands import BAND_NAMES, SCORE_MAX, SCORE_MIN
 from services.clock import as_aware_utc
 from services.events import MAX_BATCH
 from services.open_data import MIN_CELL
-from services.validation import InvalidNINumber, normalise_ni_number
+from services.validation import NI_NUMBER_PATTERN, InvalidNINumber, normalise_ni_number
 from texts import api as texts
 
 # -- shared pieces ------------------------------------------------------------------------------
@@ -220,8 +220,10 @@ NINumber = Annotated[
     str,
     Field(
         max_length=32,
-        description="UK National Insurance number; hashed on arrival, never stored in clear.",
-        examples=["QQ123456C"],
+        description="UK National Insurance number; hashed on arrival, never stored in clear. "
+        "The pattern is the canonical form; spaces, hyphens and lower case are accepted too.",
+        examples=["AB123456C"],
+        json_schema_extra={"pattern": NI_NUMBER_PATTERN},
     ),
     AfterValidator(_ni_number),
 ]

@@ -11,11 +11,14 @@ from aiohttp import web
 from telegram import Update
 
 from api.app import mount_api
+from api.errors import json_too_deep
+from api.limits import REQUESTS_PER_MINUTE
 from api.open_data import open_data_routes
 from api.partners import partner_routes
 from api.schemas import Health
 from api.scores import score_routes
 from bot.pages import mount_pages
+from services.rate_limits import ApiRateLimiter
 
 if TYPE_CHECKING:
     from bot.service import BritizenService
@@ -51,8 +54,12 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return web.json_response({"error": "bad secret token"}, status=403)
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        # Depth first: json recurses once a level, so `[` x 20,000 would be a RecursionError.
+        raw = await request.read()
+        if json_too_deep(raw):
+            raise ValueError("nested too deeply")
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, long numbers
         return web.json_response({"error": "body must be a JSON update"}, status=400)
     if not isinstance(payload, dict) or "update_id" not in payload:
         return web.json_response({"error": "update_id is required"}, status=400)
@@ -73,6 +80,7 @@ def build_web_app(service: BritizenService) -> web.Application:
     mount_api(
         web_app,
         services.sponsors,
+        limiter=ApiRateLimiter(services.db, REQUESTS_PER_MINUTE, services.clock),
         promotions=services.promotions,
         on_promotion_created=service.request_promotion_run,
         partners=services.partners,

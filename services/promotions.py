@@ -19,13 +19,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -44,6 +42,7 @@ from services.promotion_messages import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
 )
+from services.sponsor_text import HttpsUrl, PlainLine, PlainText, UtcDatetime
 from services.validation import InvalidPostcode, normalise_postcode_district
 from storage.db import Database
 from storage.models import Citizen, Promotion, Score
@@ -107,27 +106,6 @@ def _max_telegram_length(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _printable_line(value: str) -> str:
-    if any(not ch.isprintable() for ch in value):
-        raise PydanticCustomError("printable", "must be one line of printable characters")
-    return value
-
-
-def _https_url(value: str) -> str:
-    if any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise PydanticCustomError("https_url", "must be a URL without spaces")
-    try:
-        parts = urlsplit(value)
-        hostname = parts.hostname
-    except ValueError as exc:
-        raise PydanticCustomError("https_url", "must be a valid https:// URL") from exc
-    if parts.scheme.lower() != "https":
-        raise PydanticCustomError("https_url", "must start with https:// (https links only)")
-    if not hostname:
-        raise PydanticCustomError("https_url", "must name a host, e.g. https://example.com/offer")
-    return value
-
-
 def _district(value: str) -> str:
     try:
         return normalise_postcode_district(value)
@@ -140,6 +118,8 @@ def _unique_districts(values: list[str]) -> list[str]:
 
 
 StrictInt = Annotated[int, Field(strict=True)]
+# JSON Schema counts code points; Telegram counts UTF-16 units, which no schema can express.
+_UTF16 = "The length limit is counted as Telegram counts it: most emoji count as two."
 
 
 class _Model(BaseModel):
@@ -151,12 +131,16 @@ class ButtonIn(_Model):
     """An optional link button under the message."""
 
     label: Annotated[
-        str, Field(min_length=1, max_length=MAX_BUTTON_LABEL_LENGTH, description="Its text."),
-        _max_telegram_length(MAX_BUTTON_LABEL_LENGTH), AfterValidator(_printable_line),
+        PlainLine, Field(min_length=1, max_length=MAX_BUTTON_LABEL_LENGTH, description="Its text."),
+        _max_telegram_length(MAX_BUTTON_LABEL_LENGTH),
     ]  # fmt: skip
     url: Annotated[
-        str, Field(min_length=1, max_length=MAX_BUTTON_URL_LENGTH, description="An https:// URL."),
-        AfterValidator(_https_url),
+        HttpsUrl,
+        Field(
+            min_length=1, max_length=MAX_BUTTON_URL_LENGTH,
+            description="An https:// URL on a DNS host name (ASCII; `xn--` for international "
+            "names): no user info, port or IP address (services.sponsor_text).",
+        ),
     ]  # fmt: skip
 
 
@@ -199,10 +183,7 @@ class SharedVoucher(_Model):
     """One code shown to everyone who taps Redeem."""
 
     kind: Literal["shared"]
-    code: Annotated[
-        str, Field(min_length=1, max_length=MAX_VOUCHER_CODE_LENGTH),
-        AfterValidator(_printable_line),
-    ]  # fmt: skip
+    code: Annotated[PlainLine, Field(min_length=1, max_length=MAX_VOUCHER_CODE_LENGTH)]
 
 
 class UniqueVouchers(_Model):
@@ -226,20 +207,24 @@ class PromotionDraft(_Model):
     """The body of ``POST /api/v1/promotions``."""
 
     title: Annotated[
-        str, Field(min_length=1, max_length=MAX_TITLE_LENGTH),
+        PlainLine, Field(min_length=1, max_length=MAX_TITLE_LENGTH, description=_UTF16),
         _max_telegram_length(MAX_TITLE_LENGTH),
     ]  # fmt: skip
     text: Annotated[
-        str, Field(min_length=1, max_length=MAX_TEXT_LENGTH, description="Plain text, no markup."),
+        PlainText,
+        Field(
+            min_length=1, max_length=MAX_TEXT_LENGTH,
+            description=f"Plain text, no markup; lines separated by `\\n`. {_UTF16}",
+        ),
         _max_telegram_length(MAX_TEXT_LENGTH),
     ]  # fmt: skip
     button: ButtonIn | None = None
     audience: AudienceIn = Field(default_factory=AudienceIn)
-    starts_at: AwareDatetime | None = Field(
+    starts_at: UtcDatetime | None = Field(
         default=None,
         description="ISO 8601 with a UTC offset; null or omitted (or in the past) means now.",
     )
-    expires_at: AwareDatetime = Field(
+    expires_at: UtcDatetime = Field(
         description="ISO 8601 with a UTC offset; in the future and after starts_at."
     )
     vouchers: VouchersIn = Field(default_factory=lambda: NoVouchers(kind="none"))

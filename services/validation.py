@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import calendar
 import re
+import string
 import unicodedata
 from datetime import date
 
 from texts import validation as texts
 
 __all__ = [
+    "NI_NUMBER_PATTERN",
     "InvalidDate",
     "InvalidInput",
     "InvalidNINumber",
@@ -74,6 +76,26 @@ _ADMINISTRATIVE = frozenset({"OO", "CR", "FY", "MW", "NC", "PP", "PY", "PZ"})
 _SUFFIXES = frozenset("ABCD")
 _CANONICAL_NI = re.compile(r"[A-Z]{2}[0-9]{6}[A-D]")
 _NI_WITHOUT_SUFFIX = re.compile(r"[A-Z]{2}[0-9]{6}")
+
+
+def _ni_number_pattern() -> str:
+    """The canonical numbers normalise_ni_number accepts, as a regular expression (for the
+    OpenAPI document): allowed prefixes, six digits, A-D. The specimen QQ123456C starts with
+    Q, never issued, so it is outside already."""
+    refused = _NEVER_ALLOCATED | _ADMINISTRATIVE | {_TEMPORARY}
+    letters = string.ascii_uppercase
+    prefixes = [
+        first
+        + "["
+        + "".join(s for s in letters if s not in _NEVER_SECOND and first + s not in refused)
+        + "]"
+        for first in letters
+        if first not in _NEVER_FIRST
+    ]
+    return "^(?:" + "|".join(prefixes) + ")[0-9]{6}[A-D]$"
+
+
+NI_NUMBER_PATTERN = _ni_number_pattern()
 
 
 def normalise_ni_number(raw: str) -> str:

@@ -31,15 +31,19 @@ def no_such_route(method: str, path: str) -> str:
     return f"no such route: {method} {path}"
 
 
+def method_not_allowed(method: str, path: str) -> str:
+    return f"{path} does not take {method}; the Allow header lists what it takes"
+
+
 # -- request bodies (api.errors) ----------------------------------------------------------------
 
 INVALID_FIELDS = "the request has invalid fields"
-NOT_JSON = "must be a valid JSON document"
+NOT_JSON = "the request body must be a valid JSON document (UTF-8, nested at most 64 deep)"
 
 # -- promotions ---------------------------------------------------------------------------------
 
 
-def no_promotion(promotion_id: int) -> str:
+def no_promotion(promotion_id: int | str) -> str:
     return f"no promotion {promotion_id}"
 
 

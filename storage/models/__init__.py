@@ -50,6 +50,7 @@ from storage.models.partners import (
     ShareCode,
 )
 from storage.models.sponsors import (
+    ApiRateCount,
     Promotion,
     Redemption,
     Sponsor,
@@ -67,6 +68,7 @@ for (_table, _column), _values in CHECKED_COLUMNS.items():
 __all__ = [
     "NAMING_CONVENTION",
     "AccessRequest",
+    "ApiRateCount",
     "Base",
     "Citizen",
     "DialogState",

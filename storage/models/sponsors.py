@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
@@ -37,6 +38,19 @@ class Sponsor(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ApiRateCount(Base):
+    """Requests per API key per minute (services.rate_limits): one row per caller per window,
+    counted by an atomic upsert, so the limit holds across every instance on this database.
+    ``window`` is the minute number since the epoch; a caller's older rows are deleted when
+    its next window opens."""
+
+    __tablename__ = "api_rate_counts"
+
+    caller: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class Promotion(Base):

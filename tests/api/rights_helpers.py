@@ -84,6 +84,13 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
 
         return run
 
+    def not_json(path: str) -> Any:
+        async def run(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
+            key = await partner_key(service)
+            return await call(http, service, path, method="POST", key=key, data=b'{"a":' * 6000)
+
+        return run
+
     def no_key(path: str, method: str) -> Any:
         async def run(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
             return await call(http, service, path, method=method)
@@ -177,11 +184,13 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
 
     return {
         (events, "post", "200"): events_ok,
+        (events, "post", "400"): not_json(events),
         (events, "post", "401"): no_key(events, "POST"),
         (events, "post", "413"): oversized(events, "POST", EVENTS_MAX_BODY_BYTES),
         (events, "post", "422"): events_bad,
         (events, "post", "429"): rate_limited(events, "POST", batch(event("rl", ni(4)))),
         (requests, "post", "202"): request_ok,
+        (requests, "post", "400"): not_json(requests),
         (requests, "post", "401"): no_key(requests, "POST"),
         (requests, "post", "413"): oversized(requests, "POST", small),
         (requests, "post", "409"): request_declined,
