@@ -199,6 +199,7 @@ def offer_message(
         offer.expires_at,
         context.timezone,
         has_voucher=offer.has_voucher,
+        button_url=offer.button_url,
     )
     raw = promotion_markup(
         offer.promotion_id,

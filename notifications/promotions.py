@@ -85,6 +85,7 @@ class PromotionFanout:
                 as_aware_utc(promotion.expires_at),
                 self._timezone,
                 has_voucher=has_voucher,
+                button_url=promotion.button_url,
             )
             markup = promotion_markup(
                 promotion.id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from services.callbacks import OFFERS, BadCallback
@@ -74,14 +75,28 @@ def promotion_text(
     timezone: ZoneInfo,
     *,
     has_voucher: bool,
+    button_url: str | None = None,
 ) -> str:
     """The message as texts.promotions words it, within Telegram's limit."""
     message = texts.promotion_text(
-        sponsor_name, title, text, expires_at, timezone, has_voucher=has_voucher
+        sponsor_name,
+        title,
+        text,
+        expires_at,
+        timezone,
+        has_voucher=has_voucher,
+        link_host=link_host(button_url),
     )
     # The API's limits make this impossible; the assertion documents the invariant.
     assert len(message) <= TELEGRAM_MESSAGE_LIMIT, "promotion text over Telegram's limit"
     return message
+
+
+def link_host(url: str | None) -> str | None:
+    """The host a sponsor's https link opens (the API refuses userinfo, ports and IPs)."""
+    if not url:
+        return None
+    return urlsplit(url).hostname
 
 
 def promotion_markup(

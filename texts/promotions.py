@@ -23,10 +23,15 @@ def promotion_text(
     timezone: ZoneInfo,
     *,
     has_voucher: bool,
+    link_host: str | None = None,
 ) -> str:
-    """The label, the sponsor's title and text, when the offer ends, and the opt-out footer."""
+    """The label, the sponsor's title and text, where the sponsor's link goes, when the offer
+    ends, and the opt-out footer."""
     expiry = expires_at.astimezone(timezone).strftime("%-d %b %Y, %H:%M")
     lines = [f"{SPONSORED_LABEL} {sponsor_name}", "", title, "", text, ""]
+    if link_host:
+        # Sponsors have no verified domain: the citizen sees where the button really goes.
+        lines.append(f"🔗 The link button opens {link_host}")
     if has_voucher:
         lines.append(f"Tap “Redeem” for your voucher code. Offer ends {expiry}.")
     else:

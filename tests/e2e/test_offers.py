@@ -91,7 +91,7 @@ async def queue_promotion(
             priority=PROMOTION_PRIORITY,
             text=promotion_text(
                 sponsor.name, promotion.title, promotion.text, promotion.expires_at, LONDON,
-                has_voucher=has_voucher,
+                has_voucher=has_voucher, button_url=promotion.button_url,
             ),
             reply_markup=promotion_markup(
                 promotion.id, button_label=promotion.button_label,

@@ -103,7 +103,9 @@ async def test_fan_out_writes_one_labelled_row_per_recipient(
         TOMORROW,
         LONDON,
         has_voucher=True,
+        button_url="https://acme.example/offer?x=1",
     )
+    assert "The link button opens acme.example" in expected_text
     expected_markup = promotion_markup(
         pid, button_label="Shop now", button_url="https://acme.example/offer?x=1", has_voucher=True
     )
