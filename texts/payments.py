@@ -18,6 +18,10 @@ IN_PROGRESS = (
     "A payment for this instalment is already going through. "
     "If it doesn't complete, try again in a couple of minutes."
 )
+INVOICE_EXPIRED = (
+    "This invoice has expired: for your safety an invoice can be paid for 15 minutes after you "
+    "tap Pay. Tap Pay in /loans for a fresh one."
+)
 NOTHING_DUE = "That instalment is already paid or no longer available."
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import texts.payments as texts
+from services.clock import as_aware_utc
 from services.loan_terms import (
     LATE_FEE_PENCE,
 )
@@ -39,6 +40,9 @@ from storage.statuses import (
     RefundStatus,
 )
 
+INVOICE_VALID_FOR = timedelta(minutes=15)
+"""A payment is a dangerous button: an invoice can be paid only this long after Pay (or
+Settle) was last tapped; an older one says it expired, and Pay offers it again."""
 CHECKOUT_HOLD = timedelta(minutes=2)
 """After an approved pre-checkout, how long a second checkout for the instalment is refused
 (Telegram charges within seconds; a payment that failed can be tried again after this)."""
@@ -125,6 +129,8 @@ class LoanService(LoanLending):
             if instalment.invoice_token is None or instalment.invoice_amount_pence != due:
                 instalment.invoice_token = new_invoice_token()
                 instalment.invoice_amount_pence = due
+            # Offered again or anew, the live invoice can be paid for the next few minutes.
+            instalment.invoice_offered_at = self._clock()
             payload = payment_payload(view.id, due, instalment.invoice_token, settle=settle)
             saving = sum(v.rebate_pence for v in views)
             return InvoiceOffer(view, payload, due, saving, settle, len(views))
@@ -162,6 +168,9 @@ class LoanService(LoanLending):
             due = await _due_now(session, instalment, loan, self.today(), invoice.settle)
             if invoice.amount_pence != total_amount or total_amount != due:
                 raise PaymentRejected(texts.amount_changed(due))
+            offered = instalment.invoice_offered_at
+            if offered is None or now - as_aware_utc(offered) > INVOICE_VALID_FOR:
+                raise PaymentRejected(texts.INVOICE_EXPIRED)
             if not await repo.claim_checkout(session, instalment.id, now, now + CHECKOUT_HOLD):
                 raise PaymentRejected(texts.IN_PROGRESS)
 

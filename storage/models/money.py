@@ -60,6 +60,8 @@ class Instalment(Base):
     invoice_token: Mapped[str | None] = mapped_column(String(16), default=None)
     """The live invoice's token (in its payload): any other invoice is refused at checkout."""
     invoice_amount_pence: Mapped[int | None] = mapped_column(Integer, default=None)
+    invoice_offered_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When Pay last offered the live invoice: it can be paid for INVOICE_VALID_FOR after."""
     checkout_until: Mapped[datetime | None] = mapped_column(default=None)
     """A pre-checkout approved a payment: no second one is approved until this passes."""
 

@@ -16,7 +16,7 @@ import texts.payments as texts
 from services.clock import ManualClock
 from services.loans import LoanService, PaymentRejected, payment_payload
 from services.loans.allocation import Owed, allocate
-from services.loans.repayments import CHECKOUT_HOLD, mark_overdue
+from services.loans.repayments import CHECKOUT_HOLD, INVOICE_VALID_FOR, mark_overdue
 from storage.db import Database
 from storage.models import Instalment, Loan, Overpayment, PaymentEvent
 from storage.statuses import OverpaymentReason, RefundStatus
@@ -214,3 +214,20 @@ def test_an_allocation_always_adds_up_to_the_penny(amount: int, dues: list[int])
     # Each instalment is paid off before the next gets anything.
     assert all(share.completes for share in result.shares[:-1])
     assert result.refund_pence == max(0, amount - sum(dues))
+
+
+async def test_an_invoice_can_be_paid_only_for_a_few_minutes_after_pay(
+    db: Database, loans: LoanService, clock: ManualClock
+) -> None:
+    """Issue 15: a payment is a dangerous button; an old invoice says it expired."""
+    minutes = int(INVOICE_VALID_FOR.total_seconds() // 60)
+    assert f"{minutes} minutes" in texts.INVOICE_EXPIRED
+    offer = await loans.offer_invoice(1, await first_due(loans))
+    due = offer.instalment.payable_pence
+    clock.advance(seconds=INVOICE_VALID_FOR.total_seconds() + 1)
+    with pytest.raises(PaymentRejected) as refused:
+        await loans.check_checkout(1, offer.payload, due)
+    assert str(refused.value) == texts.INVOICE_EXPIRED
+    # Pay again: the same invoice (if nothing changed), good for another few minutes.
+    again = await loans.offer_invoice(1, offer.instalment.id)
+    await loans.check_checkout(1, again.payload, again.instalment.payable_pence)
