@@ -94,6 +94,10 @@ async def test_an_edited_message_never_replays_a_step(
     cat = citizen(621, "Cat")
     start = standin.user_message(621, "/start")
     await cat.expect("Welcome to Britizen")
+    # At the consent step: an edit neither re-runs /start nor answers the question.
+    standin.edit_user_message(start, "/start")
+    await cat.expect(texts.EDITS_NOT_READ)
+    await cat.expect_nothing()
     await cat.press("I agree")
     await cat.expect("National Insurance number")
     # At each step, editing an old message into that step's answer (or a command) is refused
