@@ -190,9 +190,12 @@ async def show_invite(update: Update, context: BotContext) -> None:
 
 
 async def on_invite_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
     fresh = INVITE.decode(query.data).action == "new"
+    # Checked before answering: the error map's "no longer available" is then the one answer.
+    if not await context.services.registration.is_registered(user.id):
+        raise NotRegistered()
     await query.answer(words.OLD_LINK_GONE if fresh else None)
     await _send_invite(update, context, fresh=fresh)
 
