@@ -29,7 +29,7 @@ from telegram import (
 
 import texts.common as texts
 from handlers.context import BotContext
-from handlers.guards import registered_only
+from handlers.guards import registered_button, registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import BARE, COMPARE, FRIEND_LIST, FRIEND_PICK, FRIEND_REQUEST, INVITE
 from services.charts import comparison_png
@@ -189,13 +189,11 @@ async def show_invite(update: Update, context: BotContext) -> None:
     await _send_invite(update, context)
 
 
+@registered_button
 async def on_invite_button(update: Update, context: BotContext) -> None:
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None
+    query = update.callback_query
+    assert query is not None
     fresh = INVITE.decode(query.data).action == "new"
-    # Checked before answering: the error map's "no longer available" is then the one answer.
-    if not await context.services.registration.is_registered(user.id):
-        raise NotRegistered()
     await query.answer(words.OLD_LINK_GONE if fresh else None)
     await _send_invite(update, context, fresh=fresh)
 
