@@ -175,6 +175,10 @@ def new_application_key() -> str:
     return secrets.token_urlsafe(12)
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id a row can have (PostgreSQL's integer): a bigger one is no instalment."""
+
+
 def payment_payload(instalment_id: int, amount_pence: int, token: str | None = None) -> str:
     """An invoice's payload: the instalment, the amount, and the live invoice's token."""
     base = f"inst:{instalment_id}:{amount_pence}"
@@ -193,8 +197,10 @@ def parse_payment_payload(payload: str) -> Payload:
     parts = payload.split(":")
     if len(parts) not in (3, 4) or parts[0] != "inst":
         raise ValueError("not an instalment payment")
-    if not (parts[1].isdecimal() and parts[2].isdecimal()) or len(parts[1]) > 12:
+    if not (parts[1].isascii() and parts[1].isdigit() and parts[2].isdecimal()):
         raise ValueError("not an instalment payment")
+    if len(parts[1]) > 10 or int(parts[1]) > MAX_ROW_ID:
+        raise ValueError("not an instalment payment")  # no such row: PostgreSQL's int is 32-bit
     return Payload(int(parts[1]), int(parts[2]), parts[3] if len(parts) == 4 else None)
 
 

@@ -144,3 +144,15 @@ async def test_one_charge_delivered_with_another_payload_is_counted_once(db_url:
             fa.Paid(701, "inst:0:0", None, "GBP", "charge-2"),
         ],
     )
+
+
+async def test_a_payment_for_an_instalment_id_beyond_any_row_is_refused(db_url: str) -> None:
+    """An id past PostgreSQL's integer range reached the query: a database error, not a
+    refusal (the checkout) or a refund (the payment)."""
+    await run_plan(
+        db_url,
+        [
+            fa.Checkout(701, "inst:2147483648:0:", None, "GBP"),
+            fa.Paid(701, "inst:2147483648:100:abc", None, "GBP", "charge-1"),
+        ],
+    )
