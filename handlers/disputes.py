@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 import texts.common as texts
 from handlers import payment_plans
 from handlers.context import BotContext
-from handlers.guards import registered_only
+from handlers.guards import registered_button, registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import DISPUTE, REVIEW
 from services.dialogs import Dialog
@@ -67,6 +67,7 @@ async def _ask_statement(update: Update, context: BotContext, kind: str, subject
     await edit_in_place(update, words.ask_statement(label, MAX_STATEMENT))
 
 
+@registered_button
 async def on_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None

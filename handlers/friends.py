@@ -29,7 +29,7 @@ from telegram import (
 
 import texts.common as texts
 from handlers.context import BotContext
-from handlers.guards import registered_only
+from handlers.guards import registered_button, registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import BARE, COMPARE, FRIEND_LIST, FRIEND_PICK, FRIEND_REQUEST, INVITE
 from services.charts import comparison_png
@@ -189,6 +189,7 @@ async def show_invite(update: Update, context: BotContext) -> None:
     await _send_invite(update, context)
 
 
+@registered_button
 async def on_invite_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None

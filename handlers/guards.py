@@ -11,6 +11,7 @@ from telegram import Update
 import texts.common as texts
 from handlers.context import BotContext
 from handlers.registration_steps import remind_step
+from services.errors import NotRegistered
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -33,5 +34,20 @@ def registered_only(handler: Handler) -> Handler:
             await remind_step(message, dialog)
         else:
             await message.reply_text(texts.NOT_REGISTERED)
+
+    return guarded
+
+
+def registered_button(handler: Handler) -> Handler:
+    """A button that needs an account: without one (only a stale or forwarded button can be
+    pressed then) the error map answers "no longer available", before anything else answers
+    the press, so it is answered once."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        user = update.effective_user
+        if user is None or not await context.services.registration.is_registered(user.id):
+            raise NotRegistered()
+        await handler(update, context)
 
     return guarded

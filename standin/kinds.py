@@ -170,6 +170,8 @@ class OtherUpdatesMixin(SimulatedUsersMixin):
         member: JSON = {"user": self.bot_user, "status": status}
         if status == "administrator":  # Telegram lists every right, granted or not
             member.update({right: False for right in _ADMIN_RIGHTS})
+        elif status == "kicked":  # banned: until when (0 = for ever)
+            member["until_date"] = 0
         return member
 
     def old_bot_message(self, chat_id: int, text: str, callback_data: list[str]) -> SentMessage:

@@ -203,6 +203,9 @@ def new_application_key() -> str:
     return secrets.token_urlsafe(12)
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id a row can have (PostgreSQL's integer): a bigger one is no instalment."""
+
 INSTALMENT = "inst"
 SETTLE = "settle"
 """Settling the loan in full: the invoice is kept on the loan's next unpaid instalment (its one
@@ -232,8 +235,12 @@ def parse_payment_payload(payload: str) -> Payload:
     parts = payload.split(":")
     if len(parts) not in (3, 4) or parts[0] not in (INSTALMENT, SETTLE):
         raise ValueError("not an instalment payment")
-    if not (parts[1].isdecimal() and parts[2].isdecimal()) or len(parts[1]) > 12:
+    if not (
+        parts[1].isascii() and parts[1].isdigit() and parts[2].isascii() and parts[2].isdigit()
+    ):
         raise ValueError("not an instalment payment")
+    if len(parts[1]) > 10 or int(parts[1]) > MAX_ROW_ID:
+        raise ValueError("not an instalment payment")  # no such row: PostgreSQL's int is 32-bit
     settle = parts[0] == SETTLE
     if settle and len(parts) != 4:
         raise ValueError("a settlement invoice always has a token")

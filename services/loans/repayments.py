@@ -192,6 +192,10 @@ class LoanService(LoanLending):
             async with self._db.transaction() as session:
                 if invoice is not None:
                     await repo.lock_loan_of_instalment(session, invoice.instalment_id)
+                # Each table's unique charge id alone would let one charge, delivered again
+                # with another payload, count as a repayment and as a refund.
+                if await repo.charge_recorded(session, charge_id):
+                    return None
                 found = (
                     None
                     if invoice is None

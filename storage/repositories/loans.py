@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Citizen, Instalment, Loan, Overpayment
+from storage.models import Citizen, Instalment, Loan, LoanPayment, Overpayment
 from storage.statuses import RefundStatus
 
 
@@ -79,6 +79,14 @@ async def overpayments_of(session: AsyncSession, citizen_id: int) -> list[Overpa
             )
         ).all()
     )
+
+
+async def charge_recorded(session: AsyncSession, charge_id: str) -> bool:
+    """Whether a Telegram charge was counted already, as a repayment or as a refund."""
+    for column in (LoanPayment.charge_id, Overpayment.charge_id):
+        if await session.scalar(select(column).where(column == charge_id).limit(1)) is not None:
+            return True
+    return False
 
 
 async def refunds_due(session: AsyncSession) -> list[Overpayment]:
