@@ -59,9 +59,28 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            await _answer_press(update, context, text)
         elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
             # Never anywhere else: a group or channel hears nothing from a failed update.
             await context.bot.send_message(update.effective_chat.id, text)
     except Exception:
         logger.warning("could not answer update %s", update_id, exc_info=True)
+
+
+async def _answer_press(update: Update, context: BotContext, text: str) -> None:
+    """Answer the press; if the handler had already answered it before failing (to stop the
+    button spinning), say it in the presser's own private chat instead, so it isn't lost."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.answer(text, show_alert=True)
+    except BadRequest:
+        message = query.message
+        own_chat = (
+            message is not None
+            and message.chat.type == ChatType.PRIVATE
+            and message.chat.id == query.from_user.id
+        )
+        if not own_chat:
+            raise
+        await context.bot.send_message(query.from_user.id, text)

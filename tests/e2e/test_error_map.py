@@ -79,3 +79,27 @@ async def test_a_genuinely_stale_button_says_so(
     await mo.expect("friends")
     assert "no longer available" in await _answer_to(standin, mo, "fq:acc:999999")
     await mo.expect_nothing()
+
+
+async def test_a_bug_after_a_button_was_answered_still_reaches_the_person(
+    service: BritizenService,
+    citizen: Callable[..., Citizen],
+    standin: BotApiStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The Why? button answers the press before it works; a bug after that can't answer the
+    press again, so the apology comes as a message in the person's own chat."""
+    ann = citizen(303, "Ann")
+    await register(ann, "AB 30 30 03 C")
+    await ann.send("/score")
+    await ann.expect("Your Britizen score")
+
+    async def broken(telegram_id: int) -> object:
+        raise RuntimeError("a bug after the answer")
+
+    monkeypatch.setattr(service.services.scores, "explain", broken)
+    with caplog.at_level(logging.ERROR):
+        await ann.press("Why?")
+        await ann.expect("something went wrong on our side")
+    assert any("error handling update" in r.getMessage() for r in caplog.records)
