@@ -178,6 +178,15 @@ class DataRightsService:
                 "friendly_reminders": me.friendly_reminders,
             },
             "score": None if score is None else _row(score, drop=("citizen_id",)),
+            # Only this person's own place in the network; nobody else's is ever listed.
+            "network_role": None
+            if score is None
+            else {
+                "degree": score.friend_count,
+                "betweenness_estimate": score.betweenness,
+                "role": score.network_role,
+                "computed_at": _value(score.computed_at),
+            },
             "score_history": [
                 _row(h, drop=("citizen_id",))
                 for h in await rows(

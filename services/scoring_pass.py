@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from scoring.betweenness import estimate_betweenness, network_roles
 from scoring.graph import compute_graph_features
 from scoring.model import (
     BANDS,
@@ -59,6 +60,10 @@ logger = logging.getLogger(__name__)
 DIMENSION_COLUMNS = tuple(d.key for d in DIMENSIONS)
 SCORE_ALERT_KIND = "score_alert"
 SCORE_ALERT_PRIORITY = 10  # ahead of promotions (100), behind loan reminders (0)
+ROLE_PIVOTS = 64
+"""Pivots for the betweenness estimate (scoring.betweenness): its cost is k breadth-first
+searches; the stated error bound shrinks as 1/sqrt(k). Populations of at most this size are
+computed exactly. The pivots are drawn from a seed fixed by the pass's date."""
 
 
 class PassAlreadyRunning(Exception):
@@ -81,10 +86,20 @@ def _band_names(indices: npt.NDArray[np.int8]) -> list[str]:
 
 
 class ScoringPass:
-    def __init__(self, db: Database, clock: Clock, timezone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        timezone: ZoneInfo,
+        *,
+        roles: bool = True,
+        role_pivots: int = ROLE_PIVOTS,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._tz = timezone
+        self._roles = roles
+        self._role_pivots = role_pivots
 
     async def run(self, progress: Callable[[str], None] | None = None) -> PassSummary:
         say = progress or (lambda line: logger.info("%s", line))
@@ -164,6 +179,17 @@ class ScoringPass:
         result = score_population(inputs.with_graph(graph))
         lap("score")
 
+        # Network roles come after the score and feed nothing into it.
+        betweenness: list[float | None] = [None] * n
+        roles: list[str | None] = [None] * n
+        if self._roles and n:
+            estimate = estimate_betweenness(
+                n, src, dst, k=self._role_pivots, seed=as_of.toordinal()
+            )
+            betweenness = estimate.estimate.tolist()
+            roles = network_roles(graph.degree, estimate.estimate, graph.effective_size)
+            lap("roles")
+
         new_bands = _band_names(result.band_index)
         had_score = ~np.isnan(previous_scores)
         old_scores = np.where(had_score, previous_scores, 0).astype(np.int64)
@@ -181,7 +207,9 @@ class ScoringPass:
                 int(result.score[i]),
             )
 
-        rows = _score_rows(ids, result.score, new_bands, result.points, graph, alerts)
+        rows = _score_rows(
+            ids, result.score, new_bands, result.points, graph, betweenness, roles, alerts
+        )
         await self._write(rows, computed_at, as_of)
         lap("write")
         seconds = round(time.perf_counter() - started, 3)
@@ -299,15 +327,17 @@ class ScoringPass:
                 "friends_mean_score",
                 "pagerank",
                 "effective_size",
+                "betweenness",
+                "network_role",
             )
         )
         statements = [
             f"""INSERT INTO scores (citizen_id, score, band, previous_score, breakdown, computed_at,
                     as_of, model_version, {dims}, friend_count, friends_mean_score, pagerank,
-                    effective_size)
+                    effective_size, betweenness, network_role)
                 SELECT s.citizen_id, s.score, s.band, NULL, {empty_json}, :computed_at,
                     :as_of, :model_version, {staged_dims}, s.friend_count, s.friends_mean_score,
-                    s.pagerank, s.effective_size
+                    s.pagerank, s.effective_size, s.betweenness, s.network_role
                 FROM staging s JOIN citizens c ON c.id = s.citizen_id
                 WHERE 1 = 1
                 ON CONFLICT (citizen_id) DO UPDATE SET previous_score = scores.score, {updates}""",
@@ -327,6 +357,8 @@ class ScoringPass:
                 ("friends_mean_score", "DOUBLE PRECISION"),
                 ("pagerank", "DOUBLE PRECISION"),
                 ("effective_size", "DOUBLE PRECISION"),
+                ("betweenness", "DOUBLE PRECISION"),
+                ("network_role", "TEXT"),
                 ("alert", "TEXT"),
             ],
             rows=rows,
@@ -371,6 +403,8 @@ def _score_rows(
     bands: list[str],
     points: npt.NDArray[np.int64],
     graph: Any,
+    betweenness: list[float | None],
+    roles: list[str | None],
     alerts: dict[int, str],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows for the staging table, from columns converted to Python lists once (fast)."""
@@ -384,6 +418,8 @@ def _score_rows(
         [None if math.isnan(m) else m for m in mean.tolist()],
         graph.pagerank.tolist(),
         graph.effective_size.tolist(),
+        betweenness,
+        roles,
         [alerts.get(i) for i in range(len(ids))] if alerts else [None] * len(ids),
     ]
     return zip(*columns, strict=True)

@@ -86,6 +86,10 @@ class Score(Base):
     friends_mean_score: Mapped[float | None] = mapped_column(Float, default=None)
     pagerank: Mapped[float | None] = mapped_column(Float, default=None)
     effective_size: Mapped[float | None] = mapped_column(Float, default=None)
+    # Network roles (descriptive, never read by the score): estimated normalised betweenness
+    # (scoring.betweenness) and "connector", "broker" or NULL. Degree is friend_count.
+    betweenness: Mapped[float | None] = mapped_column(Float, default=None)
+    network_role: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class ScoreHistory(Base):

@@ -123,6 +123,19 @@ async def test_mydata_sends_everything_held_with_the_ni_number_masked(
     assert data["consents"]["marketing_opt_in"] is False
     for section in ("friends", "offers_redeemed", "score_sharing", "disputes", "messages"):
         assert section in data
+    # Before any nightly pass: the person's own network role section, empty.
+    assert data["network_role"] == {
+        "degree": None,
+        "betweenness_estimate": None,
+        "role": None,
+        "computed_at": data["score"]["computed_at"],
+    }
+    await service.services.scoring.run()
+    await alice.send("/mydata")
+    again = await alice.expect_document("Everything Britizen holds about you")
+    assert again.document is not None
+    mine = json.loads(again.document.decode())["network_role"]
+    assert (mine["degree"], mine["betweenness_estimate"], mine["role"]) == (0, 0.0, None)
 
 
 async def test_delete_is_blocked_by_an_open_loan_then_erases_and_holds_later_events(
