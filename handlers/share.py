@@ -60,16 +60,23 @@ async def on_button(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     sharing = context.services.sharing
     press = SHARE.decode(query.data)
-    if press.action in ("new", "bp", "ub"):
+    if press.action == "new":
+        text, markup = await _screen(context, user.id)
+        await query.answer(words.NEW_CODE_MADE)
+        await edit_in_place(update, text, markup)
+        return
+    if press.action in ("bp", "ub"):
+        # Blocking or unblocking leaves the live code alone (only "Make a new code" retires
+        # it), so the screen becomes the list of partners rather than a fresh code.
         if press.action == "bp":
             toast = words.blocked_toast(await sharing.block_partner(user.id, press.number))
-        elif press.action == "ub":
-            toast = words.unblocked_toast(await sharing.unblock_partner(user.id, press.number))
         else:
-            toast = words.NEW_CODE_MADE
-        text, markup = await _screen(context, user.id)
+            toast = words.unblocked_toast(await sharing.unblock_partner(user.id, press.number))
+        choices = await sharing.partners(user.id)
         await query.answer(toast)
-        await edit_in_place(update, text, markup)
+        await edit_in_place(
+            update, words.partners_text([name for _, name in choices.blocked]), _markup(choices)
+        )
         return
     allow = press.action == ALLOW
     block = press.action == BLOCK

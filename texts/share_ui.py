@@ -45,3 +45,13 @@ def blocked_line(partners: list[str]) -> str:
     if not partners:
         return ""
     return "\n\nBlocked from asking: " + ", ".join(partners) + "."
+
+
+def partners_text(blocked: list[str]) -> str:
+    """/share after a Block or Unblock: the partners, with the code left as it was."""
+    lines = ["Partners who asked about or looked at your score can be blocked from asking again."]
+    lines.append(
+        "Blocked from asking: " + ", ".join(blocked) + "." if blocked else "Nobody is blocked."
+    )
+    lines.append("Your one-time code is unchanged; /share shows it with who has looked.")
+    return "\n\n".join(lines)

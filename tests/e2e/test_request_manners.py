@@ -4,6 +4,7 @@ from the request or from /share, and a daily cap on a partner's open requests.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -87,7 +88,7 @@ async def test_a_block_from_the_request_holds_until_undone_in_share(
     await eli.send("/share")
     await eli.expect("Blocked from asking: Pushy Bank.")
     await eli.press("Unblock Pushy Bank")
-    unblocked = await eli.expect("one-time code")
+    unblocked = await eli.expect("Nobody is blocked.", "one-time code is unchanged")
     assert "Blocked from asking" not in unblocked.text
     assert (await ask(http, service, key, "AB952002B")).status == 202  # type: ignore[attr-defined]
 
@@ -101,9 +102,11 @@ async def test_a_partner_can_be_blocked_from_share_and_its_open_request_is_denie
     made = await ask(http, service, key, "AB953003C")
     await fay.expect("Data Broker asks to see")
     await fay.send("/share")
-    await fay.expect("one-time code")
+    screen = await fay.expect("one-time code")
+    code = re.search(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b", screen.text)
+    assert code is not None
     await fay.press("🚫 Block Data Broker")
-    await fay.expect("Blocked from asking: Data Broker.")
+    await fay.expect("Blocked from asking: Data Broker.", "one-time code is unchanged")
     status = await call(
         http,
         service,
@@ -112,6 +115,10 @@ async def test_a_partner_can_be_blocked_from_share_and_its_open_request_is_denie
     )
     assert status.json["status"] == "denied"
     assert (await ask(http, service, key, "AB953003C")).status == 409  # type: ignore[attr-defined]
+    # Blocking didn't retire the code Fay may have handed to someone else.
+    _other, reader = await service.services.partners.create("Letting Agent")
+    shared = await call(http, service, f"{API_PREFIX}/scores/{code.group(0)}", key=reader)
+    assert shared.status == 200  # type: ignore[attr-defined]
 
 
 async def test_a_partner_has_a_daily_cap_on_open_requests(

@@ -16,6 +16,7 @@ from storage.models import Loan
 from tests.e2e.conftest import ServiceFactory, register
 from tests.e2e.test_loans import PROVIDER, count, loan_by_buttons
 from tests.standin.driver import Citizen
+from texts.chats import EDITS_NOT_READ, not_text_at_step
 
 NI = "AB 93 10 01 A"
 
@@ -109,3 +110,26 @@ async def test_wrong_tries_count_across_applications_and_a_right_one_resets_them
     await cat.send("AB 12 34 56 C")
     await cat.expect("Borrowing is paused")  # the third wrong try in a row, across applications
     assert await count(service, Loan) == 0
+
+
+async def test_at_the_number_step_stickers_and_edits_get_an_answer_and_change_nothing(
+    start_service: ServiceFactory, citizen: Callable[..., Citizen], standin: BotApiStandIn
+) -> None:
+    service = await start_service(payment_provider_token=PROVIDER)
+    dot = citizen(934, "Dot")
+    await register(dot, "AB 93 40 04 D")
+    await loan_by_buttons(dot, "£50.00", "3 months")
+    await dot.press("Confirm")
+    await dot.press("Confirm")  # a double tap: asked once, the second press only a toast
+    await dot.expect("type your National Insurance number")
+    standin.user_media(934, "sticker")
+    await dot.expect(not_text_at_step("loan", "verify"))
+    earlier = standin.user_message(934, "/help")
+    await dot.expect("Here's what I can do")
+    standin.edit_user_message(earlier, "AB 93 40 04 D")
+    await dot.expect(EDITS_NOT_READ)
+    await dot.expect_nothing()
+    assert await count(service, Loan) == 0
+    await dot.send("AB 93 40 04 D")
+    await dot.expect("Loan confirmed")
+    assert await count(service, Loan) == 1
