@@ -293,8 +293,9 @@ class BritizenService:
             logger.exception("reminder scan failed; the next tick will retry")
 
     async def run_housekeeping(self) -> None:
-        """Forget processed update ids older than KEEP_PROCESSED_FOR (services/updates.py) and
-        erased accounts' records past their six years (services/retention.py)."""
+        """Forget processed update ids older than KEEP_PROCESSED_FOR (services/updates.py),
+        erased accounts' records past their six years (services/retention.py) and score history
+        past its retention rule (services/score_history.py)."""
         try:
             async with job_lock(self.db, "housekeeping") as held:
                 if held:
@@ -304,6 +305,8 @@ class BritizenService:
                     expired = await self.services.data_rights.purge_retained()
                     if expired:
                         logger.info("deleted %d retained records past six years", expired)
+                    # Score history past its retention rule; next months' partitions.
+                    await self.services.score_history.upkeep()
         except Exception:
             logger.exception("housekeeping failed; the next tick will retry")
 

@@ -50,7 +50,17 @@ def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your
         )
     # Dots mark each calculation while there are few; a year of nightly dots would be a smear.
     marker = "o" if len(points) <= 60 else None
-    axes.plot(times, scores, marker=marker, color="#1f4e79", linewidth=2, zorder=2)  # type: ignore[arg-type]
+    # A history row is written when the score changes (and weekly), so the score holds between
+    # points: steps, not slopes.
+    axes.plot(
+        times,  # type: ignore[arg-type]
+        scores,
+        marker=marker,
+        color="#1f4e79",
+        linewidth=2,
+        zorder=2,
+        drawstyle="steps-post",
+    )
     axes.set_ylim(low, high)
     axes.set_title(title)
     axes.set_ylabel("Score")

@@ -21,6 +21,7 @@ from services.partners import PartnerService
 from services.payment_plans import PaymentPlanService
 from services.promotions import PromotionService
 from services.registration import RegistrationService
+from services.score_history import ScoreHistoryService
 from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
 from services.sharing import SharingService
@@ -39,6 +40,7 @@ class Services:
     dialogs: DialogService
     registration: RegistrationService
     scores: ScoreService
+    score_history: ScoreHistoryService
     friends: FriendsService
     invites: InviteService
     loans: LoanService
@@ -77,6 +79,7 @@ class Services:
             dialogs=dialogs,
             registration=RegistrationService(db, dialogs, secret_key, clock, invites),
             scores=ScoreService(db, timezone, clock=clock),
+            score_history=ScoreHistoryService(db, clock),
             friends=FriendsService(db, clock, timezone),
             invites=invites,
             loans=loans,

@@ -21,6 +21,7 @@ from services.clock import Clock, as_aware_utc
 from services.disclosure import THRESHOLD, Suppression, is_small, suppress, with_totals
 from storage.db import Database
 from storage.models import Citizen, Score
+from storage.repositories.score_history import latest_finished_pass
 
 MIN_CELL = THRESHOLD
 LICENCE = "Open Government Licence v3.0"
@@ -93,6 +94,12 @@ class OpenDataService:
                 )
             ).all()
             latest = await session.scalar(select(func.max(Score.computed_at)))
+            # Rows the newest pass left unchanged were checked then too (services.score_history).
+            newest_pass = await latest_finished_pass(session)
+            if newest_pass is not None and (
+                latest is None or as_aware_utc(newest_pass.computed_at) > as_aware_utc(latest)
+            ):
+                latest = newest_pass.computed_at
             counts: dict[str, dict[str, int]] = {}
             for district, band, count in rows:
                 area = counts.setdefault(postcode_area(district), {})

@@ -36,17 +36,21 @@ from services.charts import score_history_png
 from services.clock import Clock, as_aware_utc, system_clock
 from services.commitments import commitments_of, limit_for, repaid_loans_of
 from services.errors import NotRegistered
+from services.score_history import effective_stamp
 from storage.db import Database
 from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
 from storage.repositories.event_batches import counted
+from storage.repositories.score_history import PassStamp, latest_finished_pass
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/London")
 # The community dimension counts every sponsor voucher the citizen has redeemed (one
 # `redemptions` row per promotion): the nightly pass reads this in bulk, /why per person.
 VOUCHERS_REDEEMED_SQL = "SELECT citizen_id, COUNT(*) FROM redemptions GROUP BY citizen_id"
-HISTORY_LIMIT = 365
-"""At most this many history points are read and charted: a year of nightly passes."""
+HISTORY_LIMIT = 800
+"""At most this many history points are read and charted: everything the retention rule keeps
+(services.score_history: 24 whole months, a row on change or weekly, so under 800 even for a
+score that changed every night)."""
 
 
 async def vouchers_redeemed_of(session: AsyncSession, citizen_id: int) -> int:
@@ -217,9 +221,11 @@ async def row_for(session: AsyncSession, telegram_id: int) -> tuple[Citizen, Sco
     return citizen, row
 
 
-def stored_as_of(row: Score, tz: ZoneInfo) -> date:
-    """The day the stored score is as of (the starting score: the day it was given)."""
-    return as_aware_utc(row.computed_at).astimezone(tz).date() if row.as_of is None else row.as_of
+def stored_as_of(row: Score, tz: ZoneInfo, latest: PassStamp | None = None) -> date:
+    """The day the stored score is as of (the starting score: the day it was given; a score
+    the newest pass confirmed unchanged: that pass's day, see services.score_history)."""
+    as_of, computed_at = effective_stamp(row.as_of, row.computed_at, latest)
+    return computed_at.astimezone(tz).date() if as_of is None else as_of
 
 
 def explained_limit(row: Score) -> int:
@@ -270,16 +276,17 @@ async def model_inputs(
     )
 
 
-def _view(row: Score) -> ScoreView:
+def _view(row: Score, latest: PassStamp | None) -> ScoreView:
+    as_of, computed_at = effective_stamp(row.as_of, row.computed_at, latest)
     return ScoreView(
         row.score,
         row.band,
         row.previous_score,
-        as_aware_utc(row.computed_at),
+        computed_at,
         # The pass keeps its breakdown in columns and leaves this JSON empty (on SQLite
         # its CAST('{}' AS JSON) even reads back as 0), so only a dict is taken as one.
         dict(row.breakdown) if isinstance(row.breakdown, dict) else {},
-        row.as_of,
+        as_of,
     )
 
 
@@ -302,7 +309,7 @@ class ScoreService:
         # One read (the most frequent command): no transaction around it.
         async with self._db.autocommit() as session:
             _, row = await row_for(session, telegram_id)
-            return _view(row)
+            return _view(row, await latest_finished_pass(session))
 
     async def current(self, citizen_id: int) -> ScoreView:
         """The score of a citizen the caller has already found (the bot's guard did): one read
@@ -311,14 +318,15 @@ class ScoreService:
             row = await session.get(Score, citizen_id)
             if row is None:  # erased between the guard's read and this one
                 raise NotRegistered()
-            return _view(row)
+            return _view(row, await latest_finished_pass(session))
 
     async def explain(self, telegram_id: int) -> Explanation:
         """Rebuild the person's model inputs from the database and explain them as of the
         stored score's date (see :func:`model_inputs`)."""
         async with self._db.transaction() as session:
             citizen, row = await row_for(session, telegram_id)
-            as_of = stored_as_of(row, self._tz)
+            latest = await latest_finished_pass(session)
+            as_of = stored_as_of(row, self._tz, latest)
             inputs = await model_inputs(session, citizen, row, as_of, explained_limit(row))
         result = score(inputs, as_of=as_of)
         stored = _stored_points(row)
@@ -327,7 +335,7 @@ class ScoreService:
         return Explanation(
             score=row.score,
             band=row.band,
-            computed_at=as_aware_utc(row.computed_at),
+            computed_at=effective_stamp(row.as_of, row.computed_at, latest)[1],
             starting=row.as_of is None,
             result=result,
             pending_change=pending,
@@ -369,7 +377,7 @@ class ScoreService:
     async def benefits(self, telegram_id: int) -> BenefitsView:
         async with self._db.autocommit() as session:
             citizen, row = await row_for(session, telegram_id)
-            current = _view(row)
+            current = _view(row, await latest_finished_pass(session))
         tiers = self._tiers
         today = self._clock().astimezone(self._tz).date()
         return BenefitsView(

@@ -1,10 +1,20 @@
 """The population-wide scoring pass: read everyone in bulk, compute graph features, score, write.
 
-Reads and writes go through storage.bulk (numpy arrays in, one transaction out), so a pass over
-a million citizens and ten million friendships takes seconds, not hours. Everything the pass
-writes — new scores, one history row per citizen, and a band-change message per citizen whose
-band moved — commits in one transaction: a pass interrupted half-way leaves the previous scores
-(and no messages) in place, and rerunning it is safe.
+Reads and writes go through storage.bulk (numpy arrays in, COPY/bulk rows out), so a pass over a
+million citizens and ten million friendships takes seconds, not hours.
+
+Only what changed is written. The pass reads each person's stored values, compares them with the
+new ones as people see them (score, band, each dimension's points, friend count, the rounded
+network figures /why shows, role), and rewrites only the rows that differ, plus those whose
+newest history row is a week old (services.score_history: history is kept on change and weekly).
+A row left alone was confirmed by the pass: services.score_history.effective_stamp gives it the
+pass's as-of day and time.
+
+The write is chunked and resumable: rows go in citizen-id order, CHUNK_ROWS per transaction, and
+each chunk's transaction also records how far the pass got (scoring_runs.written_through) and
+queues that chunk's band-change messages. A pass interrupted half-way is picked up by the next
+one on the same day, which skips what committed; so every score, history row and band alert is
+written exactly once. Rerunning a finished pass is safe (nothing differs, nothing is written).
 
 Payment events count unless disputed or in a batch held for review (storage.repositories.
 event_batches). Band alerts respect quiet hours (services.quiet_hours): the nightly pass runs at
@@ -24,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select, update
 
 from scoring.betweenness import estimate_betweenness, network_roles
 from scoring.graph import compute_graph_features
@@ -37,7 +48,7 @@ from scoring.model import (
     aggregate_payment_events,
     score_population,
 )
-from services.clock import Clock
+from services.clock import Clock, as_aware_utc
 from services.commitments import (
     DEFAULTS_SQL,
     OWED_SQL,
@@ -46,10 +57,12 @@ from services.commitments import (
     limits_for,
 )
 from services.quiet_hours import first_moment_to_send
+from services.score_history import HISTORY_AT_LEAST_EVERY_DAYS
 from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
 from storage.db import Database
 from storage.locks import job_lock
+from storage.models import ScoringRun
 from storage.repositories import outbox
 from storage.repositories.event_batches import COUNTED_EVENTS_SQL
 from storage.statuses import FriendshipStatus
@@ -60,6 +73,10 @@ logger = logging.getLogger(__name__)
 DIMENSION_COLUMNS = tuple(d.key for d in DIMENSIONS)
 SCORE_ALERT_KIND = "score_alert"
 SCORE_ALERT_PRIORITY = 10  # ahead of promotions (100), behind loan reminders (0)
+CHUNK_ROWS = 250_000
+"""Changed rows written per transaction: small enough that a crash loses little work and a
+transaction never holds millions of row locks, large enough that per-chunk overhead is noise."""
+ROLE_CODES = {None: 0, "connector": 1, "broker": 2}
 ROLE_PIVOTS = 64
 """Pivots for the betweenness estimate (scoring.betweenness): its cost is k breadth-first
 searches; the stated error bound shrinks as 1/sqrt(k). Populations of at most this size are
@@ -78,6 +95,9 @@ class PassSummary:
     seconds: float
     computed_at: datetime
     timings: dict[str, float] = field(default_factory=dict)
+    rewritten: int = 0
+    """Score rows this pass wrote (changed, due a weekly history row, or new); the rest were
+    confirmed unchanged."""
 
 
 def _band_names(indices: npt.NDArray[np.int8]) -> list[str]:
@@ -142,7 +162,7 @@ class ScoringPass:
                 columns=1,
             )
         )[:, 0]
-        previous = await fetch_ints(self._db, "SELECT citizen_id, score FROM scores", columns=2)
+        stored = await self._read_stored()
         events = await self._read_payments()
         # A referral row exists only once the newcomer completed registration (verification),
         # and goes with either person's account, so every row is a verified referral.
@@ -168,8 +188,8 @@ class ScoringPass:
 
         src, dst = index.pairs(packed >> 32, packed & 0xFFFFFFFF)
         previous_scores = np.full(n, np.nan)
-        known, positions = index.positions(previous[:, 0])
-        previous_scores[positions] = previous[known, 1]
+        known, positions = index.positions(stored[0])
+        previous_scores[positions] = stored[1][known]
         # Debt is measured against the limit of the tier the person was in before this pass.
         inputs.limit_pence[:] = limits_for(previous_scores)
         graph = compute_graph_features(n, src, dst, previous_scores)
@@ -207,23 +227,43 @@ class ScoringPass:
                 int(result.score[i]),
             )
 
-        rows = _score_rows(
-            ids, result.score, new_bands, result.points, graph, betweenness, roles, alerts
-        )
-        await self._write(rows, computed_at, as_of)
+        new_values = _Shown.of_pass(result.score, result.points, graph, roles)
+        old_values = _Shown.stored(n, index, stored)
+        differs = old_values.differs_from(new_values)
+        record_history = ~old_values.present | old_values.measures_differ(new_values)
+        record_history |= as_of_day - old_values.history_day >= HISTORY_AT_LEAST_EVERY_DAYS
+        run = await self._start_run(as_of, computed_at, n)
+        computed_at = run.computed_at
+        to_write = np.flatnonzero((differs | record_history) & (ids > run.written_through))
+        if run.written_through:
+            say(f"scoring pass: resuming after citizen {run.written_through:,}")
+        band_changes = 0
+        for start in range(0, len(to_write), CHUNK_ROWS):
+            chunk = to_write[start : start + CHUNK_ROWS]
+            chunk_alerts = {int(i): alerts[int(i)] for i in chunk.tolist() if int(i) in alerts}
+            rows = _score_rows(
+                chunk, ids, result.score, new_bands, result.points, graph, betweenness, roles,
+                chunk_alerts, record_history,
+            )  # fmt: skip
+            await self._write(rows, computed_at, as_of, run.id, int(ids[chunk[-1]]), len(chunk))
+            band_changes += len(chunk_alerts)
+            say(f"scoring pass: wrote {start + len(chunk):,} of {len(to_write):,} changed rows")
+        await self._finish_run(run.id)
         lap("write")
         seconds = round(time.perf_counter() - started, 3)
         summary = PassSummary(
             users=n,
             friendships=graph.n_edges,
-            band_changes=len(alerts),
+            band_changes=band_changes,
+            rewritten=len(to_write),
             seconds=seconds,
             computed_at=computed_at,
             timings=timings,
         )
         say(
             f"scoring pass done: {n:,} users, {graph.n_edges:,} friendships, "
-            f"{len(alerts):,} band changes in {seconds:.1f} s ({timings})"
+            f"{len(to_write):,} rows rewritten, {band_changes:,} band changes "
+            f"in {seconds:.1f} s ({timings})"
         )
         return summary
 
@@ -282,9 +322,63 @@ class ScoringPass:
         inputs.late_weight[:] = weights.late
         inputs.missed_weight[:] = weights.missed
 
+    async def _read_stored(self) -> list[npt.NDArray[np.int64]]:
+        """What each scores row shows now, as integers (see _Shown): one bulk read."""
+        dims = ", ".join(f"COALESCE({c}, -1)" for c in DIMENSION_COLUMNS)
+        roles = " ".join(
+            f"WHEN '{name}' THEN {code}" for name, code in ROLE_CODES.items() if name is not None
+        )
+        epoch = "'1970-01-01'" if self._db.is_sqlite else "DATE '1970-01-01'"
+        return await fetch_columns(
+            self._db,
+            f"""SELECT citizen_id, score, COALESCE(previous_score, -1),
+                    COALESCE(model_version, -1), {dims}, COALESCE(friend_count, -1),
+                    CAST(ROUND(COALESCE(friends_mean_score, -1)) AS INTEGER),
+                    CAST(ROUND(COALESCE(pagerank, -0.1) * 10) AS INTEGER),
+                    CAST(ROUND(COALESCE(effective_size, -0.1) * 10) AS INTEGER),
+                    CASE network_role {roles} ELSE 0 END,
+                    COALESCE(history_on, {epoch})
+                FROM scores""",
+            kinds=("int",) * (9 + len(DIMENSION_COLUMNS)) + ("day",),
+        )
+
+    async def _start_run(self, as_of: date, computed_at: datetime, users: int) -> ScoringRun:
+        """This pass's record: the unfinished one of the same day if a pass was interrupted
+        (it resumes where that one's last chunk committed), else a new one."""
+        async with self._db.transaction() as session:
+            unfinished = await session.scalar(
+                select(ScoringRun)
+                .where(ScoringRun.as_of == as_of, ScoringRun.finished_at.is_(None))
+                .order_by(ScoringRun.id.desc())
+                .limit(1)
+            )
+            if unfinished is not None:
+                unfinished.computed_at = as_aware_utc(unfinished.computed_at)
+                return unfinished
+            run = ScoringRun(as_of=as_of, computed_at=computed_at, users=users, changed=0)
+            session.add(run)
+            await session.flush()
+            return run
+
+    async def _finish_run(self, run_id: int) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(ScoringRun)
+                .where(ScoringRun.id == run_id)
+                .values(finished_at=self._clock().astimezone(UTC))
+            )
+
     async def _write(
-        self, rows: Iterator[tuple[Any, ...]], computed_at: datetime, as_of: date
+        self,
+        rows: Iterator[tuple[Any, ...]],
+        computed_at: datetime,
+        as_of: date,
+        run_id: int,
+        through_id: int,
+        count: int,
     ) -> None:
+        """One chunk in one transaction: scores, history rows, band alerts and the run's
+        progress mark commit together or not at all."""
         sqlite = self._db.is_sqlite
 
         # SQLAlchemy stores SQLite datetimes as naive UTC text in this format; match it so the
@@ -307,10 +401,15 @@ class ScoringPass:
             "computed_at": stamp,
             "as_of": as_of.isoformat() if sqlite else as_of,
             "model_version": MODEL_VERSION,
+            "run_id": run_id,
+            "through_id": through_id,
+            "chunk_rows": count,
             **alert_params,
         }
         # SQLite stores JSON as text (a CAST would turn '{}' into the number 0).
         empty_json = "'{}'" if sqlite else "CAST('{}' AS JSON)"
+        # (SQLite's CAST to DATE would make a number of it; PostgreSQL needs the type here.)
+        history_day = ":as_of" if sqlite else "CAST(:as_of AS DATE)"
         dims = ", ".join(DIMENSION_COLUMNS)
         staged_dims = ", ".join(f"s.{c}" for c in DIMENSION_COLUMNS)
         updates = ", ".join(
@@ -334,17 +433,24 @@ class ScoringPass:
         statements = [
             f"""INSERT INTO scores (citizen_id, score, band, previous_score, breakdown, computed_at,
                     as_of, model_version, {dims}, friend_count, friends_mean_score, pagerank,
-                    effective_size, betweenness, network_role)
+                    effective_size, betweenness, network_role, history_on)
                 SELECT s.citizen_id, s.score, s.band, NULL, {empty_json}, :computed_at,
                     :as_of, :model_version, {staged_dims}, s.friend_count, s.friends_mean_score,
-                    s.pagerank, s.effective_size, s.betweenness, s.network_role
+                    s.pagerank, s.effective_size, s.betweenness, s.network_role,
+                    CASE WHEN s.record_history = 1 THEN {history_day} END
                 FROM staging s JOIN citizens c ON c.id = s.citizen_id
                 WHERE 1 = 1
-                ON CONFLICT (citizen_id) DO UPDATE SET previous_score = scores.score, {updates}""",
+                ON CONFLICT (citizen_id) DO UPDATE SET previous_score = scores.score, {updates},
+                    history_on = CASE WHEN excluded.history_on IS NULL THEN scores.history_on
+                        ELSE excluded.history_on END""",
             """INSERT INTO score_history (citizen_id, score, band, computed_at)
                 SELECT s.citizen_id, s.score, s.band, :computed_at
-                FROM staging s JOIN citizens c ON c.id = s.citizen_id""",
+                FROM staging s JOIN citizens c ON c.id = s.citizen_id
+                WHERE s.record_history = 1""",
             queue_alerts,
+            """UPDATE scoring_runs SET written_through = :through_id,
+                    changed = changed + :chunk_rows
+                WHERE id = :run_id""",
         ]
         await write_via_staging(
             self._db,
@@ -360,6 +466,7 @@ class ScoringPass:
                 ("betweenness", "DOUBLE PRECISION"),
                 ("network_role", "TEXT"),
                 ("alert", "TEXT"),
+                ("record_history", "INTEGER"),
             ],
             rows=rows,
             statements=statements,
@@ -398,6 +505,7 @@ class _IdIndex:
 
 
 def _score_rows(
+    take: npt.NDArray[np.int64],
     ids: npt.NDArray[np.int64],
     scores: npt.NDArray[np.int64],
     bands: list[str],
@@ -406,20 +514,112 @@ def _score_rows(
     betweenness: list[float | None],
     roles: list[str | None],
     alerts: dict[int, str],
+    record_history: npt.NDArray[np.bool_],
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows for the staging table, from columns converted to Python lists once (fast)."""
-    mean = graph.friends_mean_score
+    """Staging rows for the positions in `take`, from columns converted to Python lists once
+    per chunk (fast)."""
+    positions = take.tolist()
+    mean = graph.friends_mean_score[take]
     columns: list[list[Any]] = [
-        ids.tolist(),
-        scores.tolist(),
-        bands,
-        *[points[:, j].tolist() for j in range(points.shape[1])],
-        graph.degree.tolist(),
+        ids[take].tolist(),
+        scores[take].tolist(),
+        [bands[i] for i in positions],
+        *[points[take, j].tolist() for j in range(points.shape[1])],
+        graph.degree[take].tolist(),
         [None if math.isnan(m) else m for m in mean.tolist()],
-        graph.pagerank.tolist(),
-        graph.effective_size.tolist(),
-        betweenness,
-        roles,
-        [alerts.get(i) for i in range(len(ids))] if alerts else [None] * len(ids),
+        graph.pagerank[take].tolist(),
+        graph.effective_size[take].tolist(),
+        [betweenness[i] for i in positions],
+        [roles[i] for i in positions],
+        [alerts.get(i) for i in positions],
+        record_history[take].astype(np.int64).tolist(),
     ]
     return zip(*columns, strict=True)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a scores row shows people, as integer columns aligned with the pass's citizens, so
+    "did anything change?" is one vectorised comparison. Network figures are compared as /why
+    shows them (friends' mean to the point, reach and effective size to one decimal)."""
+
+    present: npt.NDArray[np.bool_]
+    score: npt.NDArray[np.int64]
+    previous_score: npt.NDArray[np.int64]
+    model_version: npt.NDArray[np.int64]
+    points: npt.NDArray[np.int64]
+    network: npt.NDArray[np.int64]
+    """friend count, friends' mean, reach x10, effective size x10, role code."""
+    history_day: npt.NDArray[np.int64]
+
+    @classmethod
+    def of_pass(
+        cls,
+        scores: npt.NDArray[np.int64],
+        points: npt.NDArray[np.int64],
+        graph: Any,
+        roles: list[str | None],
+    ) -> _Shown:
+        n = len(scores)
+        mean = np.where(np.isnan(graph.friends_mean_score), -1, graph.friends_mean_score)
+        network = np.stack(
+            [
+                np.asarray(graph.degree, dtype=np.int64),
+                np.rint(mean).astype(np.int64),
+                np.rint(np.asarray(graph.pagerank) * 10).astype(np.int64),
+                np.rint(np.asarray(graph.effective_size) * 10).astype(np.int64),
+                np.array([ROLE_CODES[role] for role in roles], dtype=np.int64),
+            ],
+            axis=1,
+        )
+        return cls(
+            present=np.ones(n, dtype=bool),
+            score=np.asarray(scores, dtype=np.int64),
+            previous_score=np.asarray(scores, dtype=np.int64),
+            model_version=np.full(n, MODEL_VERSION, dtype=np.int64),
+            points=np.asarray(points, dtype=np.int64),
+            network=network,
+            history_day=np.zeros(n, dtype=np.int64),
+        )
+
+    @classmethod
+    def stored(cls, n: int, index: _IdIndex, columns: list[npt.NDArray[np.int64]]) -> _Shown:
+        """From _read_stored's columns; people without a scores row are marked absent."""
+        known, positions = index.positions(columns[0])
+        dims = len(DIMENSION_COLUMNS)
+
+        def aligned(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            out = np.full(n, -2, dtype=np.int64)
+            out[positions] = values[known]
+            return out
+
+        present = np.zeros(n, dtype=bool)
+        present[positions] = True
+        return cls(
+            present=present,
+            score=aligned(columns[1]),
+            previous_score=aligned(columns[2]),
+            model_version=aligned(columns[3]),
+            points=np.stack([aligned(columns[4 + j]) for j in range(dims)], axis=1).reshape(
+                n, dims
+            ),
+            network=np.stack([aligned(columns[4 + dims + j]) for j in range(5)], axis=1).reshape(
+                n, 5
+            ),
+            history_day=aligned(columns[9 + dims]),
+        )
+
+    def measures_differ(self, new: _Shown) -> npt.NDArray[np.bool_]:
+        """The score or a dimension's points differ: what a history row records."""
+        return (self.score != new.score) | (self.points != new.points).any(axis=1)
+
+    def differs_from(self, new: _Shown) -> npt.NDArray[np.bool_]:
+        """Anything a person or partner would see differs (or the row's "before this pass"
+        score would: it becomes the score once a pass leaves it unchanged)."""
+        return (
+            ~self.present
+            | self.measures_differ(new)
+            | (self.previous_score != self.score)
+            | (self.model_version != new.model_version)
+            | (self.network != new.network).any(axis=1)
+        )

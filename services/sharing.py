@@ -25,6 +25,7 @@ from services.accounts import citizen_for
 from services.callbacks import SHARE
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
+from services.score_history import effective_stamp
 from services.secrets import keyed_hash, ni_number_hash
 from storage.db import Database
 from storage.models import (
@@ -37,6 +38,7 @@ from storage.models import (
 )
 from storage.repositories import access_requests as manners
 from storage.repositories.outbox import enqueue_to_citizen
+from storage.repositories.score_history import latest_finished_pass
 from storage.statuses import AccessRequestStatus
 from texts import api as api_texts
 from texts import share as texts
@@ -396,4 +398,7 @@ class SharingService:
             now,
             priority=SHARING_PRIORITY,
         )
-        return SharedScore(score.score, score.band, as_aware_utc(score.computed_at))
+        checked = effective_stamp(
+            score.as_of, score.computed_at, await latest_finished_pass(session)
+        )
+        return SharedScore(score.score, score.band, checked[1])

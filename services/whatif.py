@@ -30,6 +30,7 @@ from services.loan_terms import LATE_FEE_PENCE, LoanQuote
 from services.scores import explained_limit, model_inputs, row_for, stored_as_of
 from storage.db import Database
 from storage.models import Instalment, Loan
+from storage.repositories.score_history import latest_finished_pass
 
 
 class NothingToPayOff(StaleAction):
@@ -87,7 +88,8 @@ class WhatIfService:
             if today:
                 as_of, limit = self.today(), limit_for(row.score)
             else:
-                as_of, limit = stored_as_of(row, self._tz), explained_limit(row)
+                latest = await latest_finished_pass(session)
+                as_of, limit = stored_as_of(row, self._tz, latest), explained_limit(row)
             inputs = await model_inputs(session, citizen, row, as_of, limit)
             dues = await unpaid_instalments(session, citizen.id)
         return Situation(inputs, as_of, dues)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -24,3 +27,13 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Apply migrations. Synchronous: call it before the event loop starts or in a thread."""
     ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), revision)
+
+
+HISTORY_PARTITION = re.compile(r"^score_history_(default|y\d{4}m\d{2})$")
+
+
+def include_name(name: str | None, type_: str, _parents: Mapping[Any, str | None]) -> bool:
+    """Autogenerate's view of the schema: score_history's monthly partitions (PostgreSQL,
+    migration 0020p, created by services/score_history.py) are the table's storage, not tables
+    the models describe."""
+    return not (type_ == "table" and name is not None and HISTORY_PARTITION.match(name))

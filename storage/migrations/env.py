@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
 from storage.locks import advisory_key
+from storage.migrate import include_name
 from storage.models import Base
 
 config = context.config
@@ -30,6 +31,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds tables when needed.
         render_as_batch=sqlite,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

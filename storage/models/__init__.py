@@ -24,6 +24,7 @@ from storage.models.citizens import (
     Referral,
     Score,
     ScoreHistory,
+    ScoringRun,
 )
 from storage.models.messaging import (
     OutboxMessage,
@@ -97,6 +98,7 @@ __all__ = [
     "Score",
     "ScoreAccess",
     "ScoreHistory",
+    "ScoringRun",
     "SendBudgetRow",
     "ShareCode",
     "Sponsor",

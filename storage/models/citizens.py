@@ -90,19 +90,43 @@ class Score(Base):
     # (scoring.betweenness) and "connector", "broker" or NULL. Degree is friend_count.
     betweenness: Mapped[float | None] = mapped_column(Float, default=None)
     network_role: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The day of this person's newest score_history row: the pass records history only when the
+    # score or a dimension changed, or when this is a week old (services/score_history.py).
+    history_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class ScoreHistory(Base):
-    """Append-only: one row per citizen per scoring pass (and the starting score)."""
+    """Append-only: the starting score, then a row whenever a scoring pass changed the score or
+    a dimension, and at least one a week (so a chart reaches the present). On PostgreSQL the
+    table is partitioned by month (migration 0020p) and old months are dropped by the retention
+    rule in services/score_history.py."""
 
     __tablename__ = "score_history"
     __table_args__ = (Index("ix_score_history_citizen_time", "citizen_id", "computed_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # 64-bit on PostgreSQL (a row a week for 55 million people passes 2^31 within a year);
+    # SQLite's INTEGER PRIMARY KEY is 64-bit already.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
     score: Mapped[int] = mapped_column(Integer)
     band: Mapped[str] = mapped_column(String(16))
     computed_at: Mapped[datetime] = mapped_column()
+
+
+class ScoringRun(Base):
+    """One scoring pass: when it started, what day it scored as of, and how far its chunked
+    write got (``written_through``: the highest citizen id whose chunk committed), so a pass
+    interrupted half-way resumes instead of starting over (services/scoring_pass.py)."""
+
+    __tablename__ = "scoring_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column()
+    written_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    users: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DialogState(Base):

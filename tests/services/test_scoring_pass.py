@@ -18,7 +18,7 @@ from scoring.model import (
     PaymentEvent,
     score,
 )
-from services.clock import ManualClock
+from services.clock import ManualClock, as_aware_utc
 from services.scoring_pass import PassAlreadyRunning, ScoringPass
 from storage.db import Database
 from storage.locks import job_lock
@@ -135,18 +135,72 @@ async def test_pass_matches_the_per_person_model_and_networkx(db: Database) -> N
         assert row.friend_count == len(friends)
 
 
-async def test_each_pass_appends_history_and_records_the_previous_score(db: Database) -> None:
+async def test_history_is_kept_on_change_and_weekly_and_previous_scores_recorded(
+    db: Database,
+) -> None:
+    """services.score_history's rule: a row when the score or a dimension changed, else one a
+    week; every unchanged row is left alone by the pass (not rewritten)."""
     await populate(db)
     clock = ManualClock(START)
     scoring = ScoringPass(db, clock, LONDON)
-    await scoring.run()
-    clock.advance(days=1)
-    await scoring.run()
+    first = await scoring.run()
+    assert first.rewritten == 5  # starting scores: every row gets its first breakdown
+
+    async def snapshot() -> dict[int, tuple[object, ...]]:
+        async with db.transaction() as session:
+            rows = (await session.scalars(select(Score))).all()
+            # As people see them: dimensions' points, friends' mean to the point, reach and
+            # effective size to one decimal, role; then previous score and time written.
+            return {
+                r.citizen_id: (r.score, r.payment_history, r.commitments, r.account_standing,
+                               r.community, r.connections, r.friend_count,
+                               round(r.friends_mean_score or -1),
+                               round((r.pagerank or 0) * 10), round((r.effective_size or 0) * 10),
+                               r.network_role, r.previous_score, r.computed_at)
+                for r in rows
+            }  # fmt: skip
+
+    async def history_counts() -> dict[int, int]:
+        async with db.transaction() as session:
+            result = await session.execute(
+                select(ScoreHistory.citizen_id, func.count()).group_by(ScoreHistory.citizen_id)
+            )
+            return {int(c): int(n) for c, n in result.all()}
+
+    # The registration's starting row is not in this fixture: each person has the first pass's.
+    assert await history_counts() == {citizen_id: 1 for citizen_id in await stored_scores(db)}
+    confirmed = 0
+    for _ in range(3):
+        before, counts_before = await snapshot(), await history_counts()
+        clock.advance(days=1)
+        summary = await scoring.run()
+        after, counts = await snapshot(), await history_counts()
+        measured = {c for c in after if after[c][:6] != before[c][:6]}
+        shown = {c for c in after if after[c][:11] != before[c][:11]}
+        for citizen_id in after:
+            assert counts[citizen_id] == counts_before[citizen_id] + (citizen_id in measured)
+            settled = before[citizen_id][11] == before[citizen_id][0]
+            if citizen_id not in shown and settled:  # confirmed: the row was not rewritten
+                assert after[citizen_id][12] == before[citizen_id][12]
+                confirmed += 1
+        assert summary.rewritten == sum(after[c][12] != before[c][12] for c in after)
+    assert confirmed > 0
     async with db.transaction() as session:
-        history = await session.scalar(select(func.count()).select_from(ScoreHistory))
         previous = (await session.scalars(select(Score.previous_score))).all()
-    assert history == 10
     assert all(p is not None for p in previous)
+
+    # A week on, even an unchanged score has a newer history row than a week old.
+    for _ in range(5):
+        clock.advance(days=1)
+        await scoring.run()
+    async with db.transaction() as session:
+        newest = await session.execute(
+            select(ScoreHistory.citizen_id, func.max(ScoreHistory.computed_at)).group_by(
+                ScoreHistory.citizen_id
+            )
+        )
+        for _citizen_id, moment in newest.all():
+            assert clock() - as_aware_utc(moment) <= timedelta(days=7)
 
 
 async def test_an_interrupted_pass_leaves_the_previous_scores(

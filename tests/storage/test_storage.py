@@ -105,8 +105,13 @@ async def test_migrations_match_the_models(db: Database) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from storage.migrate import include_name
+
     def diff(sync_conn: object) -> list[object]:
-        context = MigrationContext.configure(sync_conn)  # type: ignore[arg-type]
+        context = MigrationContext.configure(
+            sync_conn,  # type: ignore[arg-type]
+            opts={"include_name": include_name},
+        )
         return list(compare_metadata(context, Base.metadata))
 
     async with db.engine.connect() as conn:
