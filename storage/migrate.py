@@ -34,6 +34,6 @@ HISTORY_PARTITION = re.compile(r"^score_history_(default|y\d{4}m\d{2})$")
 
 def include_name(name: str | None, type_: str, _parents: Mapping[Any, str | None]) -> bool:
     """Autogenerate's view of the schema: score_history's monthly partitions (PostgreSQL,
-    migration 0020p, created by services/score_history.py) are the table's storage, not tables
+    migration 0020, created by services/score_history.py) are the table's storage, not tables
     the models describe."""
     return not (type_ == "table" and name is not None and HISTORY_PARTITION.match(name))

@@ -98,7 +98,7 @@ class Score(Base):
 class ScoreHistory(Base):
     """Append-only: the starting score, then a row whenever a scoring pass changed the score or
     a dimension, and at least one a week (so a chart reaches the present). On PostgreSQL the
-    table is partitioned by month (migration 0020p) and old months are dropped by the retention
+    table is partitioned by month (migration 0020) and old months are dropped by the retention
     rule in services/score_history.py."""
 
     __tablename__ = "score_history"

@@ -8,7 +8,7 @@ and a record of each scoring pass for its resumable write
   ahead and a default partition so an insert never fails; services/score_history.py keeps
   creating months ahead and drops months past the retention rule.
 
-Revision ID: 0020p
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-05 21:40:00
 """
@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020p"
+revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
