@@ -25,6 +25,10 @@ from storage.models.citizens import (
     Score,
     ScoreHistory,
 )
+from storage.models.claims import (
+    NiClaim,
+    NiClaimEvent,
+)
 from storage.models.messaging import (
     OutboxMessage,
     SendBudgetRow,
@@ -82,6 +86,8 @@ __all__ = [
     "InviteCode",
     "Loan",
     "LoanPayment",
+    "NiClaim",
+    "NiClaimEvent",
     "OutboxMessage",
     "Overpayment",
     "Partner",
