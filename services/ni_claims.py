@@ -350,7 +350,7 @@ class NiClaimService:
         if dialog is None or dialog.flow != FLOW or dialog.step != STEP_STATEMENT:
             raise ClaimError(texts.NO_REPORT_AGAINST_YOU)
         statement = " ".join(text.split())
-        if not statement:
+        if not statement or len(statement) > MAX_STATEMENT:
             raise ClaimError(texts.statement_empty(MAX_STATEMENT))
         now = self._clock()
         async with self._db.transaction() as session:
@@ -362,7 +362,7 @@ class NiClaimService:
                 or claim.status != NiClaimStatus.OPEN
             ):
                 raise ClaimError(texts.NO_REPORT_AGAINST_YOU)
-            claim.holder_statement = statement[:MAX_STATEMENT]
+            claim.holder_statement = statement
             repo.log(session, claim.id, telegram_id, HOLDER, "holder_replied", now)
         await self._dialogs.clear(telegram_id)
 
@@ -422,9 +422,10 @@ class NiClaimService:
         now = self._clock()
         claimant_dialog: Dialog | None = None
         async with self._db.transaction() as session:
-            claim = await session.get(NiClaim, claim_id)
-            if claim is None or claim.status != NiClaimStatus.OPEN:
+            if not await repo.take_for_decision(session, claim_id, now):
                 raise NotReviewable()
+            claim = await session.get(NiClaim, claim_id)
+            assert claim is not None
             holder = (
                 None
                 if claim.holder_citizen_id is None

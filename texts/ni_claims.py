@@ -98,7 +98,7 @@ ASK_STATEMENT = (
     "Our team reads it with the report. /cancel stops."
 )
 NO_REPORT_AGAINST_YOU = "There's no open report about your NI number."
-STATEMENT_EMPTY = "Please write a few words (up to {limit} characters)."
+STATEMENT_EMPTY = "Please write your reply in one message of up to {limit} characters."
 STATEMENT_SAVED = (
     "Thanks — our team will read it with the report. We'll tell you here what we decide."
 )

@@ -69,6 +69,17 @@ async def last_rejected_at(session: AsyncSession, telegram_id: int) -> datetime 
     )
 
 
+async def take_for_decision(session: AsyncSession, claim_id: int, now: datetime) -> bool:
+    """Mark an open claim decided, first thing in the transaction: of two reviewers deciding
+    at once only one UPDATE finds it open (and it holds the row until commit)."""
+    result = await session.execute(
+        update(NiClaim)
+        .where(NiClaim.id == claim_id, NiClaim.status == NiClaimStatus.OPEN)
+        .values(decided_at=now)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def oldest_open(session: AsyncSession) -> NiClaim | None:
     return await session.scalar(
         select(NiClaim)
