@@ -24,10 +24,11 @@ from bot.service import BritizenService
 from services.clock import ManualClock
 from services.secrets import ni_number_hash
 from standin import BotApiStandIn
+from storage.models import AccessRequest, DialogState, NiClaim, NiClaimEvent, ShareCode
 from storage.models import Citizen as CitizenRow
-from storage.models import DialogState, NiClaim, NiClaimEvent, ShareCode
-from storage.statuses import NiClaimStatus
+from storage.statuses import AccessRequestStatus, NiClaimStatus
 from tests.e2e.conftest import TEST_SECRET, ServiceFactory, register
+from tests.e2e.test_loans import answer_to
 from tests.standin.driver import Citizen
 
 ADMIN = 990
@@ -268,6 +269,15 @@ async def test_a_rejected_report_lifts_the_freeze_and_cools_down(
 
     await holder.expect("Someone has reported", MASKED)
     await frozen(holder)
+    # A partner asking meanwhile can't be allowed: the Allow button says why.
+    partner, _key = await service.services.partners.create("Lend Well")
+    await service.services.sharing.request_access(partner.id, CANONICAL)
+    await holder.expect("Lend Well asks to see your Britizen score")
+    alert = await answer_to(standin, lambda: holder.press("Allow"))
+    assert "Borrowing and sharing your score are paused" in alert
+    async with service.db.transaction() as session:
+        request = await session.scalar(select(AccessRequest))
+    assert request is not None and request.status == AccessRequestStatus.PENDING
     await admin.expect("waiting in /review")
     await admin.send("/review")
     shown = await admin.expect("NI-number report #", "07700900123", "none sent", "none yet")
