@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 import texts.common as common_texts
 from handlers import chats
@@ -27,6 +27,7 @@ from services.ni_claims import (
     STEP_DOCUMENT,
     STEP_STATEMENT,
     BadDocument,
+    ClaimDocument,
     ClaimError,
     ClaimQueueItem,
 )
@@ -223,14 +224,22 @@ async def show_next_claim(message: Message, context: BotContext, reviewer_id: in
     )
     document = await claims.document(reviewer_id, item.id) if item.has_document else None
     if document is not None:
-        caption = texts.document_caption(item.id)
-        if document.mime in ("image/jpeg", "image/png"):
-            await message.reply_photo(io.BytesIO(document.content), caption=caption)
-        else:
-            await message.reply_document(
-                io.BytesIO(document.content), filename=f"report-{item.id}.pdf", caption=caption
-            )
+        await _send_document(message, item.id, document)
     return True
+
+
+async def _send_document(message: Message, claim_id: int, document: ClaimDocument) -> None:
+    caption = texts.document_caption(claim_id)
+    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(document.mime, "pdf")
+    if extension != "pdf":
+        try:
+            await message.reply_photo(io.BytesIO(document.content), caption=caption)
+            return
+        except BadRequest:
+            pass  # an image Telegram won't show as a photo (odd dimensions): as a file
+    await message.reply_document(
+        io.BytesIO(document.content), filename=f"report-{claim_id}.{extension}", caption=caption
+    )
 
 
 async def on_review_button(update: Update, context: BotContext) -> None:

@@ -333,6 +333,13 @@ async def test_housekeeping_deletes_a_document_left_too_long(
     claim = await claim_row(service)
     assert claim.document_encrypted is not None
     assert MARKER.encode() not in claim.document_encrypted
+    # A PDF reaches the reviewer as a file.
+    admin = citizen(ADMIN, "Reviewer")
+    await admin.expect("waiting in /review")
+    await admin.send("/review")
+    await admin.expect("NI-number report #", "+447700900456", "attached below")
+    pdf = await admin.expect_document("Document for report", filename=f"report-{claim.id}.pdf")
+    assert pdf.document is not None and MARKER.encode() in pdf.document
 
     clock.now = clock.now + timedelta(days=29)
     await service.run_housekeeping()
