@@ -24,9 +24,10 @@ concerns (``ni_claim_events``), which /mydata exports.
 
 What a move leaves on the old account, and why: its loans stay (the person who borrowed owes
 them; the lender's record can't just vanish), as do its referrals, friends and score history
-(they are about the Telegram account, not the number). Records retained from an *erased*
-account with this number, and partners' events held for it, are keyed by the NI hash, so they
-follow the number to the claimant when they register.
+(they are about the Telegram account, not the number). Partners' events held for the number
+are keyed by its hash, so they follow it to the claimant when they register; but if the
+holder erased their account while the claim was open, what that erasure kept (adverse records,
+"promotions off") was theirs and is dropped at the move.
 """
 
 from __future__ import annotations
@@ -442,7 +443,12 @@ class NiClaimService:
                 if claimant_account is not None:
                     raise ClaimantRegistered()
                 claim.status = NiClaimStatus.MOVED
-                if holder is not None:
+                if holder is None:
+                    # The account erased itself while the claim was open: what its erasure
+                    # kept (adverse records, "promotions off") was the wrong person's, and
+                    # must not land on the owner when they register.
+                    await repo.forget_erasure_since(session, claim.ni_hash, claim.created_at)
+                else:
                     # The old account keeps nothing tied to the number: its hash becomes one
                     # that no NI number can produce, and the NI check's state is reset.
                     holder.ni_hash = keyed_hash(self._key, RELEASED_PURPOSE, str(claim.id))

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AccessRequest, NiClaim, NiClaimEvent, ShareCode
+from storage.models import (
+    AccessRequest,
+    Erasure,
+    NiClaim,
+    NiClaimEvent,
+    RetainedRecord,
+    ShareCode,
+)
 from storage.statuses import AccessRequestStatus, NiClaimStatus
 
 FREEZING = (NiClaimStatus.OPEN, NiClaimStatus.MOVED)
@@ -139,6 +146,18 @@ async def retire_sharing(session: AsyncSession, citizen_id: int, now: datetime) 
         )
         .values(expires_at=now)
     )
+
+
+async def forget_erasure_since(session: AsyncSession, ni_hash: str, since: datetime) -> bool:
+    """Drop the erasure of this number made since `since` (the claimed account's own) and the
+    adverse records kept from it; True if there was one."""
+    gone = await session.execute(
+        delete(Erasure).where(Erasure.ni_hash == ni_hash, Erasure.erased_at >= since)
+    )
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.execute(delete(RetainedRecord).where(RetainedRecord.ni_hash == ni_hash))
+    return True
 
 
 async def stale_documents(session: AsyncSession, before: datetime) -> list[NiClaim]:

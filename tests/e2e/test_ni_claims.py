@@ -24,7 +24,14 @@ from bot.service import BritizenService
 from services.clock import ManualClock
 from services.secrets import ni_number_hash
 from standin import BotApiStandIn
-from storage.models import AccessRequest, DialogState, NiClaim, NiClaimEvent, ShareCode
+from storage.models import (
+    AccessRequest,
+    DialogState,
+    Erasure,
+    NiClaim,
+    NiClaimEvent,
+    ShareCode,
+)
 from storage.models import Citizen as CitizenRow
 from storage.statuses import AccessRequestStatus, NiClaimStatus
 from tests.e2e.conftest import TEST_SECRET, ServiceFactory, register
@@ -387,3 +394,50 @@ async def test_reports_per_person_are_limited(
     await cy.expect("You've sent 3 reports in the last 30 days")
     async with service.db.transaction() as session:
         assert len((await session.scalars(select(NiClaim))).all()) == 3
+
+
+async def test_the_holder_erasing_meanwhile_leaves_the_number_free_to_register(
+    start_service: ServiceFactory,
+    citizen: Callable[..., Citizen],
+    standin: BotApiStandIn,
+) -> None:
+    service = await start_service(admin_ids=[ADMIN])
+    admin = citizen(ADMIN, "Reviewer")
+    holder = citizen(901, "Ian")
+    await register(holder, NI)
+    claimant = citizen(902, "Jane")
+    await told_in_use(claimant, standin)
+    await claimant.press("Report this")
+    await claimant.expect("how can our team reach you")
+    await claimant.send("jane@example.org")
+    await claimant.expect("photo of a document")
+    await claimant.press("Skip")
+    await claimant.expect("is with our team")
+    await holder.expect("Someone has reported")
+    await admin.expect("waiting in /review")
+
+    await holder.send("/delete")
+    await holder.expect("Erase your Britizen account?")
+    await holder.press("Yes, erase everything")
+    await holder.expect("Your account has been erased")
+    claim = await claim_row(service)
+    assert claim.holder_citizen_id is None and claim.status == NiClaimStatus.OPEN
+    async with service.db.transaction() as session:
+        assert await session.get(Erasure, the_hash()) is not None
+    async with service.db.transaction() as session:
+        left = (await session.scalars(select(NiClaimEvent.telegram_id))).all()
+    assert 901 not in left, "the erased person's own log went with the account"
+
+    await admin.send("/review")
+    shown = await admin.expect("NI-number report #", "an account since erased")
+    await admin.press("Move number to claimant", message=shown)
+    await admin.expect("moving the number")
+    await admin.send("Holder gone.")
+    await admin.expect("the number was moved")
+    await claimant.expect("no longer linked to any account", "Send /start")
+    async with service.db.transaction() as session:
+        assert await session.get(Erasure, the_hash()) is None, "the holder's erasure is dropped"
+    # Registered as anyone new: asked about offers (an erased number's rejoin isn't).
+    await register(claimant, NI)
+    jane = await account(service, 902)
+    assert jane is not None and jane.ni_hash == the_hash()
