@@ -74,6 +74,7 @@ class BritizenService:
             clock,
             settings.tz,
             admin_ids=frozenset(settings.admin_ids),
+            document_key=settings.resolved_document_key(),
         )
         self.webhook_mode = settings.webhook_url is not None
         # One send rate for the bot across every instance: replies and the outbox both spend it.
@@ -307,6 +308,9 @@ class BritizenService:
                         logger.info("deleted %d retained records past six years", expired)
                     # Score history past its retention rule; next months' partitions.
                     await self.services.score_history.upkeep()
+                    documents = await self.services.ni_claims.purge_documents()
+                    if documents:
+                        logger.info("deleted %d NI-claim documents past their limit", documents)
         except Exception:
             logger.exception("housekeeping failed; the next tick will retry")
 

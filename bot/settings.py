@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # Shown by /healthz so an operator can tell instances apart; hostname:pid when unset.
     instance_name: str | None = None
     log_level: str = "INFO"
+    # Encrypts NI-number claims' document photos and contacts (a Fernet key: generate one with
+    # python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').
+    # Unset: derived from the secret key (services.ni_claims.document_key_from_secret).
+    document_key: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +97,20 @@ class Settings(BaseSettings):
                 f"use one of {', '.join(SUPPORTED_DRIVERS)}"
             )
         return value
+
+    @field_validator("document_key")
+    @classmethod
+    def _fernet_key(cls, value: str | None) -> str | None:
+        if value:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.encode())
+            except ValueError:
+                raise ValueError(
+                    "must be a Fernet key: 32 bytes, url-safe base64 (44 characters)"
+                ) from None
+        return value or None
 
     @field_validator("timezone")
     @classmethod
@@ -177,6 +195,11 @@ class Settings(BaseSettings):
             DEV_SECRET_FILE.write_text(secrets.token_urlsafe(48))
             DEV_SECRET_FILE.chmod(0o600)
         return DEV_SECRET_FILE.read_text().strip().encode()
+
+    def resolved_document_key(self) -> bytes | None:
+        """The Fernet key for claim documents, or None to derive one from the secret key (so
+        development and the sandbox need nothing more than the generated secret)."""
+        return self.document_key.encode() if self.document_key else None
 
 
 def load_settings(**overrides: object) -> Settings:

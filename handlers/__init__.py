@@ -24,6 +24,7 @@ from handlers import (
     errors,
     friends,
     loans,
+    ni_claims,
     offers,
     payment_plans,
     privacy,
@@ -34,6 +35,7 @@ from handlers import (
 from handlers.context import BotContext
 from services import callbacks as cb
 from services.loans import FLOW as LOAN_FLOW
+from services.ni_claims import FLOW as NI_CLAIM_FLOW
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -51,6 +53,10 @@ async def on_text(update: Update, context: BotContext) -> None:
         await disputes.on_review_text(update, context, dialog)
     elif dialog is not None and dialog.flow == payment_plans.PLAN_REVIEW_FLOW:
         await payment_plans.on_review_text(update, context, dialog)
+    elif dialog is not None and dialog.flow == NI_CLAIM_FLOW:
+        await ni_claims.on_claim_text(update, context, dialog)
+    elif dialog is not None and dialog.flow == ni_claims.REVIEW_FLOW:
+        await ni_claims.on_review_text(update, context, dialog)
     elif await context.services.registration.is_registered(user.id):
         await message.reply_text(texts.UNKNOWN_TEXT)
     else:
@@ -86,6 +92,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("delete", data_rights.start_delete),
             CommandHandler("dispute", disputes.start_dispute),
             CommandHandler("review", disputes.show_review),
+            CommandHandler("reportni", ni_claims.start_report, filters=private),
+            CommandHandler("nireply", ni_claims.start_reply, filters=private),
             CallbackQueryHandler(
                 registration.consent, pattern=cb.REGISTRATION.action_pattern("consent")
             ),
@@ -113,6 +121,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(data_rights.on_button, pattern=cb.DELETE.pattern),
             CallbackQueryHandler(disputes.on_button, pattern=cb.DISPUTE.pattern),
             CallbackQueryHandler(disputes.on_review_button, pattern=cb.REVIEW.pattern),
+            CallbackQueryHandler(ni_claims.on_button, pattern=cb.NI_CLAIM.pattern),
+            CallbackQueryHandler(ni_claims.on_review_button, pattern=cb.NI_REVIEW.pattern),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),
@@ -120,6 +130,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             # The friend picker's "Not now" key, before general text (which it would otherwise be).
             MessageHandler(filters.Text([friends.NOT_NOW]) & private, friends.close_picker),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
+            # A photo or file: an NI-number report's document at that step, else as below.
+            MessageHandler((filters.PHOTO | filters.Document.ALL) & private, ni_claims.on_file),
             # Stickers, photos, voice, locations...: a prompt for what the step needs.
             MessageHandler(
                 filters.UpdateType.MESSAGE & private & ~filters.TEXT & ~filters.StatusUpdate.ALL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 import texts.common as texts
-from handlers import payment_plans
+from handlers import ni_claims, payment_plans
 from handlers.context import BotContext
 from handlers.guards import registered_button, registered_only
 from handlers.ui import edit_in_place
@@ -179,6 +179,8 @@ async def show_review(update: Update, context: BotContext) -> None:
         await message.reply_text(queue_text(item), reply_markup=queue_markup(item))
     # Payment plan requests ("I can't pay this") wait in /review too, after the disputes.
     shown = await payment_plans.show_next_request(message, context, user.id)
+    # Then NI-number reports ("someone registered with my number").
+    shown = await ni_claims.show_next_claim(message, context, user.id) or shown
     if item is None and not shown:
         await message.reply_text(words.QUEUE_EMPTY)
 

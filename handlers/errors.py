@@ -21,12 +21,15 @@ from telegram.error import BadRequest
 import texts.common as texts
 from handlers.context import BotContext
 from services.errors import ConfirmationExpired, NotAllowed, NotRegistered, StaleAction
+from services.ni_claims import AccountFrozen
 
 logger = logging.getLogger(__name__)
 
 
 def reply_for(error: BaseException | None, *, on_button: bool) -> str | None:
     """What the person reads for `error`, or None for a bug (the apology, after logging)."""
+    if isinstance(error, AccountFrozen):
+        return str(error)  # borrowing or sharing while the NI number is claimed: say why
     if isinstance(error, ConfirmationExpired):
         return texts.CONFIRMATION_EXPIRED
     if isinstance(error, StaleAction):

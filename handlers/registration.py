@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 
 import texts.common as texts
-from handlers import friends, offers
+from handlers import friends, ni_claims, offers
 from handlers.chats import START_PAYLOAD
 from handlers.context import BotContext
 from handlers.registration_steps import (
@@ -20,7 +20,7 @@ from handlers.registration_steps import (
 from services import registration as reg
 from services.dialogs import Dialog
 from services.invites import is_invite_payload
-from services.registration import AlreadyRegistered, RegistrationError
+from services.registration import AlreadyRegistered, NINumberTaken, RegistrationError
 from services.validation import InvalidInput
 from texts import registration as words
 from texts.registration import (
@@ -104,6 +104,10 @@ async def on_registration_text(update: Update, context: BotContext, dialog: Dial
             await message.reply_text(STEP_PROMPTS[dialog.step], reply_markup=CONSENT_KEYBOARD)
     except InvalidInput as refusal:
         await message.reply_text(words.try_again(str(refusal)))
+    except NINumberTaken as refusal:
+        # The number stays out of the chat here too; the answer offers "Report this".
+        await _delete_quietly(message)
+        await message.reply_text(str(refusal), reply_markup=ni_claims.REPORT_MARKUP)
     except RegistrationError as refusal:
         await message.reply_text(str(refusal))
 

@@ -164,3 +164,7 @@ PAYMENT_PLAN = Codec("plan", {"ask": Arg.ID, "help": Arg.NONE})
 PLAN_REVIEW = Codec("ppr", {"ok": Arg.ID, "no": Arg.ID})
 LOAN_SETTLE = Codec("settle", {"all": Arg.ID})
 REGISTRATION = Codec("reg", {"consent": Arg.WORD, "postcode": Arg.WORD})
+# "Someone registered with my NI number": Report this, Skip the document, the holder's reply;
+# a reviewer's Move / Reject (then a note).
+NI_CLAIM = Codec("nic", {"report": Arg.NONE, "skip": Arg.NONE, "resp": Arg.ID})
+NI_REVIEW = Codec("nir", {"mv": Arg.ID, "rej": Arg.ID})

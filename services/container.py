@@ -15,6 +15,7 @@ from services.friends import FriendsService
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
 from services.loans.identity import IdentityCheck
+from services.ni_claims import NiClaimService
 from services.offers import OffersService
 from services.open_data import OpenDataService
 from services.partners import PartnerService
@@ -59,6 +60,7 @@ class Services:
     disputes: DisputeService
     whatif: WhatIfService
     payment_plans: PaymentPlanService
+    ni_claims: NiClaimService
 
     @classmethod
     def build(
@@ -68,6 +70,7 @@ class Services:
         clock: Clock = system_clock,
         timezone: ZoneInfo = UK_TIME,
         admin_ids: frozenset[int] = frozenset(),
+        document_key: bytes | None = None,
     ) -> Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
@@ -100,4 +103,5 @@ class Services:
             disputes=DisputeService(db, clock, admin_ids),
             whatif=whatif,
             payment_plans=PaymentPlanService(db, clock, timezone, admin_ids),
+            ni_claims=NiClaimService(db, dialogs, secret_key, clock, admin_ids, document_key),
         )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
+from services.ni_claims import log_for as ni_claim_log
 from services.retention import KeptRecord, purge_expired, retain_adverse, would_keep
 from storage.db import Database
 from storage.models import (
@@ -36,6 +37,7 @@ from storage.models import (
     InviteCode,
     Loan,
     LoanPayment,
+    NiClaimEvent,
     OutboxMessage,
     Partner,
     PaymentEvent,
@@ -296,6 +298,8 @@ class DataRightsService:
                     OutboxMessage, OutboxMessage.citizen_id == me.id, order=OutboxMessage.id
                 )
             ],
+            # Each step of an NI-number report this person made or that was made about them.
+            "ni_number_reports": await ni_claim_log(session, me.telegram_id),
             "conversation_in_progress": None if dialog is None else dialog.flow,
             # What /delete would keep, and until when (services/retention.py says why).
             "kept_if_you_erase_your_account": {
@@ -354,4 +358,9 @@ class DataRightsService:
                 delete(HeldPaymentEvent).where(HeldPaymentEvent.ni_hash == me.ni_hash)
             )
             await session.execute(delete(DialogState).where(DialogState.telegram_id == telegram_id))
+            # The person's own log of NI-number reports goes too (the claim row stays, without
+            # its link to this account: the number's history matters if it is claimed again).
+            await session.execute(
+                delete(NiClaimEvent).where(NiClaimEvent.telegram_id == telegram_id)
+            )
             await session.execute(delete(Citizen).where(Citizen.id == me.id))

@@ -31,12 +31,16 @@ from services.validation import (
 from storage.db import Database
 from storage.models import Citizen
 from storage.repositories import citizens
+from texts.ni_claims import NI_TAKEN
 
 FLOW = "registration"
 STEP_CONSENT = "consent"
 STEP_NI = "ni_number"
 STEP_DOB = "date_of_birth"
 STEP_POSTCODE = "postcode"
+TAKEN_KEY = "taken_ni_hash"
+"""The registration dialog keeps the hash (never the number) of a number found already in
+use, so "Report this" (services.ni_claims) can open a claim without asking for it again."""
 
 
 class RegistrationError(Exception):
@@ -46,12 +50,9 @@ class RegistrationError(Exception):
 class NINumberTaken(RegistrationError):
     def __init__(self) -> None:
         # Deliberately vague: saying who holds the number, or even that it is "registered to
-        # @someone", would leak a link between an NI number and a Telegram account.
-        super().__init__(
-            "That NI number is already linked to a Britizen account, so it can't be used again. "
-            "If you think someone else has used your number, contact support and we'll look "
-            "into it."
-        )
+        # @someone", would leak a link between an NI number and a Telegram account. The
+        # answer offers "Report this" (services.ni_claims).
+        super().__init__(NI_TAKEN)
 
 
 class AlreadyRegistered(RegistrationError):
@@ -132,9 +133,14 @@ class RegistrationService:
         async with self._db.transaction() as session:
             taken = await session.scalar(select(Citizen.id).where(Citizen.ni_hash == ni_hash))
         if taken is not None:
+            # Still at this step (another number can be typed); the hash is kept for a report.
+            await self._dialogs.set(
+                telegram_id, Dialog(FLOW, STEP_NI, {**dialog.data, TAKEN_KEY: ni_hash})
+            )
             raise NINumberTaken()
         masked = mask_ni_number(canonical)
         data = {**dialog.data, "ni_hash": ni_hash, "ni_masked": masked}
+        data.pop(TAKEN_KEY, None)
         await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_DOB, data))
         return masked
 

@@ -25,6 +25,7 @@ from services.accounts import citizen_for
 from services.callbacks import SHARE
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
+from services.ni_claims import refuse_if_frozen
 from services.score_history import effective_stamp
 from services.secrets import keyed_hash, ni_number_hash
 from storage.db import Database
@@ -163,6 +164,7 @@ class SharingService:
         code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
         async with self._db.transaction() as session:
             me = await citizen_for(session, telegram_id)
+            await refuse_if_frozen(session, me.id)  # NI number claimed (services.ni_claims)
             await session.execute(
                 update(ShareCode)
                 .where(ShareCode.citizen_id == me.id, ShareCode.used_at.is_(None))
@@ -208,6 +210,8 @@ class SharingService:
                 or as_aware_utc(row.expires_at) <= now
             ):
                 raise NoLongerAvailable()
+            if allow:
+                await refuse_if_frozen(session, me.id)  # NI number claimed (services.ni_claims)
             row.status = AccessRequestStatus.ALLOWED if allow else AccessRequestStatus.DENIED
             row.answered_at = now
             partner = await session.get(Partner, row.partner_id)

@@ -15,6 +15,7 @@ from standin.common import (
     _OPT_IN_UPDATE_TYPES,
     JSON,
     _bad_request,
+    _sniff_image,
 )
 from standin.formatting import utf16_len
 from standin.models import SentMessage
@@ -166,6 +167,47 @@ class SimulatedUsersMixin(ChatsMixin):
         if last_name:
             contact["last_name"] = last_name
         return self._push_user_message(user_id, "contact", phone_number, extra={"contact": contact})
+
+    def user_photo(self, user_id: int, data: bytes, *, caption: str | None = None) -> JSON:
+        """The user sends a photo (``data``, the image bytes); the bot can ``getFile`` it and
+        download it from the file URL, as from Telegram."""
+        sniffed, width, height = _sniff_image(data)
+        file_id = self._store_file(data, sniffed or "image/jpeg", None, "photo")
+        meta = self._file_meta[file_id]
+        size: JSON = {
+            "file_id": file_id,
+            "file_unique_id": meta.file_unique_id,
+            "file_size": meta.file_size,
+            "width": width or 1,
+            "height": height or 1,
+        }
+        extra: JSON = {"photo": [size]}
+        if caption:
+            extra["caption"] = caption
+        return self._push_user_message(user_id, "photo", caption or "", extra=extra)
+
+    def user_document(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        filename: str = "document.pdf",
+        mime_type: str | None = "application/pdf",
+        file_size: int | None = None,
+    ) -> JSON:
+        """The user sends a file. ``file_size`` overrides the size Telegram reports (to test a
+        bot's limit without uploading that much)."""
+        file_id = self._store_file(data, mime_type, filename, "document")
+        meta = self._file_meta[file_id]
+        document: JSON = {
+            "file_id": file_id,
+            "file_unique_id": meta.file_unique_id,
+            "file_size": meta.file_size if file_size is None else file_size,
+            "file_name": filename,
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
+        return self._push_user_message(user_id, "document", "", extra={"document": document})
 
     def pre_checkout_query(
         self, user_id: int, payload: str, total_amount: int, currency: str = "XTR"

@@ -132,6 +132,12 @@ class PaymentPlanStatus(StrEnum):
     DECLINED = "declined"
 
 
+class NiClaimStatus(StrEnum):
+    OPEN = "open"
+    MOVED = "moved"
+    REJECTED = "rejected"
+
+
 CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("friendships", "status"): FriendshipStatus,
     ("friend_requests", "via"): FriendVia,
@@ -151,6 +157,7 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("overpayments", "reason"): OverpaymentReason,
     ("overpayments", "refund_status"): RefundStatus,
     ("payment_plan_requests", "status"): PaymentPlanStatus,
+    ("ni_claims", "status"): NiClaimStatus,
 }
 """(table, column) -> the enum its CHECK constraint lists."""
 

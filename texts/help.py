@@ -23,6 +23,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("share", "A one-time code to show your score; who has seen it"),
     ("mydata", "A file with everything we hold about you"),
     ("dispute", "Contest part of your score, an event or a decision"),
+    ("reportni", "Someone registered with your NI number? Report it"),
+    ("nireply", "Answer a report that your account's NI number is someone else's"),
     ("delete", "Erase your account"),
     ("help", "What I can do"),
     ("cancel", "Stop what you're doing"),

@@ -21,6 +21,7 @@ from services.loans.model import (
     NotEligible,
     Unlock,
 )
+from services.ni_claims import refuse_if_frozen
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, Score
 from texts.credit import NOT_REGISTERED_TO_BORROW
@@ -61,6 +62,7 @@ class LoanEligibility:
         if row is None:
             raise NotEligible(NOT_REGISTERED_TO_BORROW)
         citizen_id, score, band, born, locked = row
+        await refuse_if_frozen(session, citizen_id)  # NI number claimed (services.ni_claims)
         now = self._clock()
         # In the reader's time zone: the refusal says when, to the minute.
         locked_until = as_aware_utc(locked).astimezone(self._tz) if locked is not None else None

@@ -26,6 +26,10 @@ from storage.models.citizens import (
     ScoreHistory,
     ScoringRun,
 )
+from storage.models.claims import (
+    NiClaim,
+    NiClaimEvent,
+)
 from storage.models.messaging import (
     OutboxMessage,
     SendBudgetRow,
@@ -83,6 +87,8 @@ __all__ = [
     "InviteCode",
     "Loan",
     "LoanPayment",
+    "NiClaim",
+    "NiClaimEvent",
     "OutboxMessage",
     "Overpayment",
     "Partner",

@@ -67,6 +67,25 @@ class Citizen:
         self.standin.user_message(self.user_id, text, chat_id=self.chat_id)
         await asyncio.sleep(0)  # let the poller/webhook worker see it promptly
 
+    async def send_photo(self, data: bytes, caption: str | None = None) -> None:
+        """Send a photo (the bot can getFile and download it)."""
+        self.standin.user_photo(self.user_id, data, caption=caption)
+        await asyncio.sleep(0)
+
+    async def send_file(
+        self,
+        data: bytes,
+        filename: str,
+        mime_type: str | None,
+        *,
+        file_size: int | None = None,
+    ) -> None:
+        """Send a file as a document (``file_size`` overrides the size Telegram reports)."""
+        self.standin.user_document(
+            self.user_id, data, filename=filename, mime_type=mime_type, file_size=file_size
+        )
+        await asyncio.sleep(0)
+
     async def press(
         self,
         button_text: str,
