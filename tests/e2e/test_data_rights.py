@@ -131,6 +131,9 @@ async def test_mydata_sends_everything_held_with_the_ni_number_masked(
         "computed_at": data["score"]["computed_at"],
     }
     await service.services.scoring.run()
+    # The pass moves her 600 (Good) to 592 (Fair): its alert goes out through the outbox and
+    # would otherwise race the export below.
+    await alice.expect("Your band changed: Good → Fair")
     await alice.send("/mydata")
     again = await alice.expect_document("Everything Britizen holds about you")
     assert again.document is not None
