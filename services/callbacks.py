@@ -164,3 +164,9 @@ PAYMENT_PLAN = Codec("plan", {"ask": Arg.ID, "help": Arg.NONE})
 PLAN_REVIEW = Codec("ppr", {"ok": Arg.ID, "no": Arg.ID})
 LOAN_SETTLE = Codec("settle", {"all": Arg.ID})
 REGISTRATION = Codec("reg", {"consent": Arg.WORD, "postcode": Arg.WORD})
+# Growth outreach (issue 19): "Stop these messages" on every growth ask (acts on the presser's
+# own opt-in only, so a stale copy works too), and /contest's buttons, which carry the contest
+# id so a button from an ended contest changes nothing: show, join listed / unlisted, and
+# show / hide one's name on the board.
+GROWTH = Codec("grow", {"stop": Arg.NONE})
+CONTEST = Codec("cst", {"show": Arg.NONE, "jl": Arg.ID, "ju": Arg.ID, "ls": Arg.ID, "hd": Arg.ID})

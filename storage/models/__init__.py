@@ -25,6 +25,12 @@ from storage.models.citizens import (
     Score,
     ScoreHistory,
 )
+from storage.models.growth import (
+    ContestEntry,
+    GrowthCampaign,
+    GrowthMessage,
+    ReferralContest,
+)
 from storage.models.messaging import (
     OutboxMessage,
     SendBudgetRow,
@@ -71,12 +77,15 @@ __all__ = [
     "ApiRateCount",
     "Base",
     "Citizen",
+    "ContestEntry",
     "DialogState",
     "Dispute",
     "Erasure",
     "EventBatch",
     "FriendRequest",
     "Friendship",
+    "GrowthCampaign",
+    "GrowthMessage",
     "HeldPaymentEvent",
     "Instalment",
     "InviteCode",
@@ -92,6 +101,7 @@ __all__ = [
     "Promotion",
     "Redemption",
     "Referral",
+    "ReferralContest",
     "Reminder",
     "RetainedRecord",
     "Score",
