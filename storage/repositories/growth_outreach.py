@@ -215,7 +215,9 @@ async def contest_counts(
         )
         .where(
             Referral.created_at >= contest.starts_at,
-            Referral.created_at < until,
+            Referral.created_at < contest.ends_at,
+            # Up to and including `until` (now, or when it was ended early).
+            Referral.created_at <= until,
             invitee.ni_hash != inviter.ni_hash,
             ~erased_invitee,
             ~erased_inviter,
