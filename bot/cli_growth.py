@@ -70,7 +70,7 @@ def _cmd_ambassadors(settings: Settings, args: argparse.Namespace) -> int:
     from services.invites import InviteService
 
     try:
-        areas = parse_areas(args.area) if args.area else ()
+        areas = parse_areas(args.area, "--area") if args.area else ()
     except OutreachError as problem:
         print(f"britizen: {problem}", file=sys.stderr)
         return 2

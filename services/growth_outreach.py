@@ -76,18 +76,18 @@ def stop_markup() -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": words.STOP_BUTTON, "callback_data": STOP_DATA}]]}
 
 
-def parse_areas(raw: str) -> tuple[str, ...]:
+def parse_areas(raw: str, option: str = "--areas") -> tuple[str, ...]:
     """'so, bh' -> ('BH', 'SO'): postcode areas, one or two letters each, deduplicated."""
     areas = sorted({part.strip().upper() for part in raw.split(",") if part.strip()})
     if not areas:
-        raise OutreachError("--areas needs at least one postcode area, such as SO or BH")
+        raise OutreachError(f"{option} needs at least one postcode area, such as SO or BH")
     bad = [area for area in areas if not _AREA.fullmatch(area)]
     if bad:
         raise OutreachError(
-            f"--areas: {', '.join(bad)} is not a postcode area (one or two letters, as SO in SO17)"
+            f"{option}: {', '.join(bad)} is not a postcode area (one or two letters, as SO in SO17)"
         )
     if len(areas) > MAX_AREAS:
-        raise OutreachError(f"--areas: at most {MAX_AREAS} areas at a time")
+        raise OutreachError(f"{option}: at most {MAX_AREAS} areas at a time")
     return tuple(areas)
 
 
