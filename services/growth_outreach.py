@@ -37,7 +37,7 @@ from services.quiet_hours import first_moment_to_send
 from services.sponsor_text import PlainText
 from storage.db import Database
 from storage.locks import job_lock
-from storage.models import GrowthCampaign, GrowthMessage, OutboxMessage
+from storage.models import GrowthCampaign
 from storage.repositories import growth_outreach as repo
 from texts import growth as words
 
@@ -178,9 +178,10 @@ class GrowthOutreach:
                     now - AMBASSADOR_GAP,
                 )
             to_ask = [c for c in chosen if c.citizen_id not in recent]
+            codes = await self._invites.codes_for_many([c.citizen_id for c in to_ask])
             texts = {
                 c.citizen_id: words.ambassador_invitation(
-                    invite_url(bot_username, await self._invites.code_for(c.telegram_id))
+                    invite_url(bot_username, codes[c.citizen_id])
                 )
                 for c in to_ask
             }
@@ -211,9 +212,10 @@ class GrowthOutreach:
                     session, [c.citizen_id for c in audience], GROWTH_KINDS, now - CAMPAIGN_GAP
                 )
             to_ask = [c for c in audience if c.citizen_id not in recent]
+            codes = await self._invites.codes_for_many([c.citizen_id for c in to_ask])
             messages = {
                 c.citizen_id: words.campaign_message(
-                    checked, invite_url(bot_username, await self._invites.code_for(c.telegram_id))
+                    checked, invite_url(bot_username, codes[c.citizen_id])
                 )
                 for c in to_ask
             }
@@ -240,26 +242,16 @@ class GrowthOutreach:
             # Someone who pressed Stop since the audience was read is left out here.
             still = await repo.still_willing(session, [p.citizen_id for p in recipients])
             recipients = [p for p in recipients if p.citizen_id in still]
-            for person in recipients:
-                session.add(
-                    GrowthMessage(
-                        citizen_id=person.citizen_id,
-                        kind=kind,
-                        campaign_id=campaign_id,
-                        queued_at=now,
-                    )
-                )
-                row = OutboxMessage.due_now(
-                    chat_id=person.chat_id,
-                    citizen_id=person.citizen_id,
-                    kind=kind,
-                    priority=GROWTH_PRIORITY,
-                    text=texts[person.citizen_id],
-                    now=now,
-                    reply_markup=markup,
-                )
-                row.next_attempt_at = due
-                session.add(row)
+            await repo.queue(
+                session,
+                [repo.Queued(p.citizen_id, p.chat_id, texts[p.citizen_id]) for p in recipients],
+                kind=kind,
+                priority=GROWTH_PRIORITY,
+                markup=markup,
+                now=now,
+                due=due,
+                campaign_id=campaign_id,
+            )
             if campaign_id is not None:
                 campaign = await session.get(GrowthCampaign, campaign_id)
                 assert campaign is not None
