@@ -29,11 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
 from services.errors import StaleAction
-from services.growth_outreach import CONTEST_KIND, GROWTH_PRIORITY, OutreachError
+from services.growth_outreach import CONTEST_KIND, GROWTH_PRIORITY, OutreachBusy, OutreachError
 from services.quiet_hours import first_moment_to_send
 from services.sponsor_text import PlainLine
 from storage.db import Database
-from storage.models import ContestEntry, GrowthMessage, OutboxMessage, ReferralContest
+from storage.locks import job_lock
+from storage.models import ContestEntry, ReferralContest
 from storage.repositories import growth_outreach as repo
 from texts import growth as words
 
@@ -155,6 +156,12 @@ class ContestService:
     async def end(self, contest_id: int) -> ContestEnd:
         """Close the contest now (or at its end time, if that has passed), freeze the counts
         and queue the result for every participant, once each (a second run queues nothing)."""
+        async with job_lock(self._db, "growth-outreach") as held:
+            if not held:
+                raise OutreachBusy()
+            return await self._end(contest_id)
+
+    async def _end(self, contest_id: int) -> ContestEnd:
         now = self._clock()
         async with self._db.transaction() as session:
             contest = await session.get(ReferralContest, contest_id)
@@ -173,44 +180,32 @@ class ContestService:
                 if row.final_count is None:
                     row.final_count = counts.get(person.citizen_id, 0)
                 frozen[person.citizen_id] = row.final_count
-            names = {p.citizen_id: p.display_name for p in people}
-            listed = {p.citizen_id for p in people if p.listed}
-            board = ranked_board(frozen, names, listed)
-            due = first_moment_to_send(now, self._tz)
-            announced = 0
-            for person in people:
-                if not person.reachable or await self._announced(session, contest_id, person):
-                    continue
-                session.add(
-                    GrowthMessage(
-                        citizen_id=person.citizen_id,
-                        kind=CONTEST_KIND,
-                        contest_id=contest_id,
-                        queued_at=now,
-                    )
-                )
-                row_out = OutboxMessage.due_now(
-                    chat_id=person.chat_id,
-                    citizen_id=person.citizen_id,
-                    kind=CONTEST_KIND,
-                    priority=GROWTH_PRIORITY,
-                    text=words.contest_result(contest.name, frozen[person.citizen_id], board),
-                    now=now,
-                )
-                row_out.next_attempt_at = due
-                session.add(row_out)
-                announced += 1
-        return ContestEnd(contest_id, len(people), announced, sum(frozen.values()))
-
-    @staticmethod
-    async def _announced(session: AsyncSession, contest_id: int, person: repo.Participant) -> bool:
-        found = await session.scalar(
-            select(GrowthMessage.id).where(
-                GrowthMessage.contest_id == contest_id,
-                GrowthMessage.citizen_id == person.citizen_id,
+            board = ranked_board(
+                frozen,
+                {p.citizen_id: p.display_name for p in people},
+                {p.citizen_id for p in people if p.listed},
             )
-        )
-        return found is not None
+            told = await repo.announced(session, contest_id)
+            results = [
+                repo.Queued(
+                    p.citizen_id,
+                    p.chat_id,
+                    words.contest_result(contest.name, frozen[p.citizen_id], board),
+                )
+                for p in people
+                if p.reachable and p.citizen_id not in told
+            ]
+            await repo.queue(
+                session,
+                results,
+                kind=CONTEST_KIND,
+                priority=GROWTH_PRIORITY,
+                markup=None,
+                now=now,
+                due=first_moment_to_send(now, self._tz),
+                contest_id=contest_id,
+            )
+        return ContestEnd(contest_id, len(people), len(results), sum(frozen.values()))
 
     # Citizens ------------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ async def queue(
     *,
     kind: str,
     priority: int,
-    markup: dict[str, Any],
+    markup: dict[str, Any] | None,
     now: datetime,
     due: datetime,
     campaign_id: int | None = None,
@@ -323,6 +323,14 @@ async def participants(session: AsyncSession, contest_id: int) -> list[Participa
 
 async def entry(session: AsyncSession, contest_id: int, citizen_id: int) -> ContestEntry | None:
     return await session.get(ContestEntry, (contest_id, citizen_id))
+
+
+async def announced(session: AsyncSession, contest_id: int) -> set[int]:
+    """Participants already sent this contest's result."""
+    found = await session.scalars(
+        select(GrowthMessage.citizen_id).where(GrowthMessage.contest_id == contest_id)
+    )
+    return set(found)
 
 
 async def entry_counts(session: AsyncSession) -> dict[int, int]:
