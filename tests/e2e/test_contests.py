@@ -6,6 +6,7 @@ unlisted people (who still see their own count), and the result announced once a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -157,6 +158,12 @@ async def test_contest_counts_verified_referrals_only_and_hides_unlisted_people(
     await bob.press("Hide my name")
     hidden = await bob.expect("You're not on the leaderboard")
     assert "Bob —" not in hidden.text
+
+    # /mydata lists the contest she joined and her choice; nobody else's.
+    export = json.loads((await service.services.data_rights.export(1931)).content)
+    (joined,) = export["growth_outreach"]["contests_joined"]
+    assert (joined["contest_id"], joined["listed"]) == (contest.id, True)
+    assert export["profile"]["growth_opt_in"] is False
 
     # The end: counts frozen, the result announced once to each participant.
     clock.advance(days=1)
