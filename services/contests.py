@@ -117,16 +117,15 @@ class ContestService:
         try:
             checked = _NAME.validate_python(name.strip())
         except ValidationError as problem:
-            raise OutreachError(f"--name {problem.errors()[0]['msg']}") from None
+            reason = problem.errors()[0]["msg"]
+            raise OutreachError(words.BAD_OPTION.format(option="--name", reason=reason)) from None
         if not 1 <= days <= MAX_DAYS:
-            raise OutreachError(f"--days must be between 1 and {MAX_DAYS}")
+            raise OutreachError(words.OUT_OF_RANGE.format(option="--days", limit=MAX_DAYS))
         now = self._clock()
         async with self._db.transaction() as session:
             running = await repo.running_contest(session, now)
             if running is not None:
-                raise OutreachError(
-                    f"contest #{running.id} ({running.name}) is still running; end it first"
-                )
+                raise OutreachError(words.STILL_RUNNING.format(id=running.id, name=running.name))
             contest = ReferralContest(
                 name=checked, starts_at=now, ends_at=now + timedelta(days=days)
             )
@@ -166,7 +165,7 @@ class ContestService:
         async with self._db.transaction() as session:
             contest = await session.get(ReferralContest, contest_id)
             if contest is None:
-                raise OutreachError(f"there is no contest #{contest_id}")
+                raise OutreachError(words.NO_SUCH_CONTEST.format(id=contest_id))
             _, ends = _aware(contest)
             if contest.ended_at is None:
                 contest.ended_at = min(now, ends)

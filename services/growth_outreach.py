@@ -69,7 +69,7 @@ class OutreachError(Exception):
 
 class OutreachBusy(OutreachError):
     def __init__(self) -> None:
-        super().__init__("another growth outreach command is running; try again when it ends")
+        super().__init__(words.OUTREACH_BUSY)
 
 
 def stop_markup() -> dict[str, Any]:
@@ -80,14 +80,12 @@ def parse_areas(raw: str, option: str = "--areas") -> tuple[str, ...]:
     """'so, bh' -> ('BH', 'SO'): postcode areas, one or two letters each, deduplicated."""
     areas = sorted({part.strip().upper() for part in raw.split(",") if part.strip()})
     if not areas:
-        raise OutreachError(f"{option} needs at least one postcode area, such as SO or BH")
+        raise OutreachError(words.NO_AREAS.format(option=option))
     bad = [area for area in areas if not _AREA.fullmatch(area)]
     if bad:
-        raise OutreachError(
-            f"{option}: {', '.join(bad)} is not a postcode area (one or two letters, as SO in SO17)"
-        )
+        raise OutreachError(words.NOT_AREAS.format(option=option, bad=", ".join(bad)))
     if len(areas) > MAX_AREAS:
-        raise OutreachError(f"{option}: at most {MAX_AREAS} areas at a time")
+        raise OutreachError(words.TOO_MANY_AREAS.format(option=option, limit=MAX_AREAS))
     return tuple(areas)
 
 
@@ -96,7 +94,7 @@ def check_campaign_text(raw: str) -> str:
         return _CAMPAIGN_TEXT.validate_python(raw.strip())
     except ValidationError as problem:
         reason = problem.errors()[0]["msg"]
-        raise OutreachError(f"--text {reason}") from None
+        raise OutreachError(words.BAD_OPTION.format(option="--text", reason=reason)) from None
 
 
 @dataclass(frozen=True)
@@ -162,9 +160,9 @@ class GrowthOutreach:
         areas: Sequence[str] = (),
     ) -> AmbassadorRun:
         if not 1 <= top <= MAX_TOP:
-            raise OutreachError(f"--top must be between 1 and {MAX_TOP}")
+            raise OutreachError(words.OUT_OF_RANGE.format(option="--top", limit=MAX_TOP))
         if role is not None and role not in ROLES:
-            raise OutreachError(f"--role must be one of {', '.join(ROLES)}")
+            raise OutreachError(words.NOT_A_ROLE.format(roles=", ".join(ROLES)))
         async with job_lock(self._db, "growth-outreach") as held:
             if not held:
                 raise OutreachBusy()

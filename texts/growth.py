@@ -135,3 +135,17 @@ def you_are_listed(name: str) -> str:
 
 def contest_result(name: str, count: int, lines: list[tuple[int, str, int]]) -> str:
     return CONTEST_RESULT.format(name=name, count=count, board=board(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# The operator's command line: refusals (services raise them, bot/cli_growth.py prints them)
+
+OUTREACH_BUSY = "another growth outreach command is running; try again when it ends"
+NO_AREAS = "{option} needs at least one postcode area, such as SO or BH"
+NOT_AREAS = "{option}: {bad} is not a postcode area (one or two letters, as SO in SO17)"
+TOO_MANY_AREAS = "{option}: at most {limit} areas at a time"
+BAD_OPTION = "{option} {reason}"
+OUT_OF_RANGE = "{option} must be between 1 and {limit}"
+NOT_A_ROLE = "--role must be one of {roles}"
+STILL_RUNNING = "contest #{id} ({name}) is still running; end it first"
+NO_SUCH_CONTEST = "there is no contest #{id}"
