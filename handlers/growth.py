@@ -22,7 +22,7 @@ from handlers.guards import registered_button, registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import CONTEST, GROWTH, BadCallback
 from services.contests import ContestView
-from texts import growth as words
+from texts import growth_outreach as words
 
 SETTINGS_OPEN_DATA = "set:open"
 """handlers.privacy's `set:open` (not imported: privacy imports this module's button)."""

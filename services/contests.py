@@ -36,7 +36,7 @@ from storage.db import Database
 from storage.locks import job_lock
 from storage.models import ContestEntry, ReferralContest
 from storage.repositories import growth_outreach as repo
-from texts import growth as words
+from texts import growth_outreach as words
 
 MAX_DAYS = 90
 BOARD_SIZE = 10

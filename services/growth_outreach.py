@@ -39,7 +39,7 @@ from storage.db import Database
 from storage.locks import job_lock
 from storage.models import GrowthCampaign
 from storage.repositories import growth_outreach as repo
-from texts import growth as words
+from texts import growth_outreach as words
 
 AMBASSADOR_KIND = "ambassador"
 CAMPAIGN_KIND = "campaign"

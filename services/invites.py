@@ -20,7 +20,6 @@ import base64
 import io
 import re
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,7 +113,7 @@ class InviteService:
                 )
             return self._code(me.id, fresh.nonce)
 
-    async def codes_for_many(self, citizen_ids: Sequence[int]) -> dict[int, str]:
+    async def codes_for_many(self, citizen_ids: list[int]) -> dict[int, str]:
         """Many citizens' codes at once (growth outreach), made where missing: one transaction
         per thousand rather than one per person."""
         codes: dict[int, str] = {}
