@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.cli_growth import add_growth_outreach_commands
 from bot.logs import configure_logging
 from bot.settings import Environment, Settings, SettingsError, load_settings
 
@@ -293,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     release = event_commands.add_parser("release", help="let a held batch count")
     release.add_argument("id", type=int)
     release.set_defaults(handler=_cmd_events_release)
+
+    # Growth (issue 19). The outreach commands live in bot/cli_growth.py.
+    growth = commands.add_parser("growth", help="growth: outreach to citizens who opted in")
+    growth_commands = growth.add_subparsers(dest="growth_command", required=True, metavar="ACTION")
+    add_growth_outreach_commands(growth_commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

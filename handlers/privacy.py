@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
+from handlers.growth import contest_button
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import Arg, BadCallback, Codec
@@ -23,6 +24,8 @@ from texts import settings as words
 
 MARKETING = "marketing_opt_in"
 """Kept by the offers service (opting out also cancels queued offers), not the friends one."""
+GROWTH = "growth_opt_in"
+"""Kept by the growth outreach service (turning it off also cancels queued asks)."""
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,18 @@ TOGGLES: tuple[Toggle, ...] = (
     _toggle("rq", "accepts_friend_requests", ("yes", "no")),
     _toggle("rm", "friendly_reminders", ("yes", "no")),
     _toggle("of", MARKETING, ("yes", "no")),
+    _toggle("gr", GROWTH, ("yes", "no")),
 )
 _BY_KEY = {toggle.key: toggle for toggle in TOGGLES}
 SETTINGS = Codec("set", {"open": Arg.NONE, **{toggle.key: Arg.WORD for toggle in TOGGLES}})
 """`set:open` shows the screen; `set:<toggle>:<value>` sets a value (never "flip")."""
 
 
-def _current(settings: PrivacySettings, offers: bool) -> dict[str, str]:
+def _current(settings: PrivacySettings, offers: bool, growth: bool) -> dict[str, str]:
     """Each setting's value as the toggles name it."""
     return {
         MARKETING: "yes" if offers else "no",
+        GROWTH: "yes" if growth else "no",
         "score_visibility": settings.score_visibility,
         "on_leaderboard": "yes" if settings.on_leaderboard else "no",
         "accepts_friend_requests": "yes" if settings.accepts_friend_requests else "no",
@@ -90,8 +95,10 @@ def _current(settings: PrivacySettings, offers: bool) -> dict[str, str]:
     }
 
 
-def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, InlineKeyboardMarkup]:
-    values = _current(settings, offers)
+def settings_screen(
+    settings: PrivacySettings, *, offers: bool, growth: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
+    values = _current(settings, offers, growth)
     lines = [words.HEADING]
     rows = []
     for toggle in TOGGLES:
@@ -107,6 +114,7 @@ def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, In
                 for choice in toggle.choices
             ]
         )
+    rows.append([contest_button()])
     lines += ["", words.FOOTER]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -116,7 +124,8 @@ async def show_settings(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     settings = await context.services.friends.settings(update.effective_user.id)
     offers = await context.services.offers.opted_in(update.effective_user.id)
-    text, markup = settings_screen(settings, offers=offers)
+    growth = await context.services.growth.opted_in(update.effective_user.id)
+    text, markup = settings_screen(settings, offers=offers, growth=growth)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
@@ -128,8 +137,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     if press.action == "open":
         settings = await friends.settings(user.id)
         offers = await context.services.offers.opted_in(user.id)
+        growth = await context.services.growth.opted_in(user.id)
         await query.answer()
-        text, markup = settings_screen(settings, offers=offers)
+        text, markup = settings_screen(settings, offers=offers, growth=growth)
         await context.bot.send_message(user.id, text, reply_markup=markup)
         return
     toggle = _BY_KEY[press.action]
@@ -139,11 +149,15 @@ async def on_button(update: Update, context: BotContext) -> None:
     if toggle.setting == MARKETING:
         await context.services.offers.set_marketing(user.id, chosen.value == "yes")
         settings = await friends.settings(user.id)
+    elif toggle.setting == GROWTH:
+        await context.services.growth.set_opt_in(user.id, chosen.value == "yes")
+        settings = await friends.settings(user.id)
     else:
         settings = await friends.change_setting(user.id, toggle.setting, chosen.value)
     offers = await context.services.offers.opted_in(user.id)
+    growth = await context.services.growth.opted_in(user.id)
     if chosen.saved_note is None:
         await query.answer(words.SAVED)
     else:
         await query.answer(chosen.saved_note, show_alert=True)
-    await edit_in_place(update, *settings_screen(settings, offers=offers))
+    await edit_in_place(update, *settings_screen(settings, offers=offers, growth=growth))

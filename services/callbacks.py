@@ -168,3 +168,9 @@ REGISTRATION = Codec("reg", {"consent": Arg.WORD, "postcode": Arg.WORD})
 # a reviewer's Move / Reject (then a note).
 NI_CLAIM = Codec("nic", {"report": Arg.NONE, "skip": Arg.NONE, "resp": Arg.ID})
 NI_REVIEW = Codec("nir", {"mv": Arg.ID, "rej": Arg.ID})
+# Growth outreach (issue 19): "Stop these messages" on every growth ask (acts on the presser's
+# own opt-in only, so a stale copy works too), and /contest's buttons, which carry the contest
+# id so a button from an ended contest changes nothing: show, join listed / unlisted, and
+# show / hide one's name on the board.
+GROWTH = Codec("grow", {"stop": Arg.NONE})
+CONTEST = Codec("cst", {"show": Arg.NONE, "jl": Arg.ID, "ju": Arg.ID, "ls": Arg.ID, "hd": Arg.ID})

@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 from services.clock import Clock, system_clock
 from services.confirmations import ErasureConfirmations
+from services.contests import ContestService
 from services.data_rights import DataRightsService
 from services.dialogs import DialogService
 from services.disputes import DisputeService
 from services.events import EventService
 from services.friends import FriendsService
+from services.growth_outreach import GrowthOutreach
 from services.invites import InviteService
 from services.loans import LoanApplications, LoanService
 from services.loans.identity import IdentityCheck
@@ -61,6 +63,8 @@ class Services:
     whatif: WhatIfService
     payment_plans: PaymentPlanService
     ni_claims: NiClaimService
+    growth: GrowthOutreach
+    contests: ContestService
 
     @classmethod
     def build(
@@ -104,4 +108,6 @@ class Services:
             whatif=whatif,
             payment_plans=PaymentPlanService(db, clock, timezone, admin_ids),
             ni_claims=NiClaimService(db, dialogs, secret_key, clock, admin_ids, document_key),
+            growth=GrowthOutreach(db, clock, timezone, invites),
+            contests=ContestService(db, clock, timezone),
         )

@@ -27,11 +27,13 @@ from storage.models import (
     AccessRequest,
     Base,
     Citizen,
+    ContestEntry,
     DialogState,
     Dispute,
     Erasure,
     FriendRequest,
     Friendship,
+    GrowthMessage,
     HeldPaymentEvent,
     Instalment,
     InviteCode,
@@ -292,6 +294,23 @@ class DataRightsService:
                     order=PaymentPlanRequest.created_at,
                 )
             ],
+            # Issue 19: asks to invite people received, and referral contests joined.
+            "growth_outreach": {
+                "asks": [
+                    _row(g, drop=("citizen_id",))
+                    for g in await rows(
+                        GrowthMessage, GrowthMessage.citizen_id == me.id, order=GrowthMessage.id
+                    )
+                ],
+                "contests_joined": [
+                    _row(c, drop=("citizen_id",))
+                    for c in await rows(
+                        ContestEntry,
+                        ContestEntry.citizen_id == me.id,
+                        order=ContestEntry.joined_at,
+                    )
+                ],
+            },
             "messages": [
                 _row(m, drop=("citizen_id", "reply_markup"))
                 for m in await rows(

@@ -18,6 +18,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("friends", "Your friends; add or remove friends"),
     ("compare", "Compare your score with a friend's"),
     ("leaderboard", "Where you rank among your friends"),
+    ("contest", "The referral contest: join, and see the leaderboard"),
     ("offers", "Sponsor offers for you, and your voucher codes"),
     ("settings", "Who sees your score, leaderboards, requests, loan reminders, offers"),
     ("share", "A one-time code to show your score; who has seen it"),

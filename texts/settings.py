@@ -107,6 +107,24 @@ SETTINGS: dict[str, SettingWording] = {
             ),
         },
     ),
+    "growth_opt_in": SettingWording(
+        "Help Britizen grow: occasional asks to invite people you know",
+        "Help grow",
+        {
+            "yes": ChoiceWording(
+                "On",
+                "Now and then Britizen may ask you to invite people you know, with your invite "
+                "link. Each ask has a “Stop these messages” button.",
+            ),
+            "no": ChoiceWording(
+                "Off",
+                "Britizen won't ask you to invite anyone. Off unless you opt in.",
+                saved_note=(
+                    "Saved: no more asks to invite people, including any still waiting to be sent."
+                ),
+            ),
+        },
+    ),
 }
 
 HEADING = "⚙️ Your settings"

@@ -30,6 +30,12 @@ from storage.models.claims import (
     NiClaim,
     NiClaimEvent,
 )
+from storage.models.growth import (
+    ContestEntry,
+    GrowthCampaign,
+    GrowthMessage,
+    ReferralContest,
+)
 from storage.models.messaging import (
     OutboxMessage,
     SendBudgetRow,
@@ -76,12 +82,15 @@ __all__ = [
     "ApiRateCount",
     "Base",
     "Citizen",
+    "ContestEntry",
     "DialogState",
     "Dispute",
     "Erasure",
     "EventBatch",
     "FriendRequest",
     "Friendship",
+    "GrowthCampaign",
+    "GrowthMessage",
     "HeldPaymentEvent",
     "Instalment",
     "InviteCode",
@@ -99,6 +108,7 @@ __all__ = [
     "Promotion",
     "Redemption",
     "Referral",
+    "ReferralContest",
     "Reminder",
     "RetainedRecord",
     "Score",

@@ -57,6 +57,9 @@ class Citizen(Base):
     # three of them put on borrowing (a stolen phone can't borrow).
     ni_check_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     borrowing_locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # "Help Britizen grow" (/settings): occasional asks to invite people (ambassador invitations,
+    # area campaigns). Off unless the citizen opts in; every such message has a Stop button.
+    growth_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Score(Base):
