@@ -74,6 +74,7 @@ class BritizenService:
             clock,
             settings.tz,
             admin_ids=frozenset(settings.admin_ids),
+            public_url=settings.public_base_url,
         )
         self.webhook_mode = settings.webhook_url is not None
         # One send rate for the bot across every instance: replies and the outbox both spend it.

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 import texts.common as texts
 from handlers import (
+    boost,
     chats,
     common,
     data_rights,
@@ -86,6 +87,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("delete", data_rights.start_delete),
             CommandHandler("dispute", disputes.start_dispute),
             CommandHandler("review", disputes.show_review),
+            CommandHandler("boost", boost.show_boost),
             CallbackQueryHandler(
                 registration.consent, pattern=cb.REGISTRATION.action_pattern("consent")
             ),
@@ -113,6 +115,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(data_rights.on_button, pattern=cb.DELETE.pattern),
             CallbackQueryHandler(disputes.on_button, pattern=cb.DISPUTE.pattern),
             CallbackQueryHandler(disputes.on_review_button, pattern=cb.REVIEW.pattern),
+            CallbackQueryHandler(boost.on_button, pattern=cb.BOOST.pattern),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),

@@ -164,3 +164,6 @@ PAYMENT_PLAN = Codec("plan", {"ask": Arg.ID, "help": Arg.NONE})
 PLAN_REVIEW = Codec("ppr", {"ok": Arg.ID, "no": Arg.ID})
 LOAN_SETTLE = Codec("settle", {"all": Arg.ID})
 REGISTRATION = Codec("reg", {"consent": Arg.WORD, "postcode": Arg.WORD})
+# Boost (issue 20): open /boost, invite a landlord / agent / council (a role), and Confirm or
+# Dispute a late or missed payment a Boost partner reported (a payment event id).
+BOOST = Codec("boost", {"open": Arg.NONE, "inv": Arg.WORD, "ok": Arg.ID, "no": Arg.ID})

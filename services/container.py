@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from services.boost import BoostService
 from services.clock import Clock, system_clock
 from services.confirmations import ErasureConfirmations
 from services.data_rights import DataRightsService
@@ -57,6 +58,7 @@ class Services:
     disputes: DisputeService
     whatif: WhatIfService
     payment_plans: PaymentPlanService
+    boost: BoostService
 
     @classmethod
     def build(
@@ -66,6 +68,7 @@ class Services:
         clock: Clock = system_clock,
         timezone: ZoneInfo = UK_TIME,
         admin_ids: frozenset[int] = frozenset(),
+        public_url: str = "http://127.0.0.1:8080",
     ) -> Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
@@ -97,4 +100,5 @@ class Services:
             disputes=DisputeService(db, clock, admin_ids),
             whatif=whatif,
             payment_plans=PaymentPlanService(db, clock, timezone, admin_ids),
+            boost=BoostService(db, secret_key, clock, timezone, public_url),
         )

@@ -28,6 +28,8 @@ class FriendVia(StrEnum):
 class PaymentKind(StrEnum):
     BILL = "bill"
     LOAN_INSTALMENT = "loan_instalment"
+    RENT = "rent"
+    COUNCIL_TAX = "council_tax"
 
 
 class PaymentOutcome(StrEnum):
@@ -132,6 +134,15 @@ class PaymentPlanStatus(StrEnum):
     DECLINED = "declined"
 
 
+class BoostReviewStatus(StrEnum):
+    """A late or missed payment a Boost partner reported (services.boost): it counts only once
+    the citizen confirms it, or once 30 days pass without a dispute."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+
+
 CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("friendships", "status"): FriendshipStatus,
     ("friend_requests", "via"): FriendVia,
@@ -151,6 +162,7 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("overpayments", "reason"): OverpaymentReason,
     ("overpayments", "refund_status"): RefundStatus,
     ("payment_plan_requests", "status"): PaymentPlanStatus,
+    ("boost_reviews", "status"): BoostReviewStatus,
 }
 """(table, column) -> the enum its CHECK constraint lists."""
 

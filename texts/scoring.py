@@ -30,6 +30,10 @@ def payment_noun(kinds: Set[str], n: int) -> str:
         return plural(n, "bill")
     if kinds == {"loan_instalment"}:
         return plural(n, "loan instalment")
+    if kinds == {"rent"}:
+        return plural(n, "rent payment")
+    if kinds == {"council_tax"}:
+        return plural(n, "council tax payment")
     return plural(n, "payment")
 
 

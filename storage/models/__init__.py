@@ -39,6 +39,10 @@ from storage.models.money import (
 )
 from storage.models.partners import (
     AccessRequest,
+    BoostInvite,
+    BoostLink,
+    BoostPartner,
+    BoostReview,
     Dispute,
     Erasure,
     EventBatch,
@@ -70,6 +74,10 @@ __all__ = [
     "AccessRequest",
     "ApiRateCount",
     "Base",
+    "BoostInvite",
+    "BoostLink",
+    "BoostPartner",
+    "BoostReview",
     "Citizen",
     "DialogState",
     "Dispute",
