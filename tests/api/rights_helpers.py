@@ -179,9 +179,7 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
     async def bands_ok(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
         return await call(http, service, bands)
 
-    async def events_outside_boost(
-        http: aiohttp.ClientSession, service: BritizenService
-    ) -> Reply:
+    async def events_outside_boost(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
         from tests.api.boost_helpers import boost_partner
 
         n = next(counter)
