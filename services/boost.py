@@ -429,3 +429,44 @@ def _without(inputs: CitizenInputs, removed: list[Any]) -> CitizenInputs:
         if payment in left:
             left.remove(payment)
     return replace(inputs, payments=tuple(left))
+
+
+async def boost_export(
+    session: AsyncSession, citizen_id: int, partners: dict[int, str]
+) -> dict[str, Any]:
+    """The /mydata section: the person's invitations (never their tokens) and their answers
+    to late or missed payments a Boost partner reported."""
+    invites = await repo.invites_of(session, citizen_id)
+    reviews = await repo.reviews_of(session, citizen_id)
+    return {
+        "invitations": [
+            {
+                "role": invite.role,
+                "created_at": as_aware_utc(invite.created_at).isoformat(),
+                "expires_at": as_aware_utc(invite.expires_at).isoformat(),
+                "used_at": None
+                if invite.used_at is None
+                else as_aware_utc(invite.used_at).isoformat(),
+                "signed_up_as": None
+                if invite.partner_id is None
+                else partners.get(invite.partner_id, "?"),
+            }
+            for invite in invites
+        ],
+        "late_or_missed_reports": [
+            {
+                "reported_by": partners.get(int(event.source.split(":", 1)[1]), event.source)
+                if event.source.startswith("partner:")
+                else event.source,
+                "kind": event.kind,
+                "outcome": event.outcome,
+                "due_on": event.occurred_on.isoformat(),
+                "status": review.status,
+                "counts_from": review.counts_from.isoformat(),
+                "answered_at": None
+                if review.answered_at is None
+                else as_aware_utc(review.answered_at).isoformat(),
+            }
+            for review, event in reviews
+        ],
+    }

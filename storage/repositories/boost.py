@@ -231,3 +231,27 @@ async def waiting_count(session: AsyncSession, citizen_id: int, source: str, as_
         )
     )
     return int(count or 0)
+
+
+async def invites_of(session: AsyncSession, citizen_id: int) -> list[BoostInvite]:
+    return list(
+        (
+            await session.scalars(
+                select(BoostInvite)
+                .where(BoostInvite.citizen_id == citizen_id)
+                .order_by(BoostInvite.created_at, BoostInvite.id)
+            )
+        ).all()
+    )
+
+
+async def reviews_of(
+    session: AsyncSession, citizen_id: int
+) -> list[tuple[BoostReview, PaymentEvent]]:
+    rows = await session.execute(
+        select(BoostReview, PaymentEvent)
+        .join(PaymentEvent, PaymentEvent.id == BoostReview.payment_event_id)
+        .where(BoostReview.citizen_id == citizen_id)
+        .order_by(PaymentEvent.occurred_on, PaymentEvent.id)
+    )
+    return [(review, event) for review, event in rows.all()]

@@ -4,6 +4,7 @@ for the citizen (once each, however often resent), and what an erasure keeps of 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -124,6 +125,21 @@ async def test_an_erasure_keeps_no_boost_payment_that_does_not_count(
     )
     assert reply.status == 200
     data_rights = service.services.data_rights
+    exported = json.loads((await data_rights.export(405)).document.decode())["boost"]
+    [invitation] = exported["invitations"]
+    assert invitation["role"] == "landlord" and invitation["signed_up_as"] == "Erase Lettings"
+    assert not any("token" in key for key in invitation)
+    assert exported["late_or_missed_reports"] == [
+        {
+            "reported_by": "Erase Lettings",
+            "kind": "rent",
+            "outcome": "late",
+            "due_on": "2026-11-01",
+            "status": "pending",
+            "counts_from": "2026-12-21",
+            "answered_at": None,
+        }
+    ]
     assert await data_rights.kept_on_erasure(405) == []
     clock.advance(days=30)  # undisputed for 30 days: it counts, so it would be kept
     assert [r.outcome for r in await data_rights.kept_on_erasure(405)] == ["late"]
