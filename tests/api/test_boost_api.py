@@ -125,7 +125,7 @@ async def test_an_erasure_keeps_no_boost_payment_that_does_not_count(
     )
     assert reply.status == 200
     data_rights = service.services.data_rights
-    exported = json.loads((await data_rights.export(405)).document.decode())["boost"]
+    exported = json.loads((await data_rights.export(405)).content.decode())["boost"]
     [invitation] = exported["invitations"]
     assert invitation["role"] == "landlord" and invitation["signed_up_as"] == "Erase Lettings"
     assert not any("token" in key for key in invitation)
