@@ -102,7 +102,7 @@ async def _run(url: str, citizens: int, events: int, reviews: int) -> None:
         print(f"  read without the Boost condition: {base:.2f} s, {base_rows:,} events")
         print(
             f"  read with it (the pass's):        {boost:.2f} s, {boost_rows:,} events "
-            f"({base_rows - boost_rows:,} left out), +{(boost - base) / base * 100:.0f}%"
+            f"({base_rows - boost_rows:,} left out), {(boost - base) / base * 100:+.0f}%"
         )
     finally:
         await db.close()

@@ -45,6 +45,8 @@ from storage.statuses import BoostReviewStatus, PaymentKind
 from texts import boost as texts
 
 ROLES = ("landlord", "agent", "council")
+ROLE_KINDS = {"landlord": "rent", "agent": "rent", "council": "council_tax"}
+"""What each role reports, for /why when its payments are not all of one kind."""
 BOOST_KINDS = frozenset({PaymentKind.RENT.value, PaymentKind.COUNCIL_TAX.value})
 INVITE_DAYS = 7
 MAX_OPEN_INVITES = 5
@@ -320,13 +322,13 @@ class BoostService:
         for partner, events, waiting in per_partner:
             without = _without(inputs, [_payment_event(e) for e in events])
             kinds = {e.kind for e in events}
-            kind = kinds.pop() if len(kinds) == 1 else texts.role_kind(partner.role)
+            kind = kinds.pop() if len(kinds) == 1 else ROLE_KINDS.get(partner.role, "rent")
             on_time = sum(1 for e in events if e.outcome == "on_time")
             out.append(
                 BoostAdded(
                     partner=partner.name,
                     role=partner.role,
-                    kind=kind if kind in texts.KIND_NAMES else "rent",
+                    kind=kind,
                     on_time=on_time,
                     adverse=len(events) - on_time,
                     waiting=waiting,

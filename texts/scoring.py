@@ -135,8 +135,9 @@ KEEP_OWED_LOW_TIP = (
 
 def report_bills_tip(year_of_bills_points: int) -> str:
     return (
-        "Ask your energy, water or phone company to report your bills to Britizen: a year "
-        f"of monthly bills paid on time would add about +{year_of_bills_points}."
+        "Get your rent or council tax counted: send /boost to invite your landlord or "
+        "council (energy, water and phone companies can report bills too). A year of "
+        f"monthly payments on time would add about +{year_of_bills_points}."
     )
 
 
