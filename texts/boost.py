@@ -111,11 +111,12 @@ ADVERSE_REPORTED = (
 CONFIRM_BUTTON = "✅ Confirm"
 DISPUTE_BUTTON = "✖ Dispute"
 CONFIRMED = (
-    "Confirmed: {name}'s report of your {kind} due {due} ({outcome}) counts from the next "
+    "Confirmed: your {kind} due {due} ({outcome}, reported by {name}) counts from the next "
     "nightly calculation."
 )
 DISPUTED = (
-    "Disputed: {name}'s report of your {kind} due {due} ({outcome}) won't count towards your score."
+    "Disputed: your {kind} due {due} ({outcome}, reported by {name}) won't count towards "
+    "your score."
 )
 TOO_LATE_TO_DISPUTE = (
     "The {days} days to dispute this here have passed and it now counts. Send /dispute to "
