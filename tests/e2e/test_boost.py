@@ -319,6 +319,7 @@ async def test_a_boost_key_reports_for_nobody_else_and_old_links_are_refused(
     reply = await report(http, service, key, event("erin-1", "JK120501A", kind="rent"))
     assert reply.status == 200 and reply.json["accepted"] == 1  # type: ignore[attr-defined]
     await dan.expect_nothing()
+    await erin.expect_nothing()
 
 
 async def test_too_many_open_invitations_are_refused(
