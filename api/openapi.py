@@ -205,6 +205,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "post", "/events", "partner.events", "reportEvents", "Report payment events (partners).",
         {
             "200": Reply("What became of each.", schemas.EventBatchResult),
+            "403": Reply(
+                "A Boost key (a landlord, letting agent or council a citizen invited) reported "
+                "a kind other than `rent` or `council_tax`, or about someone who did not "
+                "invite it; `detail` names the fields. Nothing in the request was recorded.",
+                schemas.Error,
+            ),
             "422": "ValidationFailed",
         },
         description=(
@@ -221,6 +227,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Ask a citizen to let you see their score (partners).",
         {
             "202": Reply("The request, pending.", schemas.AccessRequest),
+            "403": Reply("A Boost key cannot ask to see scores.", schemas.Error),
             "409": Reply(
                 "The person declined your last request under 30 days ago, or has blocked "
                 "requests from you; the detail says which and when you may ask again.",

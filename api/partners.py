@@ -17,6 +17,7 @@ from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from api.limits import row_id
+from services.boost import BoostService, OutsideBoostScope
 from services.clock import Clock
 from services.event_rules import YEARS_KEPT, earliest_date, latest_date
 from services.events import (
@@ -30,10 +31,12 @@ from services.events import (
 )
 from services.sharing import RequestNotFound, RequestRefused, RequestState, SharingService
 from texts import api as texts
+from texts import boost as boost_texts
 
 EVENTS_KEY: web.AppKey[EventService] = web.AppKey("events", EventService)
 SHARING_KEY: web.AppKey[SharingService] = web.AppKey("sharing", SharingService)
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
+BOOST_KEY: web.AppKey[BoostService] = web.AppKey("boost", BoostService)
 
 assert get_args(schemas.EventIn.model_fields["kind"].annotation) == EVENT_KINDS
 assert get_args(schemas.EventIn.model_fields["outcome"].annotation) == OUTCOMES
@@ -66,10 +69,16 @@ async def post_events(request: web.Request) -> web.Response:
     if problems:
         raise ValidationFailed(problems)
     partner = request[PARTNER_KEY]
-    result = await request.app[EVENTS_KEY].report(
-        partner.id,
-        [IncomingEvent(e.id, e.ni_number, e.kind, e.outcome, e.occurred_on) for e in batch.events],
-    )
+    try:
+        result = await request.app[EVENTS_KEY].report(
+            partner.id,
+            [
+                IncomingEvent(e.id, e.ni_number, e.kind, e.outcome, e.occurred_on)
+                for e in batch.events
+            ],
+        )
+    except OutsideBoostScope as outside:
+        raise ApiError(403, boost_texts.api_outside_scope(outside.fields)) from None
     return respond(
         schemas.EventBatchResult(
             received=len(result.results),
@@ -108,6 +117,9 @@ def access_request_model(state: RequestState) -> schemas.AccessRequest:
 
 async def post_access_request(request: web.Request) -> web.Response:
     body = await read_model(request, schemas.AccessRequestBody)
+    boost = request.app.get(BOOST_KEY)
+    if boost is not None and await boost.is_boost_partner(request[PARTNER_KEY].id):
+        raise ApiError(403, boost_texts.API_NO_SCORE_REQUESTS)
     try:
         state = await request.app[SHARING_KEY].request_access(
             request[PARTNER_KEY].id, body.ni_number
@@ -129,11 +141,18 @@ async def get_access_request(request: web.Request) -> web.Response:
     return respond(access_request_model(state))
 
 
-def partner_routes(events: EventService, sharing: SharingService, clock: Clock) -> RouteAdder:
+def partner_routes(
+    events: EventService,
+    sharing: SharingService,
+    clock: Clock,
+    boost: BoostService | None = None,
+) -> RouteAdder:
     def add(app: web.Application) -> None:
         app[EVENTS_KEY] = events
         app[SHARING_KEY] = sharing
         app[CLOCK_KEY] = clock
+        if boost is not None:
+            app[BOOST_KEY] = boost
         app.router.add_post("/events", post_events, name="partner.events")
         app.router.add_post("/access-requests", post_access_request, name="partner.access_request")
         app.router.add_get(

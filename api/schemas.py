@@ -233,7 +233,7 @@ EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern
 class EventIn(Request):
     id: EventId = Field(description="Your id for the event: sending it again counts once.")
     ni_number: NINumber
-    kind: Literal["bill", "loan_instalment"]
+    kind: Literal["bill", "loan_instalment", "rent", "council_tax"]
     outcome: Literal["on_time", "late", "missed"]
     occurred_on: date = Field(
         description="When the payment fell due: within the last six years, not in the future."

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from string import Template
 
 from aiohttp import web
+
+from services.boost import CONFIRM_DAYS, BoostService, InviteRefused, SignUpRefused
+from texts import boost as boost_texts
 
 WEB_DIR = Path(__file__).parent / "web"
 # The pages load only their own scripts and styles: a sponsor key in sessionStorage is worth
@@ -101,3 +105,89 @@ def mount_pages(app: web.Application, *, sandbox: bool = False) -> None:
     app.router.add_get("/portal", portal)
     app.router.add_get("/portal/", portal)
     app.router.add_get(r"/static/{name:[A-Za-z0-9_.-]+}", asset)
+
+
+# -- Boost's sign-up page (issue 20): server-rendered, no script ------------------------------
+
+_BOOST_PAGE = Template((WEB_DIR / "boost.html").read_text(encoding="utf-8"))
+_MAX_FORM_BYTES = 4096  # a token, a name and a key: anything bigger is not this form
+_MAX_NAME = 100
+
+
+def _boost_page(body: str, status: int = 200) -> web.Response:
+    html = _BOOST_PAGE.substitute(title=escape(boost_texts.PAGE_TITLE), body=body)
+    # no-store: the answer to a sign-up holds an API key, shown once.
+    headers = {**_SECURITY_HEADERS, "Cache-Control": "no-store"}
+    return web.Response(text=html, status=status, content_type="text/html", headers=headers)
+
+
+def _boost_form(token: str, role: str, days: int, error: str | None = None, name: str = "") -> str:
+    kind = boost_texts.role_kind(role)
+    intro = boost_texts.PAGE_INTRO.format(
+        role=boost_texts.ROLE_NAMES.get(role, role), kind=kind, days=days
+    )
+    problem = f'  <p class="error" role="alert">{escape(error)}</p>\n' if error else ""
+    return (
+        f"  <p>{escape(intro)}</p>\n{problem}"
+        '  <form method="post" action="/boost/signup">\n'
+        f'    <input type="hidden" name="token" value="{escape(token)}">\n'
+        f'    <label for="name">{escape(boost_texts.NAME_LABEL)}</label>\n'
+        f'    <input type="text" id="name" name="name" maxlength="{_MAX_NAME}" '
+        f'value="{escape(name)}" autocomplete="organization">\n'
+        f'    <label for="key">{escape(boost_texts.KEY_LABEL)}</label>\n'
+        '    <input type="password" id="key" name="key" autocomplete="off">\n'
+        f'    <button type="submit">{escape(boost_texts.SUBMIT)}</button>\n'
+        "  </form>"
+    )
+
+
+def _refused(message: str) -> web.Response:
+    # 410 for a link that was good once (used, expired), 404 for one that never was.
+    status = 404 if message == boost_texts.LINK_UNKNOWN else 410
+    return _boost_page(f'  <p class="error" role="alert">{escape(message)}</p>', status)
+
+
+def mount_boost_pages(app: web.Application, boost: BoostService) -> None:
+    """GET /boost/signup?token=... shows the form; POST makes the partner and shows its key."""
+
+    async def show(request: web.Request) -> web.Response:
+        token = request.query.get("token", "")
+        try:
+            info = await boost.invite_info(token)
+        except InviteRefused as refused:
+            return _refused(str(refused))
+        return _boost_page(_boost_form(token, info.role, CONFIRM_DAYS))
+
+    async def submit(request: web.Request) -> web.Response:
+        if (request.content_length or 0) > _MAX_FORM_BYTES:
+            raise web.HTTPRequestEntityTooLarge(_MAX_FORM_BYTES, request.content_length or 0)
+        form = await request.post()
+        token, name, key = (str(form.get(field, "")) for field in ("token", "name", "key"))
+        try:
+            info = await boost.invite_info(token)
+            done = await boost.sign_up(token, name, key)
+        except InviteRefused as refused:
+            return _refused(str(refused))
+        except SignUpRefused as problem:
+            return _boost_page(
+                _boost_form(token, info.role, CONFIRM_DAYS, str(problem), name[:_MAX_NAME]), 400
+            )
+        if done.api_key is None:
+            body = f"  <h2>{escape(boost_texts.DONE_TITLE)}</h2>\n"
+            body += f"  <p>{escape(boost_texts.DONE_LINKED)}</p>"
+            return _boost_page(body)
+        example = boost_texts.API_EXAMPLE.format(
+            base=boost.public_url,
+            key=done.api_key,
+            kind="council_tax" if info.role == "council" else "rent",
+        )
+        body = (
+            f"  <h2>{escape(boost_texts.DONE_TITLE)}</h2>\n"
+            f"  <p>{escape(boost_texts.DONE_INTRO)}</p>\n"
+            f'  <p class="key" id="api-key">{escape(done.api_key)}</p>\n'
+            f"  <pre>{escape(example)}</pre>"
+        )
+        return _boost_page(body)
+
+    app.router.add_get("/boost/signup", show)
+    app.router.add_post("/boost/signup", submit)

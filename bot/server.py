@@ -17,7 +17,7 @@ from api.open_data import open_data_routes
 from api.partners import partner_routes
 from api.schemas import Health
 from api.scores import score_routes
-from bot.pages import mount_pages
+from bot.pages import mount_boost_pages, mount_pages
 from services.rate_limits import ApiRateLimiter
 
 if TYPE_CHECKING:
@@ -85,12 +85,13 @@ def build_web_app(service: BritizenService) -> web.Application:
         on_promotion_created=service.request_promotion_run,
         partners=services.partners,
         extra_routes=(
-            partner_routes(services.events, services.sharing, services.clock),
+            partner_routes(services.events, services.sharing, services.clock, services.boost),
             score_routes(services.sharing),
             open_data_routes(services.open_data),
         ),
     )
     mount_pages(web_app, sandbox=service.sandbox is not None)
+    mount_boost_pages(web_app, services.boost)
     if service.sandbox is not None:
         service.sandbox.mount(web_app)
     return web_app

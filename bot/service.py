@@ -75,6 +75,7 @@ class BritizenService:
             settings.tz,
             admin_ids=frozenset(settings.admin_ids),
             document_key=settings.resolved_document_key(),
+            public_url=settings.public_base_url,
         )
         self.webhook_mode = settings.webhook_url is not None
         # One send rate for the bot across every instance: replies and the outbox both spend it.

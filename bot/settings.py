@@ -10,6 +10,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -78,6 +79,9 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=DEFAULT_WORKING_LIMIT, ge=1, le=1000)
     # Shown by /healthz so an operator can tell instances apart; hostname:pid when unset.
     instance_name: str | None = None
+    # Where people reach this server from outside (links the bot hands out, e.g. Boost's
+    # sign-up link); unset: the webhook URL's origin, else http://HOST:PORT.
+    public_url: str | None = None
     log_level: str = "INFO"
     # Encrypts NI-number claims' document photos and contacts (a Fernet key: generate one with
     # python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').
@@ -173,6 +177,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def public_base_url(self) -> str:
+        """BRITIZEN_PUBLIC_URL, else the webhook URL's scheme and host, else HOST:PORT."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return f"http://{self.http_host}:{self.http_port}"
 
     @property
     def is_sqlite(self) -> bool:

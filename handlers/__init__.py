@@ -17,6 +17,7 @@ from telegram.ext import (
 
 import texts.common as texts
 from handlers import (
+    boost,
     chats,
     common,
     data_rights,
@@ -96,6 +97,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("review", disputes.show_review),
             CommandHandler("reportni", ni_claims.start_report, filters=private),
             CommandHandler("nireply", ni_claims.start_reply, filters=private),
+            CommandHandler("boost", boost.show_boost),
             CallbackQueryHandler(
                 registration.consent, pattern=cb.REGISTRATION.action_pattern("consent")
             ),
@@ -127,6 +129,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(ni_claims.on_review_button, pattern=cb.NI_REVIEW.pattern),
             CallbackQueryHandler(growth.on_stop, pattern=cb.GROWTH.pattern),
             CallbackQueryHandler(growth.on_contest_button, pattern=cb.CONTEST.pattern),
+            CallbackQueryHandler(boost.on_button, pattern=cb.BOOST.pattern),
             # Payments: Telegram's check before charging, then the receipt (never plain text).
             PreCheckoutQueryHandler(loans.on_pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),

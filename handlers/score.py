@@ -13,10 +13,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from scoring.whatif import Change
-from services.callbacks import SCORE, WHAT_IF
+from services.callbacks import BOOST, SCORE, WHAT_IF
 from services.loan_terms import LATE_FEE_PENCE
 from services.scores import Explanation
 from texts import score as words
+from texts.boost import why_boost_lines
 from texts.score import (
     benefits_text,
     history_caption,
@@ -45,13 +46,14 @@ HOW_TO_IMPROVE_BUTTON = InlineKeyboardMarkup(
 
 
 def what_if_markup(explanation: Explanation) -> InlineKeyboardMarkup:
-    """What if… under /why, one a row; paying off only while something is owed."""
+    """What if… under /why, one a row; paying off only while something is owed; then Boost."""
     changes = [c for c in Change if c is not Change.PAY_OFF or explanation.owes]
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(WHAT_IF_BUTTONS[c], callback_data=WHAT_IF.encode(c.value))]
             for c in changes
         ]
+        + [[InlineKeyboardButton(words.BOOST_BUTTON, callback_data=BOOST.encode("open"))]]
     )
 
 
@@ -73,8 +75,10 @@ async def show_score(update: Update, context: BotContext) -> None:
 async def show_why(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     explanation = await context.services.scores.explain(update.effective_user.id)
+    boosted = await context.services.boost.added(update.effective_user.id)
     await update.effective_message.reply_text(
-        why_text(explanation, context.timezone), reply_markup=what_if_markup(explanation)
+        why_text(explanation, context.timezone) + why_boost_lines(boosted),
+        reply_markup=what_if_markup(explanation),
     )
 
 

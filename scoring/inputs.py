@@ -39,10 +39,12 @@ OUTCOME_CODES: Mapping[Outcome, int] = {Outcome.ON_TIME: 0, Outcome.LATE: 1, Out
 
 
 class PaymentKind(StrEnum):
-    """Both kinds weigh the same; the kind only words the explanation."""
+    """Every kind weighs the same; the kind only words the explanation."""
 
     LOAN_INSTALMENT = "loan_instalment"
     BILL = "bill"
+    RENT = "rent"
+    COUNCIL_TAX = "council_tax"
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,6 @@ NI_REVIEW = Codec("nir", {"mv": Arg.ID, "rej": Arg.ID})
 # show / hide one's name on the board.
 GROWTH = Codec("grow", {"stop": Arg.NONE})
 CONTEST = Codec("cst", {"show": Arg.NONE, "jl": Arg.ID, "ju": Arg.ID, "ls": Arg.ID, "hd": Arg.ID})
+# Boost (issue 20): open /boost, invite a landlord / agent / council (a role), and Confirm or
+# Dispute a late or missed payment a Boost partner reported (a payment event id).
+BOOST = Codec("boost", {"open": Arg.NONE, "inv": Arg.WORD, "ok": Arg.ID, "no": Arg.ID})

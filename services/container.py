@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from services.boost import BoostService
 from services.clock import Clock, system_clock
 from services.confirmations import ErasureConfirmations
 from services.contests import ContestService
@@ -65,6 +66,7 @@ class Services:
     ni_claims: NiClaimService
     growth: GrowthOutreach
     contests: ContestService
+    boost: BoostService
 
     @classmethod
     def build(
@@ -75,6 +77,7 @@ class Services:
         timezone: ZoneInfo = UK_TIME,
         admin_ids: frozenset[int] = frozenset(),
         document_key: bytes | None = None,
+        public_url: str = "http://127.0.0.1:8080",
     ) -> Services:
         dialogs = DialogService(db)
         invites = InviteService(db, secret_key, clock)
@@ -110,4 +113,5 @@ class Services:
             ni_claims=NiClaimService(db, dialogs, secret_key, clock, admin_ids, document_key),
             growth=GrowthOutreach(db, clock, timezone, invites),
             contests=ContestService(db, clock, timezone),
+            boost=BoostService(db, secret_key, clock, timezone, public_url),
         )

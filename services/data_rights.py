@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
+from services.boost import boost_export
 from services.clock import Clock, as_aware_utc
 from services.ni_claims import log_for as ni_claim_log
 from services.retention import KeptRecord, purge_expired, retain_adverse, would_keep
@@ -191,6 +192,8 @@ class DataRightsService:
                 "role": score.network_role,
                 "computed_at": _value(score.computed_at),
             },
+            # Boost (issue 20): whom the person invited, and their answers to late payments.
+            "boost": await boost_export(session, me.id, partners),
             "score_history": [
                 _row(h, drop=("citizen_id",))
                 for h in await rows(

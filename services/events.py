@@ -33,6 +33,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.boost import check_scope, hold_for_confirmation
 from services.clock import Clock, as_aware_utc
 from services.event_rules import MONTHLY_LIMIT, MonthKey, is_burst, month_key
 from services.partners import partner_names, partner_source
@@ -139,6 +140,9 @@ class EventService:
                     )
                 ).all()
             )
+            # A Boost partner (services.boost) may report only rent and council tax about
+            # the people who invited it: anything else is refused before a row is written.
+            boost = await check_scope(session, partner_id, [e.kind for e in events], hashes)
             seen = set(
                 await session.scalars(
                     select(PaymentEvent.external_id).where(
@@ -210,6 +214,18 @@ class EventService:
                 await session.execute(insert(PaymentEvent), applied_rows)
             if held_rows:
                 await session.execute(insert(HeldPaymentEvent), held_rows)
+            if boost:
+                # Its late or missed payments wait for the citizen's word (or 30 days).
+                await hold_for_confirmation(
+                    session,
+                    partner_id,
+                    [
+                        row["external_id"]
+                        for row in applied_rows
+                        if row["outcome"] != PaymentOutcome.ON_TIME
+                    ],
+                    now,
+                )
         return BatchResult(results, len(applied_rows), len(held_rows), batch_ids)
 
     @staticmethod

@@ -48,7 +48,7 @@ class KeptRecord:
 
 async def would_keep(session: AsyncSession, citizen: Citizen, today: date) -> list[KeptRecord]:
     """What an erasure today would keep of this account (for /mydata and /delete)."""
-    events = await repo.adverse_events(session, citizen.id, retention_start(today))
+    events = await repo.adverse_events(session, citizen.id, retention_start(today), today)
     return [
         KeptRecord(e.source, e.kind, e.outcome, e.occurred_on, keep_until(e.occurred_on))
         for e in events
@@ -57,7 +57,7 @@ async def would_keep(session: AsyncSession, citizen: Citizen, today: date) -> li
 
 async def retain_adverse(session: AsyncSession, citizen: Citizen, today: date) -> int:
     """Inside the erasure's transaction: keep the account's adverse records by NI hash."""
-    events = await repo.adverse_events(session, citizen.id, retention_start(today))
+    events = await repo.adverse_events(session, citizen.id, retention_start(today), today)
     await repo.keep(
         session,
         [

@@ -40,6 +40,7 @@ from services.score_history import effective_stamp
 from storage.db import Database
 from storage.models import Citizen, Redemption, Referral, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentEventRow
+from storage.repositories.boost import not_waiting
 from storage.repositories.event_batches import counted
 from storage.repositories.score_history import PassStamp, latest_finished_pass
 
@@ -247,8 +248,9 @@ async def model_inputs(
     """
     events = (
         await session.scalars(
-            # What the pass counts: not disputed, and not in a batch held for review.
-            counted(select(PaymentEventRow))
+            # What the pass counts: not disputed, not in a batch held for review, and not a
+            # Boost partner's late or missed payment still waiting for the citizen's word.
+            not_waiting(counted(select(PaymentEventRow)), as_of)
             .where(PaymentEventRow.citizen_id == citizen.id)
             .order_by(PaymentEventRow.occurred_on, PaymentEventRow.id)
         )

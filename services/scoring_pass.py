@@ -64,6 +64,7 @@ from storage.db import Database
 from storage.locks import job_lock
 from storage.models import ScoringRun
 from storage.repositories import outbox
+from storage.repositories.boost import WAITING_SQL as BOOST_WAITING_SQL
 from storage.repositories.event_batches import COUNTED_EVENTS_SQL
 from storage.statuses import FriendshipStatus
 from texts.scoring import band_change
@@ -163,7 +164,7 @@ class ScoringPass:
             )
         )[:, 0]
         stored = await self._read_stored()
-        events = await self._read_payments()
+        events = await self._read_payments(as_of)
         # A referral row exists only once the newcomer completed registration (verification),
         # and goes with either person's account, so every row is a verified referral.
         referrals = await fetch_ints(
@@ -293,16 +294,18 @@ class ScoringPass:
             return "registered_at"
         return "CAST(registered_at AT TIME ZONE 'UTC' AS DATE)"
 
-    async def _read_payments(self) -> list[npt.NDArray[np.int64]]:
+    async def _read_payments(self, as_of: date) -> list[npt.NDArray[np.int64]]:
         cases = " ".join(
             f"WHEN '{outcome.value}' THEN {code}" for outcome, code in OUTCOME_CODES.items()
         )
+        # A Boost partner's late or missed payment counts only once confirmed or 30 days
+        # undisputed (storage.repositories.boost): one anti-join on a small table's key.
         return await fetch_columns(
             self._db,
             f"SELECT e.citizen_id, e.occurred_on, CASE e.outcome {cases} "
             f"ELSE {OUTCOME_CODES[Outcome.MISSED]} END "
-            f"FROM {COUNTED_EVENTS_SQL}",
-            {"no": False},
+            f"FROM {COUNTED_EVENTS_SQL} AND {BOOST_WAITING_SQL}",
+            {"no": False, "boost_as_of": as_of.isoformat() if self._db.is_sqlite else as_of},
             kinds=("int", "day", "int"),
         )
 

@@ -28,6 +28,8 @@ class FriendVia(StrEnum):
 class PaymentKind(StrEnum):
     BILL = "bill"
     LOAN_INSTALMENT = "loan_instalment"
+    RENT = "rent"
+    COUNCIL_TAX = "council_tax"
 
 
 class PaymentOutcome(StrEnum):
@@ -138,6 +140,15 @@ class NiClaimStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class BoostReviewStatus(StrEnum):
+    """A late or missed payment a Boost partner reported (services.boost): it counts only once
+    the citizen confirms it, or once 30 days pass without a dispute."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+
+
 CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("friendships", "status"): FriendshipStatus,
     ("friend_requests", "via"): FriendVia,
@@ -158,6 +169,7 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("overpayments", "refund_status"): RefundStatus,
     ("payment_plan_requests", "status"): PaymentPlanStatus,
     ("ni_claims", "status"): NiClaimStatus,
+    ("boost_reviews", "status"): BoostReviewStatus,
 }
 """(table, column) -> the enum its CHECK constraint lists."""
 

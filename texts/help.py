@@ -11,6 +11,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("why", "What makes up your score and how to raise it"),
     ("history", "A chart of your score over time"),
     ("benefits", "What your tier unlocks and what's next"),
+    ("boost", "Add rent and council tax: invite your landlord or council"),
     ("loan", "Borrow a small amount, within your band's limit"),
     ("loans", "Your loans: what's due, and pay an instalment"),
     ("debthelp", "Free debt advice, and asking us for a payment plan"),

@@ -135,6 +135,7 @@ WHY_BUTTON = "Why?"
 HISTORY_BUTTON = "History"
 BENEFITS_BUTTON = "Benefits"
 HOW_TO_IMPROVE_BUTTON = "How to improve"
+BOOST_BUTTON = "➕ Add rent or council tax"
 
 
 def button_expired(command: str) -> str:

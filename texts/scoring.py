@@ -30,6 +30,10 @@ def payment_noun(kinds: Set[str], n: int) -> str:
         return plural(n, "bill")
     if kinds == {"loan_instalment"}:
         return plural(n, "loan instalment")
+    if kinds == {"rent"}:
+        return plural(n, "rent payment")
+    if kinds == {"council_tax"}:
+        return plural(n, "council tax payment")
     return plural(n, "payment")
 
 
@@ -131,8 +135,9 @@ KEEP_OWED_LOW_TIP = (
 
 def report_bills_tip(year_of_bills_points: int) -> str:
     return (
-        "Ask your energy, water or phone company to report your bills to Britizen: a year "
-        f"of monthly bills paid on time would add about +{year_of_bills_points}."
+        "Get your rent or council tax counted: send /boost to invite your landlord or "
+        "council (energy, water and phone companies can report bills too). A year of "
+        f"monthly payments on time would add about +{year_of_bills_points}."
     )
 
 

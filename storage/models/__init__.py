@@ -50,6 +50,10 @@ from storage.models.money import (
 )
 from storage.models.partners import (
     AccessRequest,
+    BoostInvite,
+    BoostLink,
+    BoostPartner,
+    BoostReview,
     Dispute,
     Erasure,
     EventBatch,
@@ -81,6 +85,10 @@ __all__ = [
     "AccessRequest",
     "ApiRateCount",
     "Base",
+    "BoostInvite",
+    "BoostLink",
+    "BoostPartner",
+    "BoostReview",
     "Citizen",
     "ContestEntry",
     "DialogState",

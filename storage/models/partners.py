@@ -201,3 +201,74 @@ class Dispute(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     reviewer_telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     review_note: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+# --- Boost: rent and council tax the citizen asked for (issue 20) ------------------------------
+
+
+class BoostPartner(Base):
+    """A partner that signed up through a citizen's Boost invitation (a landlord, a letting
+    agent, a council). Unlike partners an operator adds, it may report only rent and council
+    tax, only about the citizens who invited it (``boost_links``), and may not ask to see
+    scores."""
+
+    __tablename__ = "boost_partners"
+
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # landlord, agent, council
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class BoostInvite(Base):
+    """A one-time sign-up link a citizen gave their landlord, agent or council: only a keyed
+    hash of its token is kept; it expires and works once."""
+
+    __tablename__ = "boost_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # landlord, agent, council
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="SET NULL"), default=None
+    )
+
+
+class BoostLink(Base):
+    """A Boost partner may report about this citizen: the citizen invited it."""
+
+    __tablename__ = "boost_links"
+
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class BoostReview(Base):
+    """A late or missed payment a Boost partner reported: it counts for nothing while
+    ``pending`` until ``counts_from`` (30 days on), counts once ``confirmed``, and never while
+    ``disputed``. On-time payments have no row: they count at once."""
+
+    __tablename__ = "boost_reviews"
+
+    payment_event_id: Mapped[int] = mapped_column(
+        ForeignKey("payment_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # pending, confirmed, disputed
+    counts_from: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -8,25 +8,30 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import PaymentEvent, RetainedRecord
+from storage.repositories.boost import not_waiting
 from storage.statuses import PaymentOutcome
 
 ADVERSE = (PaymentOutcome.LATE.value, PaymentOutcome.MISSED.value)
 
 
-async def adverse_events(session: AsyncSession, citizen_id: int, since: date) -> list[PaymentEvent]:
-    return list(
-        (
-            await session.scalars(
-                select(PaymentEvent)
-                .where(
-                    PaymentEvent.citizen_id == citizen_id,
-                    PaymentEvent.outcome.in_(ADVERSE),
-                    PaymentEvent.occurred_on >= since,
-                )
-                .order_by(PaymentEvent.occurred_on, PaymentEvent.id)
-            )
-        ).all()
+async def adverse_events(
+    session: AsyncSession, citizen_id: int, since: date, today: date | None = None
+) -> list[PaymentEvent]:
+    """Late or missed events since ``since``; with ``today``, not a Boost partner's that is
+    disputed or still waiting for the citizen's word (storage.repositories.boost): those
+    don't count, so an erasure has nothing of them to keep."""
+    query = (
+        select(PaymentEvent)
+        .where(
+            PaymentEvent.citizen_id == citizen_id,
+            PaymentEvent.outcome.in_(ADVERSE),
+            PaymentEvent.occurred_on >= since,
+        )
+        .order_by(PaymentEvent.occurred_on, PaymentEvent.id)
     )
+    if today is not None:
+        query = not_waiting(query, today)
+    return list((await session.scalars(query)).all())
 
 
 async def keep(session: AsyncSession, rows: list[dict[str, object]]) -> None:

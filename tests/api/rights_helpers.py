@@ -179,6 +179,22 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
     async def bands_ok(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
         return await call(http, service, bands)
 
+    async def events_outside_boost(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
+        from tests.api.boost_helpers import boost_partner
+
+        n = next(counter)
+        _citizen, key = await boost_partner(service, 980_000 + n, ni(7000 + n), f"Landlord {n}")
+        data = batch(event(f"sc-b{n}", ni(6000 + n), kind="rent"))
+        return await call(http, service, events, method="POST", key=key, data=data)
+
+    async def request_by_boost(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
+        from tests.api.boost_helpers import boost_partner
+
+        n = next(counter)
+        _citizen, key = await boost_partner(service, 981_000 + n, ni(8000 + n), f"Agent {n}")
+        data = json.dumps({"ni_number": ni(8000 + n)}).encode()
+        return await call(http, service, requests, method="POST", key=key, data=data)
+
     async def bands_bad(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
         return await call(http, service, f"{bands}?format=xml")
 
@@ -186,12 +202,14 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
         (events, "post", "200"): events_ok,
         (events, "post", "400"): not_json(events),
         (events, "post", "401"): no_key(events, "POST"),
+        (events, "post", "403"): events_outside_boost,
         (events, "post", "413"): oversized(events, "POST", EVENTS_MAX_BODY_BYTES),
         (events, "post", "422"): events_bad,
         (events, "post", "429"): rate_limited(events, "POST", batch(event("rl", ni(4)))),
         (requests, "post", "202"): request_ok,
         (requests, "post", "400"): not_json(requests),
         (requests, "post", "401"): no_key(requests, "POST"),
+        (requests, "post", "403"): request_by_boost,
         (requests, "post", "413"): oversized(requests, "POST", small),
         (requests, "post", "409"): request_declined,
         (requests, "post", "422"): request_bad,

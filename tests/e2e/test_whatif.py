@@ -23,6 +23,7 @@ from tests.standin.driver import Citizen
 PAY_OFF = "What if I paid it all off?"
 MISS = "What if I missed a payment?"
 FRIEND = "What if I added a verified friend?"
+BOOST = "➕ Add rent or council tax"  # /boost (issue 20), under the What if… buttons
 TABLES = ("scores", "score_history", "payment_events", "loans", "instalments", "friendships")
 
 
@@ -100,7 +101,7 @@ async def test_what_if_buttons_under_why_preview_without_changing_anything(
 
     await carl.send("/why")
     why = await carl.expect("Why your score is 569 (Fair)")
-    assert carl.buttons(why) == [PAY_OFF, MISS, FRIEND]
+    assert carl.buttons(why) == [PAY_OFF, MISS, FRIEND, BOOST]
     before = await snapshot(service)
 
     await carl.press(PAY_OFF, message=why)
@@ -144,7 +145,7 @@ async def test_nothing_to_pay_off_means_no_pay_off_button_and_a_stale_one_change
     await register(dee, "AB 70 40 04 D")
     await dee.send("/why")
     why = await dee.expect("Why your score is 600 (Good)")
-    assert dee.buttons(why) == [MISS, FRIEND]
+    assert dee.buttons(why) == [MISS, FRIEND, BOOST]
     await dee.press(MISS, message=why)
     await dee.expect("If you missed your next payment, your score would be 555 (Fair)")
 
@@ -152,7 +153,7 @@ async def test_nothing_to_pay_off_means_no_pay_off_button_and_a_stale_one_change
     await take_loan(service, 704, 5_000, 3)
     await dee.send("/why")
     owing = await dee.expect("Why your score is 600 (Good)", "New activity")
-    assert dee.buttons(owing) == [PAY_OFF, MISS, FRIEND]
+    assert dee.buttons(owing) == [PAY_OFF, MISS, FRIEND, BOOST]
     async with service.db.transaction() as session:
         citizen_id = await session.scalar(
             select(CitizenRow.id).where(CitizenRow.telegram_id == 704)

@@ -22,6 +22,7 @@ MIGRATIONS = (
     "0015_payment_plan_requests.py",
     "0016_event_batches_held_for_review.py",
     "0021_ni_claims.py",
+    "0023_boost.py",
 )
 
 

@@ -1,0 +1,253 @@
+"""What /boost, its invitations, the landlord's sign-up page and the confirm / dispute
+notices say (services.boost, handlers.boost, bot.pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from texts.format import day, plural, signed
+
+if TYPE_CHECKING:
+    from services.boost import BoostAdded, BoostScreen
+
+ROLE_NAMES = {"landlord": "landlord", "agent": "letting agent", "council": "council"}
+"""An invitation's role -> how a sentence names it."""
+KIND_NAMES = {
+    "rent": "rent",
+    "council_tax": "council tax",
+    "bill": "bills",
+    "loan_instalment": "loan instalments",
+}
+OUTCOME_NAMES = {"on_time": "paid on time", "late": "paid late", "missed": "missed"}
+
+# -- /boost -----------------------------------------------------------------------------------
+
+TITLE = "Boost: add rent and council tax to your score"
+WHAT_CAN_BE_ADDED = (
+    "What you can add:\n"
+    "• Rent, reported by your landlord or letting agent\n"
+    "• Council tax, reported by your council\n\n"
+    "Invite them with a one-time link: they sign up in a minute and get their own key to "
+    "report your payments. On-time payments count at once. A late or missed payment "
+    "reported this way counts only if you confirm it, or if you don't dispute it within "
+    "{days} days."
+)
+ALREADY_REPORTING = "Already on your record:"
+NOTHING_REPORTING = "Nothing reports to your record yet."
+REPORTING_LINE = "• {name}: {kind}"
+YOUR_BOOST_PARTNERS = "Signed up through Boost:"
+BOOST_PARTNER_LINE = "• {name} (your {role})"
+OPEN_INVITES = "Invitations waiting to be used: {count}."
+INVITE_LANDLORD_BUTTON = "Invite my landlord"
+INVITE_AGENT_BUTTON = "Invite my letting agent"
+INVITE_COUNCIL_BUTTON = "Invite my council"
+INVITE_BUTTONS = {
+    "landlord": INVITE_LANDLORD_BUTTON,
+    "agent": INVITE_AGENT_BUTTON,
+    "council": INVITE_COUNCIL_BUTTON,
+}
+BOOST_BUTTON = "Add rent or council tax"
+
+INVITE_LINK = (
+    "Send this link to your {role}:\n{url}\n\n"
+    "It works once, until {expires}. They give a name and get a key to report your {kind} "
+    "to Britizen. To match the payments to you they'll need your National Insurance number: "
+    "give it to them yourself (Britizen never shows it to them)."
+)
+TOO_MANY_INVITES = (
+    "You already have {count} invitations waiting to be used. Wait for one to be used or "
+    "to expire (after {days} days), then try again."
+)
+
+
+def boost_text(screen: BoostScreen, confirm_days: int) -> str:
+    lines = [TITLE, "", WHAT_CAN_BE_ADDED.format(days=confirm_days), ""]
+    if screen.reporting:
+        lines.append(ALREADY_REPORTING)
+        lines += [
+            REPORTING_LINE.format(name=name, kind=KIND_NAMES.get(kind, kind))
+            for name, kind in screen.reporting
+        ]
+    else:
+        lines.append(NOTHING_REPORTING)
+    if screen.partners:
+        lines += ["", YOUR_BOOST_PARTNERS]
+        lines += [
+            BOOST_PARTNER_LINE.format(name=p.name, role=ROLE_NAMES.get(p.role, p.role))
+            for p in screen.partners
+        ]
+    if screen.open_invites:
+        lines += ["", OPEN_INVITES.format(count=screen.open_invites)]
+    return "\n".join(lines)
+
+
+def role_kind(role: str) -> str:
+    return KIND_NAMES["council_tax"] if role == "council" else KIND_NAMES["rent"]
+
+
+def invite_text(role: str, url: str, expires: date) -> str:
+    return INVITE_LINK.format(
+        role=ROLE_NAMES.get(role, role), url=url, expires=day(expires), kind=role_kind(role)
+    )
+
+
+def too_many_invites(count: int, days: int) -> str:
+    return TOO_MANY_INVITES.format(count=count, days=days)
+
+
+# -- notices in the citizen's chat ------------------------------------------------------------
+
+SIGNED_UP = (
+    "{name}, whom you invited as your {role}, has signed up to report your {kind} to "
+    "Britizen. On-time payments they report count towards your score straight away."
+)
+ADVERSE_REPORTED = (
+    "{name} reported your {kind} due {due} as {outcome}.\n\n"
+    "It doesn't count towards your score unless you confirm it. If you don't dispute it, "
+    "it counts from {counts_from}."
+)
+CONFIRM_BUTTON = "✅ Confirm"
+DISPUTE_BUTTON = "✖ Dispute"
+CONFIRMED = (
+    "Confirmed: your {kind} due {due} ({outcome}, reported by {name}) counts from the next "
+    "nightly calculation."
+)
+DISPUTED = (
+    "Disputed: your {kind} due {due} ({outcome}, reported by {name}) won't count towards "
+    "your score."
+)
+TOO_LATE_TO_DISPUTE = (
+    "The {days} days to dispute this here have passed and it now counts. Send /dispute to "
+    "ask a reviewer to look at it."
+)
+ALREADY_ANSWERED = "You've already answered this one."
+
+
+def signed_up(name: str, role: str) -> str:
+    return SIGNED_UP.format(name=name, role=ROLE_NAMES.get(role, role), kind=role_kind(role))
+
+
+def adverse_reported(name: str, kind: str, due: date, outcome: str, counts_from: date) -> str:
+    return ADVERSE_REPORTED.format(
+        name=name,
+        kind=KIND_NAMES.get(kind, kind),
+        due=day(due),
+        outcome=OUTCOME_NAMES.get(outcome, outcome),
+        counts_from=day(counts_from),
+    )
+
+
+def confirmed(name: str, kind: str, due: date, outcome: str) -> str:
+    return CONFIRMED.format(
+        name=name, kind=KIND_NAMES.get(kind, kind), due=day(due), outcome=OUTCOME_NAMES[outcome]
+    )
+
+
+def disputed(name: str, kind: str, due: date, outcome: str) -> str:
+    return DISPUTED.format(
+        name=name, kind=KIND_NAMES.get(kind, kind), due=day(due), outcome=OUTCOME_NAMES[outcome]
+    )
+
+
+def too_late_to_dispute(days: int) -> str:
+    return TOO_LATE_TO_DISPUTE.format(days=days)
+
+
+# -- /why -------------------------------------------------------------------------------------
+
+WHY_HEADING = "\nWhat Boost added"
+WHY_LINE = "• {kind} reported by {name}: {counted}, {points} points"
+WHY_WAITING = " ({waiting} waiting for your answer)"
+WHY_NOTHING_YET = "• {name} (your {role}) has signed up; nothing they reported counts yet"
+WHY_INVITE_HINT = "\nPay rent or council tax? /boost lets your landlord or council report it."
+
+
+def _counted(on_time: int, adverse: int) -> str:
+    text = plural(on_time, "on-time payment")
+    if adverse:
+        text += ", " + plural(adverse, "late or missed payment")
+    return text
+
+
+def why_boost_lines(added: Sequence[BoostAdded]) -> str:
+    """The /why section about Boost, or a one-line hint when nobody reports through it."""
+    if not added:
+        return WHY_INVITE_HINT
+    lines = [WHY_HEADING]
+    for item in added:
+        if item.on_time + item.adverse == 0:
+            line = WHY_NOTHING_YET.format(name=item.partner, role=ROLE_NAMES.get(item.role, ""))
+        else:
+            line = WHY_LINE.format(
+                kind=KIND_NAMES.get(item.kind, item.kind).capitalize(),
+                name=item.partner,
+                counted=_counted(item.on_time, item.adverse),
+                points=signed(item.points),
+            )
+        if item.waiting:
+            line += WHY_WAITING.format(waiting=item.waiting)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# -- the sign-up page (bot.pages; the HTML is bot/web/boost.html) -----------------------------
+
+PAGE_TITLE = "Report rent or council tax to Britizen"
+PAGE_INTRO = (
+    "A Britizen citizen invited you as their {role}. Give the name your tenant or resident "
+    "knows you by and you get an API key to report their {kind} payments. On-time payments "
+    "help their score; a late or missed one counts only if they confirm it or don't dispute "
+    "it within {days} days."
+)
+NAME_LABEL = "Your name or company name"
+KEY_LABEL = "Already reporting through Britizen Boost? Paste your key instead"
+SUBMIT = "Sign up"
+DONE_TITLE = "You're signed up"
+DONE_INTRO = (
+    "This is your API key. It is shown only this once: keep it somewhere safe. Report "
+    'payments with it (kind "rent" or "council_tax", the person\'s National Insurance '
+    "number, the outcome and the date it was due):"
+)
+DONE_LINKED = (
+    "Your key now also covers the person who sent you this link. Report their payments as "
+    "you report the others'."
+)
+LINK_UNKNOWN = "This sign-up link isn't valid. Ask the person who invited you for a new one."
+LINK_USED = (
+    "This sign-up link has already been used. Each link works once: ask the person who "
+    "invited you for a new one."
+)
+LINK_EXPIRED = (
+    "This sign-up link has expired (links last {days} days). Ask the person who invited you "
+    "for a new one."
+)
+NAME_MISSING = "Please give a name (or paste your Boost key)."
+NAME_TOO_LONG = "A name can be at most {limit} characters."
+NAME_TAKEN = "The name {name!r} is already taken on Britizen: add something to tell you apart."
+KEY_NOT_BOOST = "That isn't a Britizen Boost key. Leave it empty to sign up with a name."
+
+# -- the partner API (api.partners) -----------------------------------------------------------
+
+API_OUTSIDE_SCOPE = (
+    "A Boost key reports only rent and council_tax, and only for people who invited you "
+    "through Britizen Boost; nothing in this request was recorded. Refused: {fields}."
+)
+API_NO_SCORE_REQUESTS = (
+    "A Boost key reports rent and council tax only; it cannot ask to see anyone's score."
+)
+
+
+def api_outside_scope(fields: dict[str, str]) -> str:
+    return API_OUTSIDE_SCOPE.format(
+        fields="; ".join(f"{field} ({why})" for field, why in fields.items())
+    )
+
+
+API_EXAMPLE = (
+    "curl -X POST {base}/api/v1/events \\\n"
+    '  -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\\n'
+    '  -d \'{{"events": [{{"id": "rent-2026-11", "ni_number": "QQ123456C", '
+    '"kind": "{kind}", "outcome": "on_time", "occurred_on": "2026-11-01"}}]}}\''
+)
