@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # Shown by /healthz so an operator can tell instances apart; hostname:pid when unset.
     instance_name: str | None = None
     log_level: str = "INFO"
+    # The growth report's eligible population: an `area,population` CSV (postcode areas such
+    # as SO). Unset: the report leaves adoption shares out (the sandbox uses the invented
+    # data/population_demo.csv). Read at each report, so a corrected file needs no restart.
+    population_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -51,6 +51,7 @@ from storage.models.partners import (
 )
 from storage.models.sponsors import (
     ApiRateCount,
+    Operator,
     Promotion,
     Redemption,
     Sponsor,
@@ -82,6 +83,7 @@ __all__ = [
     "InviteCode",
     "Loan",
     "LoanPayment",
+    "Operator",
     "OutboxMessage",
     "Overpayment",
     "Partner",

@@ -183,6 +183,12 @@ class InviteCode(Base):
     nonce: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column()
+    # The growth report's referral funnel (migration 0020a): times the link was opened by
+    # someone without an account, and registrations completed through it (credited or not:
+    # referrals holds the credited ones). Counters, not rows: nobody's opening is kept.
+    opened_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Referral(Base):
