@@ -325,7 +325,7 @@ class GrowthReportService:
                 session, now - timedelta(days=7), now - timedelta(days=28)
             )
             say(words.PROGRESS_SERIES)
-            cumulative = await repo.registered_before(session, boundaries[1:])
+            cumulative = await repo.registered_by(session, boundaries[1:])
             say(words.PROGRESS_ACTIVE)
             active = await repo.active_by_week(session, boundaries)
             say(words.PROGRESS_FUNNEL)

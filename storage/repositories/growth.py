@@ -76,12 +76,12 @@ async def registered_by_district(
     return [DistrictCounts(d, int(n), int(n7), int(n28)) for d, n, n7, n28 in rows.all()]
 
 
-async def registered_before(session: AsyncSession, moments: Sequence[datetime]) -> list[int]:
-    """How many of today's accounts existed before each moment (one scan for all of them)."""
+async def registered_by(session: AsyncSession, moments: Sequence[datetime]) -> list[int]:
+    """How many of today's accounts existed at each moment (one scan for all of them)."""
     if not moments:
         return []
     row = (
-        await session.execute(select(*(_count_when(Citizen.registered_at < m) for m in moments)))
+        await session.execute(select(*(_count_when(Citizen.registered_at <= m) for m in moments)))
     ).one()
     return [int(n) for n in row]
 
@@ -108,7 +108,8 @@ def _activity() -> list[tuple[Any, Any]]:
 
 
 async def active_by_week(session: AsyncSession, boundaries: Sequence[datetime]) -> list[int]:
-    """Distinct citizens with any recorded action in each week [boundaries[i], boundaries[i+1]).
+    """Distinct citizens with any recorded action in each week (boundaries[i], boundaries[i+1]]
+    (ending at the moment itself, so what happened "now" is in the last week).
 
     Only still-registered people count (erased accounts' rows are gone with them).
     """
@@ -119,17 +120,17 @@ async def active_by_week(session: AsyncSession, boundaries: Sequence[datetime]) 
     parts: list[Any] = []
     for who, when in _activity():
         parts.append(
-            select(who.label("citizen_id"), when.label("at")).where(and_(when >= start, when < end))
+            select(who.label("citizen_id"), when.label("at")).where(and_(when > start, when <= end))
         )
     # Instalments carry no citizen: paying one is the loan holder's action.
     parts.append(
         select(Loan.citizen_id.label("citizen_id"), Instalment.paid_at.label("at"))
         .join(Loan, Loan.id == Instalment.loan_id)
-        .where(and_(Instalment.paid_at >= start, Instalment.paid_at < end))
+        .where(and_(Instalment.paid_at > start, Instalment.paid_at <= end))
     )
     acts = union_all(*parts).subquery("acts")
     bucket = case(
-        *((acts.c.at < boundaries[i + 1], literal(i)) for i in range(weeks - 1)),
+        *((acts.c.at <= boundaries[i + 1], literal(i)) for i in range(weeks - 1)),
         else_=literal(weeks - 1),
     )
     rows = await session.execute(
