@@ -7,13 +7,14 @@ python -m bench fanout [--users N] [--backends sqlite,postgresql]
 python -m bench webhook [--rate 200 --seconds 20 --instances 1,2 --timeline]   # PostgreSQL
 python -m bench open-data [--areas 120] [--people 500,2000,...] [--runs 5]
 python -m bench roles [--users 100000,1000000] [--pivots 64]
+python -m bench growth [--users 1000000] [--backends sqlite,postgresql] [--runs 3]
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import broadcast, fanout, open_data, roles, scoring_pass, webhook_latency
+from bench import broadcast, fanout, growth, open_data, roles, scoring_pass, webhook_latency
 
 BENCHMARKS = {
     "scoring": scoring_pass.main,
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "webhook": webhook_latency.main,
     "open-data": open_data.main,
     "roles": roles.main,
+    "growth": growth.main,
 }
 
 
