@@ -1,6 +1,7 @@
 """The operators' growth report on a national-scale population (never part of the test run).
 
     python -m bench growth [--users 1000000] [--backends sqlite,postgresql] [--runs 3]
+    python -m bench growth --chart docs/growth-demo.png   # the README's chart, demo data
 
 Builds, in bulk (storage.bulk.write_via_staging: executemany into a staging table on SQLite,
 binary COPY on PostgreSQL), ``--users`` citizens over 120 postcode areas with registrations
@@ -204,12 +205,81 @@ async def _measure(url: str, users: int, runs: int) -> dict[str, Any]:
         await db.close()
 
 
+# Invented adoption per demo area (share of data/population_demo.csv's figure), so the chart
+# shows every stage; the population file itself says the figures are invented.
+DEMO_SHARES = {"SO": 0.62, "PO": 0.31, "BH": 0.88, "SP": 0.012, "GU": 0.19, "RG": 0.08,
+               "OX": 0.41, "BN": 0.22, "CT": 0.02, "TN": 0.05, "ME": 0.14, "E": 0.35}  # fmt: skip
+DEMO_FILE = ROOT / "data" / "population_demo.csv"
+
+
+async def _demo(url: str) -> bytes:
+    from services.growth_charts import growth_png
+    from services.growth_report import load_population
+    from texts import growth as words
+
+    population = load_population(DEMO_FILE)
+    rng = np.random.default_rng(7)
+    db = Database(url)
+    try:
+        sqlite = db.is_sqlite
+        rows = []
+        n = 0
+        for area, share in DEMO_SHARES.items():
+            for _ in range(int(population[area] * share)):
+                n += 1
+                # Adoption accelerating over 16 weeks (most people recently).
+                days = int(112 * (1 - np.sqrt(rng.random())))
+                rows.append((n, f"{n:064d}", f"{area}{rng.integers(1, 20)}",
+                             _t(NOW - timedelta(days=days, hours=n % 24), sqlite)))  # fmt: skip
+        await write_via_staging(
+            db,
+            staging_columns=[("id", "BIGINT"), ("ni_hash", "TEXT"), ("district", "TEXT"),
+                             ("registered_at", "TIMESTAMP")],
+            rows=rows,
+            statements=[
+                """INSERT INTO citizens (id, telegram_id, chat_id, display_name, ni_hash,
+                       ni_masked, date_of_birth, postcode_district, registered_at)
+                   SELECT id, id, id, 'Demo', ni_hash, 'DEMO', '1990-01-01', district,
+                       registered_at FROM staging"""
+            ],
+        )  # fmt: skip
+        acts = n // 2
+        who = rng.integers(1, n + 1, size=(acts, 2))
+        when = rng.integers(0, 112 * 86_400, size=acts)
+        await write_via_staging(
+            db,
+            staging_columns=[("a", "BIGINT"), ("b", "BIGINT"), ("at", "TIMESTAMP")],
+            rows=((int(who[i, 0]), int(who[i, 1]),
+                   _t(NOW - timedelta(seconds=int(when[i])), sqlite)) for i in range(acts)),
+            statements=["INSERT INTO friend_requests (requester_id, recipient_id, via, "
+                        "created_at) SELECT a, b, 'link', at FROM staging"],
+        )  # fmt: skip
+        report = await GrowthReportService(db, ManualClock(NOW), DEMO_FILE).report(weeks=16)
+    finally:
+        await db.close()
+    return growth_png(report, words.CHART_DEMO_TITLE)
+
+
+def chart(path: Path) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
+        upgrade(url)
+        path.write_bytes(asyncio.run(_demo(url)))
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench growth")
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--chart", type=Path, help="write the README's demo chart here instead")
     args = parser.parse_args(argv)
+    if args.chart is not None:
+        chart(args.chart)
+        return 0
     for backend in args.backends.split(","):
         print(f"growth report: {backend}, {args.users:,} citizens (building if needed)...")
         run = on_sqlite if backend == "sqlite" else on_postgresql

@@ -174,3 +174,14 @@ def render_report(report: GrowthReport) -> list[str]:
             for g in report.below_median
         ]
     return lines
+
+
+# -- the README chart (services.growth_charts) -------------------------------------------------
+
+CHART_ACTIVE = "weekly active"
+CHART_REGISTERED = "registered (= verified)"
+CHART_OVER_TIME = "Citizens over time"
+CHART_SHARE = "Adoption share by postcode area"
+CHART_SHARE_AXIS = "verified citizens / eligible population (%)"
+CHART_MEDIAN = "median"
+CHART_DEMO_TITLE = "Growth report on invented demo data (data/population_demo.csv)"
