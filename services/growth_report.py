@@ -322,15 +322,14 @@ class GrowthReportService:
         async with self._db.transaction() as session:
             say(words.PROGRESS_AREAS)
             districts = await repo.registered_by_district(
-                session, now - timedelta(days=7), now - timedelta(days=28)
+                session, now - timedelta(days=7), now - timedelta(days=28), boundaries[1:]
             )
-            say(words.PROGRESS_SERIES)
-            cumulative = await repo.registered_by(session, boundaries[1:])
             say(words.PROGRESS_ACTIVE)
             active = await repo.active_by_week(session, boundaries)
             say(words.PROGRESS_FUNNEL)
             funnel = await repo.funnel_counts(session)
         totals = fold_areas(districts)
+        cumulative = [sum(d.by[i] for d in districts) for i in range(weeks)]
         areas, median, gaps = area_rows(totals, population, self._min_count)
         registered = sum(t.registered for t in totals.values())
         return GrowthReport(

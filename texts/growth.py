@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from services.growth_report import GrowthReport
 
-PROGRESS_AREAS = "growth: accounts by postcode area..."
-PROGRESS_SERIES = "growth: registrations week by week..."
+PROGRESS_AREAS = "growth: accounts by postcode area, week by week..."
 PROGRESS_ACTIVE = "growth: weekly active citizens..."
 PROGRESS_FUNNEL = "growth: referral funnel..."
 

@@ -46,6 +46,8 @@ class DistrictCounts:
     registered: int
     new_7d: int
     new_28d: int
+    by: tuple[int, ...]
+    """Of these, how many existed at each of the moments asked about."""
 
 
 @dataclass(frozen=True)
@@ -61,29 +63,24 @@ def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 async def registered_by_district(
-    session: AsyncSession, since_7d: datetime, since_28d: datetime
+    session: AsyncSession, since_7d: datetime, since_28d: datetime, moments: Sequence[datetime]
 ) -> list[DistrictCounts]:
-    """Accounts per postcode district (NULL: none given), with those created since each time.
-    A few thousand districts at most; the caller folds them into areas."""
+    """Accounts per postcode district (NULL: none given), with those created since each time
+    and those existing at each moment: one pass over the (district, registered_at) index, a
+    few thousand rows out; the caller folds them into areas and the national series."""
     rows = await session.execute(
         select(
             Citizen.postcode_district,
             func.count(),
             _count_when(Citizen.registered_at >= since_7d),
             _count_when(Citizen.registered_at >= since_28d),
+            *(_count_when(Citizen.registered_at <= m) for m in moments),
         ).group_by(Citizen.postcode_district)
     )
-    return [DistrictCounts(d, int(n), int(n7), int(n28)) for d, n, n7, n28 in rows.all()]
-
-
-async def registered_by(session: AsyncSession, moments: Sequence[datetime]) -> list[int]:
-    """How many of today's accounts existed at each moment (one scan for all of them)."""
-    if not moments:
-        return []
-    row = (
-        await session.execute(select(*(_count_when(Citizen.registered_at <= m) for m in moments)))
-    ).one()
-    return [int(n) for n in row]
+    return [
+        DistrictCounts(row[0], int(row[1]), int(row[2]), int(row[3]), tuple(map(int, row[4:])))
+        for row in rows.all()
+    ]
 
 
 def _activity() -> list[tuple[Any, Any]]:

@@ -85,7 +85,7 @@ def test_growth_report_text_with_progress_on_stderr(
     monkeypatch.setenv("BRITIZEN_POPULATION_FILE", str(DEMO_FILE))
     assert main(["growth", "report", "--weeks", "4"]) == 0
     captured = capsys.readouterr()
-    assert "growth: accounts by postcode area..." in captured.err
+    assert "growth: accounts by postcode area, week by week..." in captured.err
     out = captured.out
     assert "Registered citizens: 40   verified: 40" in out
     assert "Referral funnel" in out and "links made 0 -> opened 0" in out

@@ -1,4 +1,5 @@
-"""operator growth: operators (API clients for the growth report) and invite-link counters
+"""operator growth: operators (API clients for the growth report), invite-link counters and
+an index on citizens (postcode_district, registered_at) for the report
 
 Revision ID: 0020a
 Revises: 0019
@@ -32,6 +33,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("api_key_hash", name=op.f("uq_operators_api_key_hash")),
         sa.UniqueConstraint("name", name=op.f("uq_operators_name")),
     )
+    op.create_index(
+        "ix_citizens_district_registered", "citizens", ["postcode_district", "registered_at"]
+    )
     with op.batch_alter_table("invite_codes") as batch:
         batch.add_column(
             sa.Column("opened_count", sa.Integer(), nullable=False, server_default="0")
@@ -47,4 +51,5 @@ def downgrade() -> None:
         batch.drop_column("registered_count")
         batch.drop_column("last_opened_at")
         batch.drop_column("opened_count")
+    op.drop_index("ix_citizens_district_registered", table_name="citizens")
     op.drop_table("operators")
