@@ -178,10 +178,11 @@ function funnelChart(funnel) {
 function shareChart(areas, median) {
   // Areas with a population, highest share first; stage boundaries as dashed lines.
   const rows = areas.filter((a) => a.population !== null).sort((a, b) => (b.share ?? -1) - (a.share ?? -1) || a.area.localeCompare(b.area));
-  const rowHeight = 22, top = 22, left = 60, right = 560;
-  const { svg, add, tip } = svgCanvas(600, top + rows.length * rowHeight + 24, `Adoption share by postcode area, ${rows.length} areas`);
+  // As wide as the card, so a dozen areas read at the size of the other charts' text.
+  const rowHeight = 22, top = 22, left = 60, right = 1040;
+  const { svg, add, tip } = svgCanvas(1200, top + rows.length * rowHeight + 24, `Adoption share by postcode area, ${rows.length} areas`);
   if (!rows.length) {
-    add("text", { x: 300, y: 30, "text-anchor": "middle" }, "No population file: shares need BRITIZEN_POPULATION_FILE");
+    add("text", { x: 600, y: 30, "text-anchor": "middle" }, "No population file: shares need BRITIZEN_POPULATION_FILE");
     return svg;
   }
   const highest = Math.max(0, ...rows.map((a) => a.share ?? 0));
