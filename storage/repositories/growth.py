@@ -126,9 +126,14 @@ async def active_by_week(session: AsyncSession, boundaries: Sequence[datetime]) 
         .where(and_(Instalment.paid_at > start, Instalment.paid_at <= end))
     )
     acts = union_all(*parts).subquery("acts")
-    bucket = case(
-        *((acts.c.at <= boundaries[i + 1], literal(i)) for i in range(weeks - 1)),
-        else_=literal(weeks - 1),
+    # One week needs no CASE (and a CASE without WHEN is not SQL).
+    bucket = (
+        case(
+            *((acts.c.at <= boundaries[i + 1], literal(i)) for i in range(weeks - 1)),
+            else_=literal(weeks - 1),
+        )
+        if weeks > 1
+        else literal(0)
     )
     rows = await session.execute(
         select(
