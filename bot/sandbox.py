@@ -13,10 +13,11 @@ as with Telegram: the same handlers, outbox and scheduler, with the same databas
 A demo sponsor and a demo data partner are (re)keyed at every start and their keys printed in the
 log and on the page, so the sponsor portal (``/portal``) and the partner API can be tried straight
 away; so is a demo operator, whose key the operator page (``/operator``) offers, with the
-invented ``data/population_demo.csv`` as the population unless one is set; one test citizen is a dispute reviewer (``/review``), and the page can run the nightly pass
-on demand. A restart on the same database carries on numbering updates after the last one the
-bot processed (bot/sandbox_data.py), so the exactly-once ledger never mistakes a new message for
-a redelivery.
+invented ``data/population_demo.csv`` as the population unless one is set; one test citizen
+is a dispute reviewer (``/review``), and the page can run the nightly pass on demand. A restart
+on the same database carries on numbering updates after the last one the bot processed
+(bot/sandbox_data.py), so the exactly-once ledger never mistakes a new message for a
+redelivery.
 """
 
 from __future__ import annotations
