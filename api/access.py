@@ -1,9 +1,11 @@
 """Who may call a route, decided by its aiohttp route name, in one place.
 
 "public.<x>" (and the names in PUBLIC_ROUTES) need no key, "partner.<x>" a data partner's key
-(bz_pt_...), any other name a sponsor key. So a new route is authenticated by default and
-cannot be left open by forgetting a decorator. api.app enforces this rule and api.openapi
-documents each operation's security from it, so the two cannot disagree.
+(bz_pt_...), "operator.<x>" an operator's key (bz_op_...), any other name a sponsor key. Each
+route takes exactly one kind: no key opens another kind's routes. So a new route is
+authenticated by default and cannot be left open by forgetting a decorator. api.app enforces
+this rule and api.openapi documents each operation's security from it, so the two cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from aiohttp import web
 
 from storage.models import Sponsor
 
-Caller = Literal["public", "partner", "sponsor"]
+Caller = Literal["public", "partner", "operator", "sponsor"]
 
 PUBLIC_ROUTES = frozenset({"openapi"})
 PUBLIC_PREFIX = "public."
 PARTNER_PREFIX = "partner."
+OPERATOR_PREFIX = "operator."
 
 
 def caller_for(route_name: str) -> Caller:
@@ -26,6 +29,8 @@ def caller_for(route_name: str) -> Caller:
         return "public"
     if route_name.startswith(PARTNER_PREFIX):
         return "partner"
+    if route_name.startswith(OPERATOR_PREFIX):
+        return "operator"
     return "sponsor"
 
 

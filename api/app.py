@@ -2,7 +2,8 @@
 
 One middleware guards everything under /api, in this order: an announced body over the limit
 (413, before any work), an unknown route (404), a method the route does not take (405 with
-Allow), the API key (401) unless the route is public,
+Allow), the API key (401) unless the route is public, of the one kind the route takes
+(api.access: a sponsor, partner or operator key, each refused on the others' routes),
 the per-key rate (429), then reading the body within the limit (413 for chunked uploads).
 Whatever goes wrong comes back as JSON (see api.errors), never aiohttp's HTML pages.
 """
@@ -20,10 +21,12 @@ from api.errors import ApiError, error_code, error_response, respond
 from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, RateLimiter, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
 from api.promotions import PromotionCreated, add_promotion_routes
+from services.api_clients import KEY_PREFIXES, kind_of_key
+from services.operators import OperatorService
 from services.partners import PartnerService
 from services.promotions import PromotionService
 from services.sponsors import SponsorService
-from storage.models import Partner, Sponsor
+from storage.models import Operator, Partner, Sponsor
 from texts import api as texts
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,10 @@ SPONSORS_KEY: web.AppKey[SponsorService] = web.AppKey("sponsors", SponsorService
 LIMITER_KEY: web.AppKey[RateLimiter] = web.AppKey("limiter")
 PARTNERS_KEY: web.AppKey[PartnerService] = web.AppKey("partners", PartnerService)
 PARTNER_KEY: web.RequestKey[Partner] = web.RequestKey("partner", Partner)
+OPERATORS_KEY: web.AppKey[OperatorService] = web.AppKey("operators", OperatorService)
+OPERATOR_KEY: web.RequestKey[Operator] = web.RequestKey("operator", Operator)
+
+Client = Sponsor | Partner | Operator
 
 # Routes allowed a larger body than MAX_BODY_BYTES, by route name.
 BODY_LIMITS = {"partner.events": EVENTS_MAX_BODY_BYTES}
@@ -46,18 +53,27 @@ def _bearer_key(request: web.Request) -> str | None:
     return key.strip()
 
 
-async def _authenticate(request: web.Request, partner: bool) -> Sponsor | Partner:
+async def _authenticate(request: web.Request, kind: str) -> Client:
     challenge = {"WWW-Authenticate": 'Bearer realm="britizen"'}
     key = _bearer_key(request)
     if key is None:
         raise ApiError(401, texts.MISSING_KEY, headers=challenge)
-    caller: Sponsor | Partner | None
-    if partner:
+    sent = kind_of_key(key)
+    if sent is not None and sent != kind:
+        # Named, not just "not valid": a sponsor holding an operator key (or the other way
+        # round) should learn at once that it is the wrong kind, not that it was revoked.
+        prefix = next(p for p, k in KEY_PREFIXES.items() if k == sent)
+        raise ApiError(401, texts.other_kinds_key(sent, prefix, kind), headers=challenge)
+    caller: Client | None
+    if kind == "partner":
         caller = await request.app[PARTNERS_KEY].authenticate(key)
+    elif kind == "operator":
+        operators = request.app.get(OPERATORS_KEY)
+        caller = None if operators is None else await operators.authenticate(key)
     else:
         caller = await request.app[SPONSORS_KEY].authenticate(key)
     if caller is None:
-        raise ApiError(401, texts.wrong_key("partner" if partner else "sponsor"), headers=challenge)
+        raise ApiError(401, texts.wrong_key(kind), headers=challenge)
     return caller
 
 
@@ -82,10 +98,10 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
             texts.method_not_allowed(request.method, request.path),
             headers={"Allow": routing_problem.headers["Allow"]},
         )
-    caller: Sponsor | Partner | None = None
+    caller: Client | None = None
     kind = caller_for(route_name or "")
     if kind != "public":
-        caller = await _authenticate(request, partner=kind == "partner")
+        caller = await _authenticate(request, kind)
         # Only authenticated callers are counted: a wrong key costs a hash and one indexed
         # lookup, and guessing a 256-bit key is hopeless, so failures need no limit here.
         counted_as = f"{type(caller).__name__.lower()}:{caller.id}"
@@ -101,6 +117,8 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         request[SPONSOR_KEY] = caller
     elif isinstance(caller, Partner):
         request[PARTNER_KEY] = caller
+    elif isinstance(caller, Operator):
+        request[OPERATOR_KEY] = caller
     if request.body_exists:
         try:
             await request.read()

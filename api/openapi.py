@@ -35,6 +35,9 @@ from api.limits import (
     MAX_JSON_DEPTH,
     REQUESTS_PER_MINUTE,
 )
+from services.growth_report import DEFAULT_WEEKS as GROWTH_DEFAULT_WEEKS
+from services.growth_report import MAX_WEEKS as GROWTH_MAX_WEEKS
+from services.growth_report import MIN_COUNT as GROWTH_MIN_COUNT
 from services.promotions import PromotionDraft
 
 API_PREFIX = "/api/v1"
@@ -89,6 +92,12 @@ _SHARED_REPLIES: dict[str, Reply] = {
         schemas.Error,
         _WWW_AUTHENTICATE,
     ),
+    "OperatorUnauthorized": Reply(
+        "The `Authorization: Bearer <key>` header is missing or is not a valid operator key "
+        "(sponsor and partner keys are refused here, and operator keys everywhere else).",
+        schemas.Error,
+        _WWW_AUTHENTICATE,
+    ),
     "PayloadTooLarge": Reply(
         f"The request body is larger than {MAX_BODY_BYTES} bytes.", schemas.Error
     ),
@@ -119,10 +128,12 @@ _GUARD_REPLIES: dict[str, dict[str, str]] = {
     "public": {"413": "PayloadTooLarge"},
     "sponsor": {"401": "Unauthorized", "413": "PayloadTooLarge", "429": "RateLimited"},
     "partner": {"401": "PartnerUnauthorized", "413": "PayloadTooLarge", "429": "RateLimited"},
+    "operator": {"401": "OperatorUnauthorized", "413": "PayloadTooLarge", "429": "RateLimited"},
 }
 _SECURITY: dict[str, list[dict[str, list[str]]] | None] = {
     "public": [],
     "partner": [{"partnerKey": []}],
+    "operator": [{"operatorKey": []}],
     "sponsor": None,  # the document's default
 }
 _SECURITY_SCHEMES = {
@@ -135,6 +146,11 @@ _SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "description": "A data partner API key (`bz_pt_...`) from `britizen partner add NAME`.",
+    },
+    "operatorKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An operator API key (`bz_op_...`) from `britizen operator add NAME`.",
     },
 }
 
@@ -277,6 +293,33 @@ OPERATIONS: tuple[Operation, ...] = (
         "(leading `#` lines carry the licence and computed time). Cells under 10 "
         "people are suppressed.",
         params=(Param("format", "query", schemas.OpenDataFormat, default="json"),),
+    ),
+    Operation(
+        "get", "/operator", "operator.whoami", "whoamiOperator",
+        "The operator the API key belongs to (operators).",
+        {"200": Reply("The authenticated operator.", schemas.Operator)},
+    ),
+    Operation(
+        "get", "/operator/growth", "operator.growth", "growthReport",
+        "The growth report: adoption over time, by postcode area, and the referral funnel "
+        "(operators).",
+        {
+            "200": Reply("The report.", schemas.GrowthReport),
+            "422": "ValidationFailed",
+        },
+        description=(
+            "Registered, verified and weekly active citizens week by week; by postcode area "
+            "the registrations, growth over 7 and 28 days, adoption share of the eligible "
+            "population (BRITIZEN_POPULATION_FILE) and Rogers stage; the areas furthest below "
+            "the median share; invite links made, opened, registered and verified. Per-area "
+            f"counts under {GROWTH_MIN_COUNT} people are suppressed (null)."
+        ),
+        params=(
+            Param(
+                "weeks", "query", Annotated[int, Field(ge=1, le=GROWTH_MAX_WEEKS)],
+                default=GROWTH_DEFAULT_WEEKS,
+            ),
+        ),
     ),
 )  # fmt: skip
 

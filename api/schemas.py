@@ -347,3 +347,67 @@ class ScoreBands(Response):
     total: Cell
     bands: list[BandCell]
     areas: list[AreaCells]
+
+
+# -- operators: the growth report (services.growth_report; GET /operator/growth) ----------------
+
+RogersStage = Literal["innovators", "early_adopters", "early_majority", "late_majority", "laggards"]
+_SMALL = "null when 1 to `min_count` - 1 people (suppressed)."
+
+
+class Operator(Response):
+    id: int
+    name: str
+
+
+class GrowthWeek(Response):
+    start: date
+    end: date = Field(description="The week is the 7 days before this date's same time.")
+    registered: int = Field(description="Accounts existing at the week's end.")
+    verified: int = Field(description="Of those, registration completed (today: all).")
+    active: int = Field(description="Citizens with at least one recorded action that week.")
+
+
+class GrowthArea(Response):
+    area: str = Field(description="Postcode area (letters of the district), or `unknown`.")
+    registered: int | None = Field(description=_SMALL)
+    verified: int | None = Field(description=_SMALL)
+    new_7d: int | None = Field(description=f"Registered in the last 7 days; {_SMALL}")
+    new_28d: int | None = Field(description=f"Registered in the last 28 days; {_SMALL}")
+    growth_7d: float | None = Field(description="new_7d / accounts 7 days ago, a fraction.")
+    growth_28d: float | None = Field(description="new_28d / accounts 28 days ago, a fraction.")
+    population: int | None = Field(description="Eligible population from the operator's file.")
+    share: float | None = Field(description="verified / population, a fraction.")
+    stage: RogersStage | None
+
+
+class GrowthFunnel(Response):
+    links_made: int = Field(description="Invite links made (one per citizen who asked).")
+    opened: int = Field(description="Times a link was opened by someone without an account.")
+    registered: int = Field(description="Registrations completed through a live link.")
+    verified: int = Field(description="Credited referrals: one per NI number, not after erasure.")
+
+
+class GrowthGap(Response):
+    area: str
+    share: float | None
+    gap: float | None = Field(description="Median share minus this area's, a fraction.")
+    stage: RogersStage
+
+
+class GrowthReport(Response):
+    """The operators' growth report: adoption over time, by area, the referral funnel."""
+
+    computed_at: Timestamp
+    registered: int
+    verified: int
+    min_count: int = Field(description="Per-area counts below this are suppressed (null).")
+    population_file: str | None = Field(description="The file's name, if one is set.")
+    population_error: str | None = Field(description="Why the population file was not used.")
+    median_share: float | None
+    weeks: list[GrowthWeek]
+    areas: list[GrowthArea]
+    funnel: GrowthFunnel
+    below_median: list[GrowthGap] = Field(
+        description="Areas furthest below the median adoption share, furthest first."
+    )

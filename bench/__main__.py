@@ -8,13 +8,14 @@ python -m bench webhook [--rate 200 --seconds 20 --instances 1,2 --timeline]   #
 python -m bench open-data [--areas 120] [--people 500,2000,...] [--runs 5]
 python -m bench roles [--users 100000,1000000] [--pivots 64]
 python -m bench boost [--citizens 1000000] [--events 3000000] [--backends sqlite,postgresql]
+python -m bench growth [--users 1000000] [--backends sqlite,postgresql] [--runs 3]
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import boost, broadcast, fanout, open_data, roles, scoring_pass, webhook_latency
+from bench import boost, broadcast, fanout, growth, open_data, roles, scoring_pass, webhook_latency
 
 BENCHMARKS = {
     "scoring": scoring_pass.main,
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "open-data": open_data.main,
     "roles": roles.main,
     "boost": boost.main,
+    "growth": growth.main,
 }
 
 

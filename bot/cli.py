@@ -239,6 +239,110 @@ def _cmd_events_release(settings: Settings, args: argparse.Namespace) -> int:
     return _on_database(settings, release)
 
 
+# -- operators and the growth report (issue 19, operator side) ---------------------------------
+
+
+def _cmd_operator_add(settings: Settings, args: argparse.Namespace) -> int:
+    """`britizen operator add NAME`: an operator key (bz_op_...) for the growth report."""
+    from services.api_clients import ApiClientError
+    from services.clock import system_clock
+    from services.operators import OperatorService
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from texts import growth as words
+
+    upgrade(settings.database_url)
+
+    async def add() -> int:
+        db = Database(settings.database_url)
+        try:
+            client, api_key = await OperatorService(
+                db, settings.resolved_secret_key(), system_clock
+            ).create(args.name)
+        except ApiClientError as problem:
+            print(f"britizen: {problem}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        print(words.OPERATOR_CREATED.format(name=client.name, id=client.id))
+        print(words.OPERATOR_KEY.format(key=api_key))
+        print(words.OPERATOR_KEY_ONCE)
+        return 0
+
+    return asyncio.run(add())
+
+
+def _cmd_growth_report(settings: Settings, args: argparse.Namespace) -> int:
+    """`britizen growth report [--json] [--weeks N]`: the operators' growth report."""
+    import json
+
+    from api.operator import growth_model
+    from services.clock import system_clock
+    from services.growth_report import MAX_WEEKS, GrowthReportService, PopulationFileError
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from texts import growth as words
+
+    if not 1 <= args.weeks <= MAX_WEEKS:
+        print(f"britizen: --weeks must be from 1 to {MAX_WEEKS}", file=sys.stderr)
+        return 2
+    upgrade(settings.database_url)
+
+    async def report() -> int:
+        db = Database(settings.database_url)
+        service = GrowthReportService(db, system_clock, settings.population_file)
+        # Progress goes to stderr, so --json output stays a clean document on stdout.
+        progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+        try:
+            result = await service.report(
+                weeks=args.weeks, strict_population=True, progress=progress
+            )
+        except PopulationFileError as problem:
+            print(f"britizen: {problem}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close()
+        if args.json:
+            print(json.dumps(growth_model(result).model_dump(mode="json"), indent=2))
+        else:
+            print("\n".join(words.render_report(result)))
+        return 0
+
+    return asyncio.run(report())
+
+
+def _add_operator_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    operator = commands.add_parser("operator", help="manage operators (the growth report's keys)")
+    operator_commands = operator.add_subparsers(
+        dest="operator_command", required=True, metavar="ACTION"
+    )
+    operator_add = operator_commands.add_parser(
+        "add", help="create an operator; prints its API key once"
+    )
+    operator_add.add_argument("name")
+    operator_add.set_defaults(handler=_cmd_operator_add)
+
+
+# -- `britizen growth ...`: one subparser group; each growth command adds itself below ---------
+
+
+def _add_growth_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    growth = commands.add_parser("growth", help="growth: the adoption report and outreach")
+    growth_commands = growth.add_subparsers(dest="growth_command", required=True, metavar="ACTION")
+
+    # growth report (operators' adoption report)
+    report = growth_commands.add_parser(
+        "report", help="adoption over time, by postcode area and stage; the referral funnel"
+    )
+    report.add_argument("--json", action="store_true", help="one JSON document (stable schema)")
+    report.add_argument("--weeks", type=int, default=12, help="weeks in the series (1-104)")
+    report.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    report.set_defaults(handler=_cmd_growth_report)
+
+    # growth ambassadors / campaign / contest (outreach to citizens who opted in)
+    add_growth_outreach_commands(growth_commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="britizen", description="Britizen citizen-score service")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -295,10 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("id", type=int)
     release.set_defaults(handler=_cmd_events_release)
 
-    # Growth (issue 19). The outreach commands live in bot/cli_growth.py.
-    growth = commands.add_parser("growth", help="growth: outreach to citizens who opted in")
-    growth_commands = growth.add_subparsers(dest="growth_command", required=True, metavar="ACTION")
-    add_growth_outreach_commands(growth_commands)
+    _add_operator_commands(commands)
+    _add_growth_commands(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -1,4 +1,5 @@
-"""The web pages served beside the API: a home page, the sponsor portal and their static assets.
+"""The web pages served beside the API: a home page, the sponsor portal, the operator page
+and their static assets.
 
 The pages are plain HTML, CSS and JavaScript in ``bot/web`` (no build step). They call the same
 ``/api/v1`` routes as any sponsor's program, so the portal has no rules of its own. The sandbox
@@ -42,6 +43,7 @@ def page_response(name: str) -> web.FileResponse:
 _HOME_LINKS = (
     ("/sandbox", "Sandbox", "chat with the bot as test citizens; nothing reaches Telegram"),
     ("/portal", "Sponsor portal", "promotions and their reach, with a sponsor API key"),
+    ("/operator", "Operator page", "adoption by area and stage, with an operator API key"),
     ("/api/v1/openapi.json", "API document", "OpenAPI 3.1 description of /api/v1"),
     ("/healthz", "Health", "database reachability and mode"),
 )
@@ -89,6 +91,10 @@ async def portal(_request: web.Request) -> web.FileResponse:
     return page_response("portal.html")
 
 
+async def operator(_request: web.Request) -> web.FileResponse:
+    return page_response("operator.html")
+
+
 async def asset(request: web.Request) -> web.FileResponse:
     name = request.match_info["name"]
     # Only the page files themselves: no directories, no dot files, nothing outside bot/web.
@@ -104,6 +110,8 @@ def mount_pages(app: web.Application, *, sandbox: bool = False) -> None:
     app.router.add_routes([home_route(sandbox=sandbox)])
     app.router.add_get("/portal", portal)
     app.router.add_get("/portal/", portal)
+    app.router.add_get("/operator", operator)
+    app.router.add_get("/operator/", operator)
     app.router.add_get(r"/static/{name:[A-Za-z0-9_.-]+}", asset)
 
 

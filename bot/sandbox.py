@@ -12,10 +12,12 @@ as with Telegram: the same handlers, outbox and scheduler, with the same databas
 
 A demo sponsor and a demo data partner are (re)keyed at every start and their keys printed in the
 log and on the page, so the sponsor portal (``/portal``) and the partner API can be tried straight
-away; one test citizen is a dispute reviewer (``/review``), and the page can run the nightly pass
-on demand. A restart on the same database carries on numbering updates after the last one the
-bot processed (bot/sandbox_data.py), so the exactly-once ledger never mistakes a new message for
-a redelivery.
+away; so is a demo operator, whose key the operator page (``/operator``) offers, with the
+invented ``data/population_demo.csv`` as the population unless one is set; one test citizen
+is a dispute reviewer (``/review``), and the page can run the nightly pass on demand. A restart
+on the same database carries on numbering updates after the last one the bot processed
+(bot/sandbox_data.py), so the exactly-once ledger never mistakes a new message for a
+redelivery.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from aiohttp import web
 from bot.pages import page_response
 from bot.sandbox_data import (
     DEMO_PARTNER_NAME,
+    DEMO_POPULATION_FILE,
     DEMO_SPONSOR_NAME,
+    demo_operator_key,
     demo_partner_key,
     demo_sponsor_key,
     last_processed_update_id,
@@ -114,6 +118,8 @@ class Sandbox:
         self.sponsor_name: str | None = None
         self.partner_key: str | None = None
         self.partner_name: str | None = None
+        self.operator_key: str | None = None
+        self.operator_name: str | None = None
         self._service: BritizenService | None = None
         self._waiters: set[asyncio.Event] = set()
         self._closing = False
@@ -139,6 +145,8 @@ class Sandbox:
                 "webhook_secret": None,
                 "payment_provider_token": settings.payment_provider_token or SANDBOX_PAYMENT_TOKEN,
                 "admin_ids": sorted({*settings.admin_ids, *REVIEWERS}),
+                # The operator page's adoption shares need a population: the invented one.
+                "population_file": settings.population_file or DEMO_POPULATION_FILE,
             }
         )
 
@@ -150,6 +158,9 @@ class Sandbox:
         secret_key, clock = service.settings.resolved_secret_key(), service.services.clock
         self.sponsor_key, self.sponsor_name = await demo_sponsor_key(service.db, secret_key, clock)
         self.partner_key, self.partner_name = await demo_partner_key(service.db, secret_key, clock)
+        self.operator_key, self.operator_name = await demo_operator_key(
+            service.db, secret_key, clock
+        )
 
     def announce(self, service: BritizenService) -> None:
         base = f"http://{_public_host(service.settings.http_host)}:{service.http_port}"
@@ -161,6 +172,8 @@ class Sandbox:
             "  Sponsor portal:                      %s/portal\n"
             "  Demo sponsor API key (new each start): %s\n"
             "  Demo partner API key (new each start): %s\n"
+            "  Operator page:                       %s/operator\n"
+            "  Demo operator API key (new each start): %s\n"
             "  Dispute reviewer (/review): the test citizen %s\n"
             "Set BRITIZEN_TELEGRAM_TOKEN in .env to run the real bot.\n%s",
             bar,
@@ -169,6 +182,8 @@ class Sandbox:
             base,
             self.sponsor_key,
             self.partner_key,
+            base,
+            self.operator_key,
             ", ".join(self.citizens[uid].first_name for uid in REVIEWERS),
             bar,
         )
@@ -270,6 +285,7 @@ class Sandbox:
                 "commands": commands,
                 "sponsor": {"name": self.sponsor_name, "api_key": self.sponsor_key},
                 "partner": {"name": self.partner_name, "api_key": self.partner_key},
+                "operator": {"name": self.operator_name, "api_key": self.operator_key},
             }
         )
 
@@ -523,6 +539,7 @@ __all__ = [
     "SANDBOX_TOKEN",
     "Sandbox",
     "TestCitizen",
+    "demo_operator_key",
     "demo_partner_key",
     "demo_sponsor_key",
     "event_json",

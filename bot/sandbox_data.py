@@ -7,19 +7,24 @@ each start, before the page or the bot handle anything.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from services.api_clients import API_KEY_PURPOSE, ApiClients, ClientT
 from services.clock import Clock
+from services.operators import OperatorService
 from services.partners import PartnerService
 from services.secrets import keyed_hash
 from services.sponsors import SponsorService
 from storage.db import Database
-from storage.models import Partner, ProcessedUpdate, Sponsor
+from storage.models import Operator, Partner, ProcessedUpdate, Sponsor
 
 DEMO_SPONSOR_NAME = "Sandbox demo sponsor"
 DEMO_PARTNER_NAME = "Sandbox demo partner"
+DEMO_OPERATOR_NAME = "Sandbox demo operator"
+# Invented figures (the file says so): adoption shares on the operator page in the sandbox.
+DEMO_POPULATION_FILE = Path(__file__).parents[1] / "data" / "population_demo.csv"
 
 
 async def demo_sponsor_key(db: Database, secret_key: bytes, clock: Clock) -> tuple[str, str]:
@@ -37,6 +42,12 @@ async def demo_partner_key(db: Database, secret_key: bytes, clock: Clock) -> tup
     stay attached to it across restarts."""
     registry = PartnerService(db, secret_key, clock)
     return await _fresh_key(db, secret_key, registry, Partner, DEMO_PARTNER_NAME)
+
+
+async def demo_operator_key(db: Database, secret_key: bytes, clock: Clock) -> tuple[str, str]:
+    """The same for the demo operator, so the operator page (/operator) can be tried."""
+    registry = OperatorService(db, secret_key, clock)
+    return await _fresh_key(db, secret_key, registry, Operator, DEMO_OPERATOR_NAME)
 
 
 async def _fresh_key(

@@ -14,10 +14,13 @@ from api.app import mount_api
 from api.errors import json_too_deep
 from api.limits import REQUESTS_PER_MINUTE
 from api.open_data import open_data_routes
+from api.operator import operator_routes
 from api.partners import partner_routes
 from api.schemas import Health
 from api.scores import score_routes
 from bot.pages import mount_boost_pages, mount_pages
+from services.growth_report import GrowthReportService
+from services.operators import OperatorService
 from services.rate_limits import ApiRateLimiter
 
 if TYPE_CHECKING:
@@ -88,6 +91,12 @@ def build_web_app(service: BritizenService) -> web.Application:
             partner_routes(services.events, services.sharing, services.clock, services.boost),
             score_routes(services.sharing),
             open_data_routes(services.open_data),
+            operator_routes(
+                OperatorService(
+                    services.db, service.settings.resolved_secret_key(), services.clock
+                ),
+                GrowthReportService(services.db, services.clock, service.settings.population_file),
+            ),
         ),
     )
     mount_pages(web_app, sandbox=service.sandbox is not None)

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').
     # Unset: derived from the secret key (services.ni_claims.document_key_from_secret).
     document_key: str | None = None
+    # The growth report's eligible population: an `area,population` CSV (postcode areas such
+    # as SO). Unset: the report leaves adoption shares out (the sandbox uses the invented
+    # data/population_demo.csv). Read at each report, so a corrected file needs no restart.
+    population_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

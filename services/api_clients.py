@@ -1,10 +1,11 @@
-"""API clients (sponsors, partners) and their keys: one scheme for both kinds.
+"""API clients (sponsors, partners, operators) and their keys: one scheme for every kind.
 
-A key is a kind-specific prefix (``bz_sp_``, ``bz_pt_``) plus 43 URL-safe base64 characters (256
-bits from ``secrets``): the prefix tells the API which kind of caller a key claims to be before
-anything is looked up, and lets an operator (and secret scanners) recognise a leaked key at a
-glance. Only ``keyed_hash(secret_key, "api-key", key)`` is stored, so a copy of the database
-yields no working keys and a key is shown exactly once, when it is created.
+A key is a kind-specific prefix (``bz_sp_``, ``bz_pt_``, ``bz_op_``) plus 43 URL-safe base64
+characters (256 bits from ``secrets``): the prefix tells the API which kind of caller a key
+claims to be before anything is looked up, and lets an operator (and secret scanners)
+recognise a leaked key at a glance. Only ``keyed_hash(secret_key, "api-key", key)`` is
+stored, so a copy of the database yields no working keys and a key is shown exactly once,
+when it is created.
 """
 
 from __future__ import annotations
@@ -18,14 +19,23 @@ from sqlalchemy.exc import IntegrityError
 from services.clock import Clock, system_clock
 from services.secrets import keyed_hash
 from storage.db import Database
-from storage.models import Partner, Sponsor
+from storage.models import Operator, Partner, Sponsor
 
 API_KEY_PURPOSE = "api-key"
 MAX_NAME_LENGTH = 100
 # A real key is 6 + 43 characters; anything far longer is not worth hashing.
 _MAX_KEY_LENGTH = 200
 
-ClientT = TypeVar("ClientT", Sponsor, Partner)
+ClientT = TypeVar("ClientT", Sponsor, Partner, Operator)
+
+# Every kind's prefix, so a key sent to another kind's route can be named in the refusal
+# ("that is an operator key") without looking anything up.
+KEY_PREFIXES = {"bz_sp_": "sponsor", "bz_pt_": "partner", "bz_op_": "operator"}
+
+
+def kind_of_key(api_key: str) -> str | None:
+    """The kind of client a key claims to be by its prefix (None for anything else)."""
+    return next((kind for p, kind in KEY_PREFIXES.items() if api_key.startswith(p)), None)
 
 
 class ApiClientError(Exception):

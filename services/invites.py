@@ -11,6 +11,9 @@ working links, and a new nonce retires the old link.
   in the same transaction that creates their account: a referral is credited (once per newcomer)
   and the newcomer asks the owner to be friends.
 - An existing citizen opening a link only asks its owner to be friends; there is no referral.
+- For the operators' referral funnel (services.growth_report), each link counts how often
+  someone without an account opened it and how many registrations completed through it; who
+  opened it is not kept.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from datetime import datetime
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
@@ -151,6 +154,18 @@ class InviteService:
             .where(InviteCode.code_hash == self._lookup_hash(payload))
         )
 
+    async def record_opened(self, payload: str) -> None:
+        """Someone without an account opened this link (the funnel's "opened"). One UPDATE, no
+        read: an unknown or retired code matches no row and changes nothing."""
+        if not is_invite_payload(payload):
+            return
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(InviteCode)
+                .where(InviteCode.code_hash == self._lookup_hash(payload))
+                .values(opened_count=InviteCode.opened_count + 1, last_opened_at=self._clock())
+            )
+
     async def open_link(self, telegram_id: int, payload: str) -> RequestOutcome:
         """An existing citizen opened someone's link: a friend request, never a referral."""
 
@@ -175,6 +190,13 @@ class InviteService:
         owner = await self.owner_of(session, payload)
         if owner is None or owner.id == newcomer.id:
             return None
+        # Every registration through a live link counts for the funnel's "registered"; only
+        # a credited one (a referrals row) is "verified" there.
+        await session.execute(
+            update(InviteCode)
+            .where(InviteCode.citizen_id == owner.id)
+            .values(registered_count=InviteCode.registered_count + 1)
+        )
         credited = False
         already = await session.scalar(
             select(Referral.id).where(Referral.invitee_id == newcomer.id)

@@ -117,6 +117,8 @@ class RegistrationService:
             raise AlreadyRegistered()
         data = {"invite": invite_payload} if invite_payload else {}
         await self._dialogs.set(telegram_id, Dialog(FLOW, STEP_CONSENT, data))
+        if invite_payload and self._invites is not None:
+            await self._invites.record_opened(invite_payload)
 
     async def decline(self, telegram_id: int) -> None:
         await self._dialogs.clear(telegram_id)

@@ -15,8 +15,22 @@ UNEXPECTED = "an unexpected error occurred; it was logged"
 
 
 def wrong_key(kind: str) -> str:
-    """``kind`` is "sponsor" or "partner": the key was sent to the other kind's route."""
+    """``kind`` is "sponsor", "partner" or "operator": the route's kind, which the key is not."""
     return f"the API key is not a valid {kind} key"
+
+
+_OTHER_KINDS_KEY = (
+    "this is {sent} key ({prefix}...), and this route takes only {needed} key; "
+    "each kind of key opens only its own routes"
+)
+_ARTICLE = {"sponsor": "a sponsor", "partner": "a partner", "operator": "an operator"}
+
+
+def other_kinds_key(sent: str, prefix: str, needed: str) -> str:
+    """A well-formed key of another kind: say which, so the caller picks the right one."""
+    return _OTHER_KINDS_KEY.format(
+        sent=_ARTICLE.get(sent, sent), prefix=prefix, needed=_ARTICLE.get(needed, needed)
+    )
 
 
 def body_too_large(limit: int) -> str:
@@ -140,3 +154,12 @@ def cooling_down(until: str) -> str:
 
 
 PARTNER_BLOCKED = "ni_number: this person has asked not to receive requests from you"
+
+
+# -- operators (api.operator) -------------------------------------------------------------------
+
+_WEEKS_RANGE = "must be a whole number of weeks from 1 to {most}"
+
+
+def weeks_range(most: int) -> str:
+    return _WEEKS_RANGE.format(most=most)

@@ -66,6 +66,7 @@ from storage.models.partners import (
 )
 from storage.models.sponsors import (
     ApiRateCount,
+    Operator,
     Promotion,
     Redemption,
     Sponsor,
@@ -106,6 +107,7 @@ __all__ = [
     "LoanPayment",
     "NiClaim",
     "NiClaimEvent",
+    "Operator",
     "OutboxMessage",
     "Overpayment",
     "Partner",

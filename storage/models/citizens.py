@@ -26,6 +26,11 @@ from storage.models.base import Base
 
 class Citizen(Base):
     __tablename__ = "citizens"
+    # The growth report reads (district, registered_at) for everyone: a covering index makes
+    # that one ordered pass over a narrow index instead of a sort of the whole table.
+    __table_args__ = (
+        Index("ix_citizens_district_registered", "postcode_district", "registered_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -210,6 +215,12 @@ class InviteCode(Base):
     nonce: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column()
+    # The growth report's referral funnel (migration 0024): times the link was opened by
+    # someone without an account, and registrations completed through it (credited or not:
+    # referrals holds the credited ones). Counters, not rows: nobody's opening is kept.
+    opened_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    registered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Referral(Base):

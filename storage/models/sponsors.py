@@ -129,3 +129,15 @@ class Redemption(Base):
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
     code: Mapped[str | None] = mapped_column(String(64), default=None)
     redeemed_at: Mapped[datetime] = mapped_column()
+
+
+class Operator(Base):
+    """Britizen's own staff who read the growth report (``bz_op_...`` keys, hashed like a
+    sponsor's). A key of this kind opens only the operator routes, and no other key opens them."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

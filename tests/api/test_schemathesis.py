@@ -1,7 +1,7 @@
 """Schemathesis against the real service, on SQLite and PostgreSQL (issue 18).
 
 Every operation in the served OpenAPI document, with schema-valid (positive) and schema-invalid
-(negative) data, called once with a sponsor key and once with a partner key, each response
+(negative) data, called once each with a sponsor, a partner and an operator key, each response
 checked by Schemathesis: no 5xx, only documented statuses, content types, headers and bodies,
 405 with Allow for methods a route does not take, 401 for a missing or wrong key. A bounded
 number of examples (MAX_EXAMPLES per operation, mode and key: about 2,300 cases per database),
@@ -41,6 +41,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from api.limits import REQUESTS_PER_MINUTE
 from api.openapi import API_PREFIX
 from bot.service import BritizenService
+from tests.api.operator_helpers import new_operator
 from tests.api.rights_helpers import new_partner, ni, register_directly
 from tests.api.test_sponsor_api import call, new_sponsor
 
@@ -137,6 +138,7 @@ async def test_schemathesis_finds_nothing_on_any_operation(
         "partner": Keys(
             [(await new_partner(service, f"Fuzz partner {i}"))[1] for i in range(KEYS)]
         ),
+        "operator": Keys([await new_operator(service, f"Fuzz operator {i}") for i in range(KEYS)]),
     }
     # Someone to find: a registered citizen behind the documented example NI number.
     await register_directly(service, 424_242, ni(123456))
