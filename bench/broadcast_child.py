@@ -40,8 +40,12 @@ class TimedSender(BotApiSender):
         super().__init__(base_url)
         self.stamps = array("d")
 
-    async def send_message(self, chat_id: int, text: str, reply_markup: Any) -> None:
-        await super().send_message(chat_id, text, reply_markup)
+    async def send_message(
+        self, chat_id: int, text: str, reply_markup: Any, *, allow_paid_broadcast: bool = False
+    ) -> None:
+        await super().send_message(
+            chat_id, text, reply_markup, allow_paid_broadcast=allow_paid_broadcast
+        )
         self.stamps.append(time.monotonic())
 
     def slowest_window(self) -> float | None:

@@ -281,13 +281,19 @@ def audience_select(
     min_score: int | None,
     districts: Sequence[str] | None,
     max_recipients: int | None,
+    ids: tuple[int, int] | None = None,
 ) -> Select[Any]:
-    """The audience rule as one query selecting ``columns`` (Citizen/Score columns, literals)."""
+    """The audience rule as one query selecting ``columns`` (Citizen/Score columns, literals).
+
+    `ids` (after, through) limits it to citizen ids in that range: one chunk of a fan-out.
+    """
     query = (
         select(*columns)
         .select_from(Citizen)
         .where(Citizen.marketing_opt_in.is_(True), Citizen.unreachable_at.is_(None))
     )
+    if ids is not None:
+        query = query.where(Citizen.id > ids[0], Citizen.id <= ids[1])
     if min_score is not None:
         # An inner join: someone with no score yet is not in a score-limited audience.
         query = query.join(Score, Score.citizen_id == Citizen.id).where(Score.score >= min_score)
@@ -307,6 +313,21 @@ def promotion_audience(promotion: Promotion, *columns: Any) -> Select[Any]:
         min_score=promotion.audience_min_score,
         districts=promotion.audience_districts,
         max_recipients=promotion.audience_max_recipients,
+    )
+
+
+def promotion_audience_chunk(
+    promotion: Promotion, ids: tuple[int, int], room: int | None, *columns: Any
+) -> Select[Any]:
+    """One chunk of the audience: citizen ids in (after, through], at most `room` of them
+    (what a max_recipients cap leaves after the chunks before; lowest ids first, as the whole
+    audience's cap would take them)."""
+    return audience_select(
+        *columns,
+        min_score=promotion.audience_min_score,
+        districts=promotion.audience_districts,
+        max_recipients=room,
+        ids=ids,
     )
 
 
