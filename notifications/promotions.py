@@ -117,10 +117,13 @@ class PromotionFanout:
                     return None
                 cursor, queued = state
                 promotion, _ = await promotions.with_sponsor_name(session, promotion_id)
+                # Chunks start at the next citizen id: gaps in the ids cost no empty chunks.
+                following = await promotions.next_citizen_id(session, cursor)
+                start = cursor if following is None else max(cursor, following - 1)
                 cap = promotion.audience_max_recipients
                 room = None if cap is None else max(0, cap - queued)
-                last = room == 0 or cursor + self.chunk >= highest
-                upper = max(highest, cursor) if last else cursor + self.chunk
+                last = room == 0 or following is None or start + self.chunk >= highest
+                upper = max(highest, cursor) if last else start + self.chunk
                 if not await promotions.advance_fan_out(
                     session, promotion_id, cursor=cursor, to=upper, now=now
                 ):

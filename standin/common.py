@@ -232,8 +232,11 @@ class _FloodLimit:
         """Whole seconds a 429 asks for: until the oldest send in the window leaves it."""
         return max(1, math.ceil(self._wait()))
 
-    async def take(self) -> None:
+    def record(self) -> None:
         self.sent.append(self.clock())  # the oldest drops out: it is a window behind
+
+    async def take(self) -> None:
+        self.record()
 
 
 class _Signal:

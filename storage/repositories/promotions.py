@@ -158,6 +158,12 @@ async def add_fanned_out(
     )
 
 
+async def next_citizen_id(session: AsyncSession, after: int) -> int | None:
+    """The lowest citizen id above `after`, if any."""
+    found = await session.scalar(select(func.min(Citizen.id)).where(Citizen.id > after))
+    return None if found is None else int(found)
+
+
 async def highest_citizen_id(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.max(Citizen.id))) or 0)
 
