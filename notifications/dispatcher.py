@@ -42,29 +42,22 @@ from notifications.pacing import (
     _Pacer,
     retry_after_seconds,
 )
+from notifications.rendering import PromotionRenderer
 from notifications.send_budget import SendBudget
 from notifications.sender import (
     BotApiSender,
     Sender,
 )
 from services.clock import Clock
-from services.promotion_messages import (
-    PROMOTION_KIND,
-    PROMOTION_PRIORITY,
-    RenderedPromotion,
-    render_promotion,
-)
+from services.promotion_messages import PROMOTION_KIND, PROMOTION_PRIORITY
 from services.quiet_hours import in_quiet_hours
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage
-from storage.repositories import promotions
 
 logger = logging.getLogger(__name__)
 
 # A row for a chat whose limiter is busy with replies is looked at again this often per interval.
 RECHECK_PER_INTERVAL = 4
-# Rendered promotions kept in memory (a few hundred bytes each).
-RENDERED_KEPT = 256
 # Telegram's ceiling for paid broadcasts (allow_paid_broadcast): 1,000 messages a second.
 PAID_SEND_RATE = 1000.0
 
@@ -126,10 +119,10 @@ class Dispatcher:
         self.paid_send_rate = paid_send_rate
         self._paid_pacer = _Pacer(paid_send_rate)
         self._paid_window = RollingWindow(paid_send_rate)
-        # Promotions are rendered here, when sent (the outbox keeps no copy of their text).
+        # Promotions are rendered when sent (the outbox keeps no copy of their text); free
+        # broadcasts wait out quiet hours (services.quiet_hours) in the bot's time zone.
         self._timezone = timezone or ZoneInfo("Europe/London")
-        self._rendered: dict[int, tuple[RenderedPromotion, bool]] = {}
-        # Free broadcasts wait out quiet hours (services.quiet_hours) in the bot's time zone.
+        self._renderer = PromotionRenderer(db, self._timezone)
         self._quiet_hours = quiet_hours
         # Each chat's limit, shared with this instance's replies when they share the budget.
         self._chats = budget.chats if budget is not None else ChatLimits()
@@ -421,33 +414,12 @@ class Dispatcher:
                     ).scalars()
                 )
                 claimed = [r for r in claimed if r.id not in dropped]
-        promotion_ids = {r.promotion_id for r in claimed if r.promotion_id is not None}
-        await self._render(promotion_ids - self._rendered.keys())
+        await self._renderer.prepare({r.promotion_id for r in claimed if r.promotion_id})
         rows: list[_Row] = []
         for r in claimed:
-            if r.promotion_id is None:
-                rows.append(_Row(r.id, r.chat_id, r.text, r.reply_markup, r.attempts))
-                continue
-            rendered, paid = self._rendered[r.promotion_id]
-            # Rows queued before promotions stopped storing their text keep their own copy.
-            text = r.text if r.text is not None else rendered.text
-            markup = r.reply_markup if r.text is not None else rendered.reply_markup
+            text, markup, paid = self._renderer.message(r.promotion_id, r.text, r.reply_markup)
             rows.append(_Row(r.id, r.chat_id, text, markup, r.attempts, paid))
         return rows
-
-    async def _render(self, promotion_ids: set[int]) -> None:
-        """Render these promotions once each: every recipient gets the same message today
-        (services.promotion_messages.render_promotion is where that would change)."""
-        if not promotion_ids:
-            return
-        if len(self._rendered) + len(promotion_ids) > RENDERED_KEPT:
-            self._rendered.clear()  # long-finished promotions needn't stay in memory
-        async with self._db.transaction() as session:
-            for promotion, sponsor_name in await promotions.for_rendering(session, promotion_ids):
-                self._rendered[promotion.id] = (
-                    render_promotion(promotion, sponsor_name, self._timezone),
-                    promotion.paid_broadcast,
-                )
 
     async def _flush(self, outcomes: list[_Outcome]) -> None:
         async with self._recording:
