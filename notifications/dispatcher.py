@@ -109,7 +109,9 @@ class Dispatcher:
         self._clock = clock
         self._sender: Sender = sender or BotApiSender.for_bot(bot)
         self.send_rate = send_rate
-        self._pacer = _Pacer(send_rate)
+        # Behind a RollingWindow the pacer may catch up a whole window after a stall (a busy
+        # CPU): the window, not the spacing, is what keeps every rolling second to the rate.
+        self._pacer = _Pacer(send_rate, catch_up=RollingWindow.CATCH_UP_SECONDS)
         # The bot's shared budget (replies first, every instance); None: the pacer alone.
         self._budget = budget
         # No rolling second over the rate, counted as Telegram counts (pacing.RollingWindow);
@@ -117,7 +119,7 @@ class Dispatcher:
         self._window = budget.window if budget is not None else RollingWindow(send_rate)
         # Paid broadcasts don't count against the free limit; they have their own pace.
         self.paid_send_rate = paid_send_rate
-        self._paid_pacer = _Pacer(paid_send_rate)
+        self._paid_pacer = _Pacer(paid_send_rate, catch_up=RollingWindow.CATCH_UP_SECONDS)
         self._paid_window = RollingWindow(paid_send_rate)
         # Promotions are rendered when sent (the outbox keeps no copy of their text); free
         # broadcasts wait out quiet hours (services.quiet_hours) in the bot's time zone.

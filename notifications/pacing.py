@@ -50,9 +50,9 @@ class _Pacer:
     it claims a row's send (and to move it for a 429 pause), which `AsyncLimiter` can't say.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, *, catch_up: float = CATCH_UP_SECONDS) -> None:
         self.interval = 1.0 / rate
-        self._catch_up = max(CATCH_UP_SECONDS, 0.0)
+        self._catch_up = max(catch_up, 0.0)
         self._next = 0.0
 
     def idle(self) -> None:
@@ -104,6 +104,9 @@ class RollingWindow:
     round trip, under 1%. A send still unanswered `limit` sends later holds the next one until
     its answer (or its timeout) comes.
     """
+
+    # How far behind schedule a pacer in front of a window may catch up at once.
+    CATCH_UP_SECONDS = 1.0
 
     def __init__(
         self,
