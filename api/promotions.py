@@ -71,6 +71,18 @@ def promotion_model(view: PromotionView) -> schemas.Promotion:
             "sent_per_minute": (
                 None if sent is None else [{"minute": m.minute, "count": m.count} for m in sent]
             ),
+            "paid_broadcast": bool(p.paid_broadcast),
+            "delivery_estimate": (
+                None
+                if view.estimate is None
+                else {
+                    "audience": view.estimate.audience,
+                    "send_rate": view.estimate.send_rate,
+                    "quiet_hours": view.estimate.quiet_hours,
+                    "sending_seconds": round(view.estimate.sending_seconds, 1),
+                    "estimated_finish": view.estimate.finishes_at,
+                }
+            ),
         }
     )
 

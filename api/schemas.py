@@ -180,6 +180,22 @@ class SentMinute(Response):
     count: int = Field(ge=1)
 
 
+class DeliveryEstimate(Response):
+    audience: int = Field(
+        ge=0, description="People still to send to: the audience before the start."
+    )
+    send_rate: float = Field(gt=0, description="Messages a second this broadcast goes at.")
+    quiet_hours: bool = Field(
+        description="Whether sending pauses 21:00-08:00 (free broadcasts do; paid don't)."
+    )
+    sending_seconds: float = Field(
+        ge=0, description="Seconds of sending at that rate (a lower bound: replies share it)."
+    )
+    estimated_finish: Timestamp = Field(
+        description="The start plus the sending time and any quiet hours in between."
+    )
+
+
 class Promotion(Response):
     id: int
     title: str
@@ -199,6 +215,12 @@ class Promotion(Response):
     counts: PromotionCounts
     sent_per_minute: list[SentMinute] | SkipJsonSchema[None] = omitted_if_none(
         "Messages sent per minute (UTC), oldest first; single lookups only."
+    )
+    paid_broadcast: bool = Field(
+        default=False, description="Sent as a paid broadcast (allow_paid_broadcast)."
+    )
+    delivery_estimate: DeliveryEstimate | SkipJsonSchema[None] = omitted_if_none(
+        "How long sending what is left takes (creation and single lookups only)."
     )
 
 

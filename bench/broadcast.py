@@ -202,7 +202,10 @@ def telegram(server_url: str | None, recipients: int = 3_000) -> bool:
         f"  2. Telegram class: {result['sent']:,} of {recipients:,} sent in "
         f"{result['send_span_seconds']} s = {result['rate']:.2f} msg/s, {share:.1%} of "
         f"BRITIZEN_SEND_RATE {rate} (stand-in enforcing {rate}/s); 429s answered "
-        f"{served['rejected_429']}; {load()}\n"
+        f"{served['rejected_429']}; send round trip median {result['round_trip_ms_median']} ms, "
+        f"p95 {result['round_trip_ms_p95']} ms (the rolling window spends one per {rate} "
+        f"sends: at most {rate / (1 + (result['round_trip_ms_median'] or 0) / 1000):.1f}/s); "
+        f"{load()}\n"
         f"     target >= 95% of the send rate, zero 429s: {verdict(ok)}"
     )
     return ok

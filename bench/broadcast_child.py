@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import resource
+import statistics
 import sys
 import time
 from array import array
@@ -39,10 +41,17 @@ class TimedSender(BotApiSender):
     def __init__(self, base_url: str) -> None:
         super().__init__(base_url)
         self.stamps = array("d")
+        self.round_trips = array("d")  # seconds from the request to its answer
 
-    async def send_message(self, chat_id: int, text: str, reply_markup: Any) -> None:
-        await super().send_message(chat_id, text, reply_markup)
+    async def send_message(
+        self, chat_id: int, text: str, reply_markup: Any, *, allow_paid_broadcast: bool = False
+    ) -> None:
+        started = time.monotonic()
+        await super().send_message(
+            chat_id, text, reply_markup, allow_paid_broadcast=allow_paid_broadcast
+        )
         self.stamps.append(time.monotonic())
+        self.round_trips.append(self.stamps[-1] - started)
 
     def slowest_window(self) -> float | None:
         """The lowest rate over any full 5 s window from the first send to the last."""
@@ -74,7 +83,9 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
     bot = Bot(token, base_url=base_url)
     sender = TimedSender(bot.base_url)
     # As in the service: the sender spends from the bot's shared send budget.
-    budget = SendBudget(db, bot_id_from_token(token), send_rate)
+    budget: SendBudget | None = SendBudget(db, bot_id_from_token(token), send_rate)
+    if os.environ.get("BENCH_NO_BUDGET"):  # to see what the shared budget's leases cost
+        budget = None
     dispatcher = Dispatcher(db, bot, system_clock, send_rate, sender=sender, budget=budget)
     stop = asyncio.Event()
 
@@ -94,6 +105,7 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
         await db.close()
     span = sender.stamps[-1] - sender.stamps[0] if len(sender.stamps) > 1 else 0.0
     slowest = sender.slowest_window()
+    trips = list(sender.round_trips)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "sent": dispatcher.sent,
@@ -105,6 +117,11 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
         "recovered_uncertain": dispatcher.recovered,
         "max_unsettled": dispatcher.max_unsettled,
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        # The rolling window costs one round trip per `rate` sends (pacing.RollingWindow).
+        "round_trip_ms_median": round(1000 * statistics.median(trips), 1) if trips else None,
+        "round_trip_ms_p95": (
+            round(1000 * statistics.quantiles(trips, n=20)[-1], 1) if len(trips) > 1 else None
+        ),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
     }
 

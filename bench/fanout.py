@@ -35,6 +35,11 @@ DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 LONDON = ZoneInfo("Europe/London")
 
 
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load avg {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} cores"
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -162,10 +167,14 @@ async def _measure(url: str) -> dict[str, Any]:
         create_seconds = time.perf_counter() - started
         rss_before = _rss_mb()
         peak_before = _peak_mb()
+        size_before = await _outbox_bytes(db)
         started = time.perf_counter()
         summary = await PromotionFanout(db, system_clock, LONDON).run_once()
         fanout_seconds = time.perf_counter() - started
+        queued = summary.fanned_out.get(view.promotion.id, 0)
+        sizes = await _row_sizes(db, view.promotion.id, size_before, queued)
         return {
+            **sizes,
             "targeted_at_create": view.promotion.targeted,
             "queued": summary.fanned_out.get(view.promotion.id, 0),
             "create_seconds": round(create_seconds, 2),
@@ -177,6 +186,53 @@ async def _measure(url: str) -> dict[str, Any]:
         }
     finally:
         await db.close()
+
+
+async def _outbox_bytes(db: Any) -> int:
+    """The outbox's size on disk: table and indexes (PostgreSQL), or the whole file (SQLite,
+    whose other tables don't change during a fan-out)."""
+    from sqlalchemy import text
+
+    async with db.transaction() as session:
+        if db.is_sqlite:
+            pages = int(await session.scalar(text("PRAGMA page_count")) or 0)
+            return pages * int(await session.scalar(text("PRAGMA page_size")) or 0)
+        return int(await session.scalar(text("SELECT pg_total_relation_size('outbox')")) or 0)
+
+
+async def _row_sizes(db: Any, promotion_id: int, size_before: int, queued: int) -> dict[str, Any]:
+    """Bytes per outbox row now (no text: the promotion's is rendered at send time) and what
+    each row carried before issue 21 (the rendered text and keyboard, copied into every row)."""
+    from sqlalchemy import text
+
+    from services.promotion_messages import render_promotion
+    from storage.repositories import promotions
+
+    async with db.transaction() as session:
+        ((promotion, sponsor),) = await promotions.for_rendering(session, [promotion_id])
+        rendered = render_promotion(promotion, sponsor, LONDON)
+        copied = len(rendered.text.encode()) + len(json.dumps(rendered.reply_markup).encode())
+        result: dict[str, Any] = {
+            "disk_bytes_per_row": round((await _outbox_bytes(db) - size_before) / max(queued, 1)),
+            "copied_bytes_per_old_row": copied,
+        }
+        if not db.is_sqlite:
+            # The row's own data as PostgreSQL stores it, now and with the copy filled in.
+            now_avg, old_avg = (
+                await session.execute(
+                    text(
+                        "SELECT avg(pg_column_size(o.*)), "
+                        "avg(pg_column_size(o.*) - coalesce(pg_column_size(o.text), 0) "
+                        "+ pg_column_size(CAST(:t AS varchar)) "
+                        "+ pg_column_size(CAST(:m AS json))) "
+                        "FROM outbox o WHERE promotion_id = :p"
+                    ),
+                    {"t": rendered.text, "m": json.dumps(rendered.reply_markup), "p": promotion_id},
+                )
+            ).one()
+            result["row_data_bytes"] = round(float(now_avg or 0))
+            result["old_row_data_bytes"] = round(float(old_avg or 0))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,6 +262,18 @@ def main(argv: list[str] | None = None) -> int:
             f"RSS before/after fan-out {result['rss_before_mb']:.0f}/"
             f"{result['rss_after_mb']:.0f} MB, "
             f"peak {result['peak_rss_mb']:.0f} MB (peak before {result['peak_before_mb']:.0f} MB)"
+        )
+        old = result["disk_bytes_per_row"] + result["copied_bytes_per_old_row"]
+        row_data = (
+            f"; row data {result['row_data_bytes']} bytes now, "
+            f"{result['old_row_data_bytes']} with the copy"
+            if "row_data_bytes" in result
+            else ""
+        )
+        print(
+            f"  {backend}: outbox {result['disk_bytes_per_row']} bytes per row on disk (indexes "
+            f"included); before issue 21 each row also carried the offer's text and keyboard, "
+            f"{result['copied_bytes_per_old_row']} bytes, about {old} per row{row_data}; {load()}"
         )
     return 0
 

@@ -24,6 +24,7 @@ from bot.server import build_web_app
 from bot.settings import Settings
 from handlers.commands import bot_commands
 from notifications.dispatcher import Dispatcher
+from notifications.housekeeping import OutboxPruner
 from notifications.promotions import PromotionFanout
 from notifications.reminders import ReminderScan
 from notifications.send_budget import SendBudget, bot_id_from_token
@@ -88,10 +89,29 @@ class BritizenService:
         self._runner: web.AppRunner | None = None
         self._stopped = False
         self.dispatcher = Dispatcher(
-            self.db, self.application.bot, clock, settings.send_rate, budget=self.send_budget
+            self.db,
+            self.application.bot,
+            clock,
+            settings.send_rate,
+            budget=self.send_budget,
+            timezone=settings.tz,
+            paid_send_rate=settings.paid_send_rate,
+            # The sandbox is a demo: its broadcasts go out whatever the hour.
+            quiet_hours=settings.broadcast_quiet_hours and sandbox is None,
         )
         self.reminders = ReminderScan(self.db, clock, settings.tz)
-        self.promotions = PromotionFanout(self.db, clock, settings.tz)
+        self.promotions = PromotionFanout(self.db, clock, settings.tz, chunk=settings.fanout_chunk)
+        self.services.promotions.configure_delivery(
+            send_rate=settings.send_rate,
+            paid_send_rate=settings.paid_send_rate,
+            quiet_hours=settings.broadcast_quiet_hours and sandbox is None,
+        )
+        self.outbox_pruner = OutboxPruner(
+            self.db,
+            clock,
+            keep_sent_days=settings.outbox_keep_sent_days,
+            keep_failed_days=settings.outbox_keep_failed_days,
+        )
         self._promotions_running = False
         self._promotions_again = False
         self._promotion_kicks: set[asyncio.Task[None]] = set()
@@ -312,6 +332,8 @@ class BritizenService:
                     documents = await self.services.ni_claims.purge_documents()
                     if documents:
                         logger.info("deleted %d NI-claim documents past their limit", documents)
+                    # Finished outbox rows past their period (notifications/housekeeping.py).
+                    await self.outbox_pruner.prune()
         except Exception:
             logger.exception("housekeeping failed; the next tick will retry")
 

@@ -91,6 +91,18 @@ class Settings(BaseSettings):
     # as SO). Unset: the report leaves adoption shares out (the sandbox uses the invented
     # data/population_demo.csv). Read at each report, so a corrected file needs no restart.
     population_file: Path | None = None
+    # -- issue 21: broadcasts at national scale (see README "Broadcasts") -------------------
+    # Paid broadcasts (a promotion's paid_broadcast) go with allow_paid_broadcast at this rate;
+    # Telegram allows up to 1,000 a second, charged in Stars.
+    paid_send_rate: float = Field(default=1000.0, gt=0, le=1000)
+    # Free broadcasts wait out quiet hours (21:00-08:00 in BRITIZEN_TIMEZONE).
+    broadcast_quiet_hours: bool = True
+    # Citizen ids per fan-out chunk (each chunk is one transaction; a crash resumes there).
+    fanout_chunk: int = Field(default=50_000, ge=100, le=10_000_000)
+    # Finished outbox rows are deleted after these many days (their counts stay on the
+    # promotion): sent ones, and those that failed or ended any other way.
+    outbox_keep_sent_days: float = Field(default=7.0, gt=0, le=3650)
+    outbox_keep_failed_days: float = Field(default=30.0, gt=0, le=3650)
 
     @field_validator("database_url")
     @classmethod

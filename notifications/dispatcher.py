@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from telegram import Bot
@@ -36,16 +37,20 @@ from notifications.outbox import (
 )
 from notifications.pacing import (
     ChatLimits,
+    RollingWindow,
+    SendSlot,
     _Pacer,
     retry_after_seconds,
 )
+from notifications.rendering import PromotionRenderer
 from notifications.send_budget import SendBudget
 from notifications.sender import (
     BotApiSender,
     Sender,
 )
 from services.clock import Clock
-from services.promotion_messages import PROMOTION_KIND
+from services.promotion_messages import PROMOTION_KIND, PROMOTION_PRIORITY
+from services.quiet_hours import in_quiet_hours
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage
 
@@ -53,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 # A row for a chat whose limiter is busy with replies is looked at again this often per interval.
 RECHECK_PER_INTERVAL = 4
+# Telegram's ceiling for paid broadcasts (allow_paid_broadcast): 1,000 messages a second.
+PAID_SEND_RATE = 1000.0
 
 
 @dataclass(slots=True)
@@ -62,6 +69,7 @@ class _Row:
     text: str
     reply_markup: dict[str, Any] | None
     attempts: int
+    paid: bool = False  # a paid broadcast's: allow_paid_broadcast, at the paid rate
 
 
 @dataclass(slots=True)
@@ -93,14 +101,31 @@ class Dispatcher:
         sender: Sender | None = None,
         progress_every: float = PROGRESS_EVERY_SECONDS,
         budget: SendBudget | None = None,
+        timezone: ZoneInfo | None = None,
+        paid_send_rate: float = PAID_SEND_RATE,
+        quiet_hours: bool = False,
     ) -> None:
         self._db = db
         self._clock = clock
         self._sender: Sender = sender or BotApiSender.for_bot(bot)
         self.send_rate = send_rate
-        self._pacer = _Pacer(send_rate)
+        # Behind a RollingWindow the pacer may catch up a whole window after a stall (a busy
+        # CPU): the window, not the spacing, is what keeps every rolling second to the rate.
+        self._pacer = _Pacer(send_rate, catch_up=RollingWindow.CATCH_UP_SECONDS)
         # The bot's shared budget (replies first, every instance); None: the pacer alone.
         self._budget = budget
+        # No rolling second over the rate, counted as Telegram counts (pacing.RollingWindow);
+        # shared with this instance's replies when they share the budget.
+        self._window = budget.window if budget is not None else RollingWindow(send_rate)
+        # Paid broadcasts don't count against the free limit; they have their own pace.
+        self.paid_send_rate = paid_send_rate
+        self._paid_pacer = _Pacer(paid_send_rate, catch_up=RollingWindow.CATCH_UP_SECONDS)
+        self._paid_window = RollingWindow(paid_send_rate)
+        # Promotions are rendered when sent (the outbox keeps no copy of their text); free
+        # broadcasts wait out quiet hours (services.quiet_hours) in the bot's time zone.
+        self._timezone = timezone or ZoneInfo("Europe/London")
+        self._renderer = PromotionRenderer(db, self._timezone)
+        self._quiet_hours = quiet_hours
         # Each chat's limit, shared with this instance's replies when they share the budget.
         self._chats = budget.chats if budget is not None else ChatLimits()
         self._batch_size = batch_size or max(1, min(500, math.ceil(send_rate * CLAIM_SECONDS)))
@@ -257,9 +282,12 @@ class Dispatcher:
                 # Don't hold everyone else up for one chat: it goes out when its second is over.
                 heapq.heappush(self._deferred, (now + wait_for_chat, row.id, row))
                 continue
-            await self._pacer.wait(self._paused_until)
-            if self._budget is not None:
-                await self._budget.take(reply=False)
+            if row.paid:
+                await self._paid_pacer.wait(self._paused_until)
+            else:
+                await self._pacer.wait(self._paused_until)
+                if self._budget is not None:
+                    await self._budget.take(reply=False)
             if self._paused_until > time.monotonic():
                 self._ready.appendleft(row)  # a 429 arrived while we waited for the slot
                 continue
@@ -267,8 +295,13 @@ class Dispatcher:
                 # A reply to this chat went out while we waited for the slot: after it.
                 self._defer_busy_chat(row)
                 continue
+            slot = await (self._paid_window if row.paid else self._window).acquire()
+            if self._paused_until > time.monotonic():
+                slot.answered()  # never sent
+                self._ready.appendleft(row)
+                continue
             self._last_to_chat[row.chat_id] = time.monotonic()  # this chat's second is taken
-            task = asyncio.create_task(self._send(row))
+            task = asyncio.create_task(self._send(row, slot))
             self._in_flight.add(task)
             task.add_done_callback(self._landed)
         await self._settle_all(release=stop is not None and stop.is_set())
@@ -329,9 +362,13 @@ class Dispatcher:
     async def _claim(self, limit: int) -> list[_Row]:
         """Mark the next due rows `sending` and return them, in one statement."""
         now = self._clock()
+        wanted = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now]
+        if self._quiet_hours and in_quiet_hours(now.astimezone(self._timezone).time()):
+            # Free broadcasts go out in the day only; everything else (and paid ones) still do.
+            wanted.append(OutboxMessage.priority != PROMOTION_PRIORITY)
         due = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(*wanted)
             # Priority first, then the longest due. This is the order of ix_outbox_due, so the
             # database walks the index; by (priority, id) SQLite sorted every due row per claim
             # (a temporary B-tree over 100,000 rows, ten times a second).
@@ -352,6 +389,7 @@ class Dispatcher:
                 OutboxMessage.reply_markup,
                 OutboxMessage.attempts,
                 OutboxMessage.kind,
+                OutboxMessage.promotion_id,
             )
         )
         # A Core connection, not an ORM session: this runs ten times a second in a broadcast.
@@ -378,7 +416,12 @@ class Dispatcher:
                     ).scalars()
                 )
                 claimed = [r for r in claimed if r.id not in dropped]
-        return [_Row(r.id, r.chat_id, r.text, r.reply_markup, r.attempts) for r in claimed]
+        await self._renderer.prepare({r.promotion_id for r in claimed if r.promotion_id})
+        rows: list[_Row] = []
+        for r in claimed:
+            text, markup, paid = self._renderer.message(r.promotion_id, r.text, r.reply_markup)
+            rows.append(_Row(r.id, r.chat_id, text, markup, r.attempts, paid))
+        return rows
 
     async def _flush(self, outcomes: list[_Outcome]) -> None:
         async with self._recording:
@@ -514,9 +557,14 @@ class Dispatcher:
     def _later(self, seconds: float) -> datetime:
         return self._clock() + timedelta(seconds=seconds)
 
-    async def _send(self, row: _Row) -> _Outcome:
+    async def _send(self, row: _Row, slot: SendSlot) -> _Outcome:
         try:
-            await self._sender.send_message(row.chat_id, row.text, row.reply_markup)
+            if row.paid:
+                await self._sender.send_message(
+                    row.chat_id, row.text, row.reply_markup, allow_paid_broadcast=True
+                )
+            else:
+                await self._sender.send_message(row.chat_id, row.text, row.reply_markup)
         except RetryAfter as exc:
             pause = retry_after_seconds(exc)
             self.answered_429 += 1
@@ -539,6 +587,8 @@ class Dispatcher:
                 return _Outcome(row, "failed", attempts, error=str(exc)[:200])
             backoff = min(MAX_BACKOFF_SECONDS, 2**attempts)
             return _Outcome(row, "pending", attempts, self._later(backoff), str(exc)[:200])
+        finally:
+            slot.answered()
         # The second is counted from the answer, so the next message to this chat arrives at
         # least a full second after Telegram saw this one, whatever the network did.
         self._last_to_chat[row.chat_id] = time.monotonic()

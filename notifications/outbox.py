@@ -14,8 +14,9 @@ marked with what happened:
   never holds more than `Dispatcher.max_unsettled` of those (about 0.4 s of sending): none is
   ever duplicated.
 
-Speed (see bench/broadcast.py): sends go out on evenly spaced slots (never a burst above the
-rate, which is what draws 429s), overlap in flight, and are claimed and recorded in bulk, one
+Speed (see bench/broadcast.py): sends go out on evenly spaced slots behind a rolling window
+(pacing.RollingWindow: no rolling second at Telegram's end holds more than the rate, which is
+what draws 429s), overlap in flight, and are claimed and recorded in bulk, one
 statement per hundred-odd rows. The send path is a plain aiohttp client (`BotApiSender`)
 rather than PTB's `Bot`: against the stand-in, PTB over httpx topped out near 220 sends/s on
 this machine (httpcore's per-request `current_async_library` import lookups alone took a

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from notifications.pacing import ChatId, ChatLimits, retry_after_seconds
+from notifications.pacing import ChatId, ChatLimits, RollingWindow, retry_after_seconds
 from storage.db import Database
 from storage.models import SendBudgetRow
 
@@ -112,6 +112,9 @@ class SendBudget:
         # Per-chat limits, in this process: replies and the outbox sender both get this budget,
         # so the outbox sees which chats this instance's replies are busy with.
         self.chats = ChatLimits()
+        # No rolling second over the rate from this instance, replies and outbox together
+        # (pacing.RollingWindow); the bucket above keeps every instance's sum to the rate.
+        self.window = RollingWindow(rate)
 
     async def take(self, *, reply: bool) -> None:
         """One token: a reply may use the reserve, a broadcast message may not."""
@@ -256,6 +259,7 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
             if chat is not None:
                 await self.budget.chats.acquire(chat)
             await self.budget.take(reply=True)
+            slot = await self.budget.window.acquire()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -271,7 +275,10 @@ class BudgetRateLimiter(BaseRateLimiter[None]):
                     raise
                 self.retried_429 += 1
                 logger.info("%s to chat %s: 429, trying again in %.0f s", endpoint, chat, wait)
+                slot.answered()
                 await self._sleep(wait)
+            finally:
+                slot.answered()
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 

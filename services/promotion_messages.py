@@ -1,9 +1,10 @@
 """What a promotion looks like in a citizen's chat: the one place its message and buttons are
 assembled (the wording itself is texts.promotions').
 
-Shared by the fan-out (notifications/promotions.py, which writes the text and keyboard into
-every outbox row), /offers (handlers/offers.py) and the sponsor-facing API's limits. Pure: no
-I/O, no telegram imports (keyboards are plain Bot API dicts, as the outbox stores them).
+Shared by the dispatcher (notifications/dispatcher.py, which renders a promotion row when it
+sends it: the outbox keeps no copy of the text), /offers (handlers/offers.py) and the
+sponsor-facing API's limits. Pure: no I/O, no telegram imports (keyboards are plain Bot API
+dicts).
 
 Callback data, handled in handlers/offers.py:
 - ``off:r:<promotion id>``: Redeem (reveal the voucher code, record the redemption);
@@ -12,16 +13,21 @@ Callback data, handled in handlers/offers.py:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from services.callbacks import OFFERS, BadCallback
+from services.clock import as_aware_utc
 from texts import promotions as texts
 from texts.promotions import FOOTER
 
 PROMOTION_KIND = "promotion"
+# Paid broadcasts (the sponsor pays Telegram for speed) go just ahead of free ones, and are not
+# held back by quiet hours; everything above them in the queue still goes first.
+PAID_PROMOTION_PRIORITY = 99
 # Lower goes first: loan reminders 0, friend messages 5, score alerts 10, promotions last.
 PROMOTION_PRIORITY = 100
 
@@ -43,15 +49,79 @@ __all__ = [
     "MAX_BUTTON_URL_LENGTH",
     "MAX_TEXT_LENGTH",
     "MAX_TITLE_LENGTH",
+    "PAID_PROMOTION_PRIORITY",
     "PROMOTION_KIND",
     "PROMOTION_PRIORITY",
     "STOP_OFFERS_DATA",
     "TELEGRAM_MESSAGE_LIMIT",
+    "PromotionContent",
+    "RenderedPromotion",
     "parse_redeem_data",
     "promotion_markup",
     "promotion_text",
     "redeem_data",
+    "render_promotion",
 ]
+
+
+class PromotionContent(Protocol):
+    """What rendering needs of a promotion (storage.models.Promotion has it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def voucher_kind(self) -> str: ...
+    @property
+    def button_label(self) -> str | None: ...
+    @property
+    def button_url(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPromotion:
+    text: str
+    reply_markup: dict[str, Any]
+
+
+def render_promotion(
+    promotion: PromotionContent,
+    sponsor_name: str,
+    timezone: ZoneInfo,
+    *,
+    recipient_language: str | None = None,
+) -> RenderedPromotion:
+    """The message and keyboard one recipient gets: the one place a promotion is rendered.
+
+    The outbox stores no text for promotion rows; the dispatcher calls this when it sends.
+    `recipient_language` is where the Britizen frame (label, expiry line, footer) will follow the
+    person's language; today every recipient gets the same English frame, so the dispatcher
+    renders once per promotion and reuses the result.
+    """
+    del recipient_language  # one language today; see the docstring
+    has_voucher = promotion.voucher_kind != "none"
+    return RenderedPromotion(
+        promotion_text(
+            sponsor_name,
+            promotion.title,
+            promotion.text,
+            as_aware_utc(promotion.expires_at),
+            timezone,
+            has_voucher=has_voucher,
+            button_url=promotion.button_url,
+        ),
+        promotion_markup(
+            promotion.id,
+            button_label=promotion.button_label,
+            button_url=promotion.button_url,
+            has_voucher=has_voucher,
+        ),
+    )
 
 
 def redeem_data(promotion_id: int) -> str:

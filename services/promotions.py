@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.bands import BAND_FLOORS, BAND_NAMES
 from services.clock import Clock, as_aware_utc, system_clock
+from services.delivery_estimate import DeliveryEstimate, estimate_delivery
 from services.promotion_messages import (
     MAX_BUTTON_LABEL_LENGTH,
     MAX_BUTTON_URL_LENGTH,
@@ -58,6 +59,9 @@ MAX_RECIPIENTS = 10_000_000
 # A promotion is an offer, not a standing order: it starts within a year and lasts at most one.
 MAX_LEAD_TIME = timedelta(days=366)
 MAX_DURATION = timedelta(days=366)
+# The settings' defaults (bot/settings.py), until bot/service.py configures the real ones.
+DEFAULT_SEND_RATE = 25.0
+DEFAULT_PAID_SEND_RATE = 1000.0
 
 
 def _known_band(name: str) -> str:
@@ -228,6 +232,13 @@ class PromotionDraft(_Model):
         description="ISO 8601 with a UTC offset; in the future and after starts_at."
     )
     vouchers: VouchersIn = Field(default_factory=lambda: NoVouchers(kind="none"))
+    paid_broadcast: bool = Field(
+        default=False,
+        description=(
+            "Send as a paid broadcast (Telegram's allow_paid_broadcast, charged in Stars): up "
+            "to 1,000 messages a second at any hour, instead of the free rate in the day only."
+        ),
+    )
 
 
 # -- results and errors ----------------------------------------------------------------------
@@ -258,6 +269,7 @@ class PromotionView:
     promotion: Promotion
     counts: dict[str, int]
     sent_per_minute: list[SentMinute] | None = None
+    estimate: DeliveryEstimate | None = None
 
     @property
     def status(self) -> str:
@@ -281,13 +293,19 @@ def audience_select(
     min_score: int | None,
     districts: Sequence[str] | None,
     max_recipients: int | None,
+    ids: tuple[int, int] | None = None,
 ) -> Select[Any]:
-    """The audience rule as one query selecting ``columns`` (Citizen/Score columns, literals)."""
+    """The audience rule as one query selecting ``columns`` (Citizen/Score columns, literals).
+
+    `ids` (after, through) limits it to citizen ids in that range: one chunk of a fan-out.
+    """
     query = (
         select(*columns)
         .select_from(Citizen)
         .where(Citizen.marketing_opt_in.is_(True), Citizen.unreachable_at.is_(None))
     )
+    if ids is not None:
+        query = query.where(Citizen.id > ids[0], Citizen.id <= ids[1])
     if min_score is not None:
         # An inner join: someone with no score yet is not in a score-limited audience.
         query = query.join(Score, Score.citizen_id == Citizen.id).where(Score.score >= min_score)
@@ -307,6 +325,21 @@ def promotion_audience(promotion: Promotion, *columns: Any) -> Select[Any]:
         min_score=promotion.audience_min_score,
         districts=promotion.audience_districts,
         max_recipients=promotion.audience_max_recipients,
+    )
+
+
+def promotion_audience_chunk(
+    promotion: Promotion, ids: tuple[int, int], room: int | None, *columns: Any
+) -> Select[Any]:
+    """One chunk of the audience: citizen ids in (after, through], at most `room` of them
+    (what a max_recipients cap leaves after the chunks before; lowest ids first, as the whole
+    audience's cap would take them)."""
+    return audience_select(
+        *columns,
+        min_score=promotion.audience_min_score,
+        districts=promotion.audience_districts,
+        max_recipients=room,
+        ids=ids,
     )
 
 
@@ -364,6 +397,31 @@ class PromotionService:
         self._db = db
         self._clock = clock
         self._timezone = timezone or ZoneInfo("Europe/London")
+        self.configure_delivery()
+
+    def configure_delivery(
+        self,
+        *,
+        send_rate: float = DEFAULT_SEND_RATE,
+        paid_send_rate: float = DEFAULT_PAID_SEND_RATE,
+        quiet_hours: bool = True,
+    ) -> None:
+        """The rates and hours broadcasts go at (the settings'), for the sponsor's estimate."""
+        self.send_rate = send_rate
+        self.paid_send_rate = paid_send_rate
+        self.quiet_hours = quiet_hours
+
+    def estimate(self, promotion: Promotion, audience: int) -> DeliveryEstimate:
+        """How long sending to `audience` people takes, from the promotion's start."""
+        return estimate_delivery(
+            audience,
+            as_aware_utc(promotion.starts_at),
+            send_rate=self.send_rate,
+            paid_send_rate=self.paid_send_rate,
+            paid_broadcast=bool(promotion.paid_broadcast),
+            quiet_hours=self.quiet_hours,
+            timezone=self._timezone,
+        )
 
     def _check_times(self, draft: PromotionDraft, now: datetime) -> tuple[datetime, datetime]:
         problems: dict[str, str] = {}
@@ -409,6 +467,7 @@ class PromotionService:
             status=PromotionStatus.SCHEDULED.value,
             targeted=0,
             created_at=now,
+            paid_broadcast=draft.paid_broadcast,
         )
         codes = (
             generate_voucher_codes(vouchers.count) if isinstance(vouchers, UniqueVouchers) else []
@@ -424,7 +483,11 @@ class PromotionService:
             promotion.targeted = int(
                 await session.scalar(select(func.count()).select_from(matched)) or 0
             )
-        return PromotionView(promotion, self._empty_counts(promotion))
+        return PromotionView(
+            promotion,
+            self._empty_counts(promotion),
+            estimate=self.estimate(promotion, promotion.targeted),
+        )
 
     async def list_for(self, sponsor_id: int) -> list[PromotionView]:
         """The sponsor's promotions, newest first, each with its live counts."""
@@ -440,9 +503,12 @@ class PromotionService:
             promotion = await self._owned(session, sponsor_id, promotion_id)
             counts = await self._counts(session, [promotion.id])
             minutes = await self._sent_per_minute(session, promotion.id)
-        return PromotionView(
-            promotion, self._as_counts(promotion, counts.get(promotion.id)), minutes
+        shown = self._as_counts(promotion, counts.get(promotion.id))
+        # Still to send: the whole audience before the fan-out, what is queued after it.
+        left = (
+            promotion.targeted if promotion.status == PromotionStatus.SCHEDULED else shown["queued"]
         )
+        return PromotionView(promotion, shown, minutes, self.estimate(promotion, left))
 
     async def cancel(self, sponsor_id: int, promotion_id: int) -> PromotionView:
         """Stop a promotion: nothing more is sent. Idempotent; an expired one stays expired."""
@@ -486,15 +552,20 @@ class PromotionService:
     def _as_counts(promotion: Promotion, counts: _Counts | None) -> dict[str, int]:
         counts = counts or _Counts()
         by_status = counts.by_status
+        # Finished rows are pruned after a while (notifications.housekeeping); what they were
+        # is kept on the promotion, so each figure is the counter plus the rows still there.
         return {
             "targeted": promotion.targeted,
             "queued": by_status.get(OutboxStatus.PENDING, 0)
             + by_status.get(OutboxStatus.SENDING, 0),
-            "sent": by_status.get(OutboxStatus.SENT, 0),
-            "failed": by_status.get(OutboxStatus.FAILED, 0),
-            "unreachable": by_status.get(OutboxStatus.UNREACHABLE, 0),
-            "uncertain": by_status.get(OutboxStatus.UNCERTAIN, 0),
-            "cancelled": by_status.get(OutboxStatus.CANCELLED, 0),
+            "sent": by_status.get(OutboxStatus.SENT, 0) + (promotion.pruned_sent or 0),
+            "failed": by_status.get(OutboxStatus.FAILED, 0) + (promotion.pruned_failed or 0),
+            "unreachable": by_status.get(OutboxStatus.UNREACHABLE, 0)
+            + (promotion.pruned_unreachable or 0),
+            "uncertain": by_status.get(OutboxStatus.UNCERTAIN, 0)
+            + (promotion.pruned_uncertain or 0),
+            "cancelled": by_status.get(OutboxStatus.CANCELLED, 0)
+            + (promotion.pruned_cancelled or 0),
             "redeemed": counts.redeemed,
         }
 

@@ -57,6 +57,7 @@ from services.commitments import (
     limits_for,
 )
 from services.quiet_hours import first_moment_to_send
+from services.score_changes import ROLE_CODES, ShownValues
 from services.score_history import HISTORY_AT_LEAST_EVERY_DAYS
 from services.scores import VOUCHERS_REDEEMED_SQL
 from storage.bulk import fetch_columns, fetch_ints, write_via_staging
@@ -77,7 +78,6 @@ SCORE_ALERT_PRIORITY = 10  # ahead of promotions (100), behind loan reminders (0
 CHUNK_ROWS = 250_000
 """Changed rows written per transaction: small enough that a crash loses little work and a
 transaction never holds millions of row locks, large enough that per-chunk overhead is noise."""
-ROLE_CODES = {None: 0, "connector": 1, "broker": 2}
 ROLE_PIVOTS = 64
 """Pivots for the betweenness estimate (scoring.betweenness): its cost is k breadth-first
 searches; the stated error bound shrinks as 1/sqrt(k). Populations of at most this size are
@@ -171,7 +171,7 @@ class ScoringPass:
             self._db, "SELECT inviter_id, COUNT(*) FROM referrals GROUP BY inviter_id", columns=2
         )
         vouchers = await fetch_ints(self._db, VOUCHERS_REDEEMED_SQL, columns=2)
-        index = _IdIndex(ids)
+        index = IdIndex(ids)
         inputs = PopulationInputs.blank(n)
         as_of_day = (as_of - date(1970, 1, 1)).days
         # Calendar days between the UTC registration date and as_of, as the model defines it.
@@ -228,8 +228,8 @@ class ScoringPass:
                 int(result.score[i]),
             )
 
-        new_values = _Shown.of_pass(result.score, result.points, graph, roles)
-        old_values = _Shown.stored(n, index, stored)
+        new_values = ShownValues.of_pass(result.score, result.points, graph, roles)
+        old_values = ShownValues.stored(n, index, stored)
         differs = old_values.differs_from(new_values)
         record_history = ~old_values.present | old_values.measures_differ(new_values)
         record_history |= as_of_day - old_values.history_day >= HISTORY_AT_LEAST_EVERY_DAYS
@@ -268,9 +268,7 @@ class ScoringPass:
         )
         return summary
 
-    async def _add_commitments(
-        self, inputs: PopulationInputs, index: _IdIndex, as_of: date
-    ) -> None:
+    async def _add_commitments(self, inputs: PopulationInputs, index: IdIndex, as_of: date) -> None:
         cutoff = default_cutoff(as_of)
         owed = await fetch_ints(self._db, OWED_SQL, columns=2)
         defaults = await fetch_ints(
@@ -312,7 +310,7 @@ class ScoringPass:
     @staticmethod
     def _add_payments(
         inputs: PopulationInputs,
-        index: _IdIndex,
+        index: IdIndex,
         as_of_day: int,
         events: list[npt.NDArray[np.int64]],
     ) -> None:
@@ -326,7 +324,7 @@ class ScoringPass:
         inputs.missed_weight[:] = weights.missed
 
     async def _read_stored(self) -> list[npt.NDArray[np.int64]]:
-        """What each scores row shows now, as integers (see _Shown): one bulk read."""
+        """What each scores row shows now, as integers (see ShownValues): one bulk read."""
         dims = ", ".join(f"COALESCE({c}, -1)" for c in DIMENSION_COLUMNS)
         roles = " ".join(
             f"WHEN '{name}' THEN {code}" for name, code in ROLE_CODES.items() if name is not None
@@ -477,7 +475,7 @@ class ScoringPass:
         )
 
 
-class _IdIndex:
+class IdIndex:
     """Citizen id -> row position through a dense lookup table. A binary search per friendship
     end (np.searchsorted, 20 million random probes) measured 10 s at a million citizens; a table
     gather takes a fraction of a second. Ids are database keys, dense enough for a table."""
@@ -538,91 +536,3 @@ def _score_rows(
         record_history[take].astype(np.int64).tolist(),
     ]
     return zip(*columns, strict=True)
-
-
-@dataclass(frozen=True)
-class _Shown:
-    """What a scores row shows people, as integer columns aligned with the pass's citizens, so
-    "did anything change?" is one vectorised comparison. Network figures are compared as /why
-    shows them (friends' mean to the point, reach and effective size to one decimal)."""
-
-    present: npt.NDArray[np.bool_]
-    score: npt.NDArray[np.int64]
-    previous_score: npt.NDArray[np.int64]
-    model_version: npt.NDArray[np.int64]
-    points: npt.NDArray[np.int64]
-    network: npt.NDArray[np.int64]
-    """friend count, friends' mean, reach x10, effective size x10, role code."""
-    history_day: npt.NDArray[np.int64]
-
-    @classmethod
-    def of_pass(
-        cls,
-        scores: npt.NDArray[np.int64],
-        points: npt.NDArray[np.int64],
-        graph: Any,
-        roles: list[str | None],
-    ) -> _Shown:
-        n = len(scores)
-        mean = np.where(np.isnan(graph.friends_mean_score), -1, graph.friends_mean_score)
-        network = np.stack(
-            [
-                np.asarray(graph.degree, dtype=np.int64),
-                np.rint(mean).astype(np.int64),
-                np.rint(np.asarray(graph.pagerank) * 10).astype(np.int64),
-                np.rint(np.asarray(graph.effective_size) * 10).astype(np.int64),
-                np.array([ROLE_CODES[role] for role in roles], dtype=np.int64),
-            ],
-            axis=1,
-        )
-        return cls(
-            present=np.ones(n, dtype=bool),
-            score=np.asarray(scores, dtype=np.int64),
-            previous_score=np.asarray(scores, dtype=np.int64),
-            model_version=np.full(n, MODEL_VERSION, dtype=np.int64),
-            points=np.asarray(points, dtype=np.int64),
-            network=network,
-            history_day=np.zeros(n, dtype=np.int64),
-        )
-
-    @classmethod
-    def stored(cls, n: int, index: _IdIndex, columns: list[npt.NDArray[np.int64]]) -> _Shown:
-        """From _read_stored's columns; people without a scores row are marked absent."""
-        known, positions = index.positions(columns[0])
-        dims = len(DIMENSION_COLUMNS)
-
-        def aligned(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-            out = np.full(n, -2, dtype=np.int64)
-            out[positions] = values[known]
-            return out
-
-        present = np.zeros(n, dtype=bool)
-        present[positions] = True
-        return cls(
-            present=present,
-            score=aligned(columns[1]),
-            previous_score=aligned(columns[2]),
-            model_version=aligned(columns[3]),
-            points=np.stack([aligned(columns[4 + j]) for j in range(dims)], axis=1).reshape(
-                n, dims
-            ),
-            network=np.stack([aligned(columns[4 + dims + j]) for j in range(5)], axis=1).reshape(
-                n, 5
-            ),
-            history_day=aligned(columns[9 + dims]),
-        )
-
-    def measures_differ(self, new: _Shown) -> npt.NDArray[np.bool_]:
-        """The score or a dimension's points differ: what a history row records."""
-        return (self.score != new.score) | (self.points != new.points).any(axis=1)
-
-    def differs_from(self, new: _Shown) -> npt.NDArray[np.bool_]:
-        """Anything a person or partner would see differs (or the row's "before this pass"
-        score would: it becomes the score once a pass leaves it unchanged)."""
-        return (
-            ~self.present
-            | self.measures_differ(new)
-            | (self.previous_score != self.score)
-            | (self.model_version != new.model_version)
-            | (self.network != new.network).any(axis=1)
-        )

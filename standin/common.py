@@ -11,11 +11,11 @@ import logging
 import math
 import re
 import struct
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-from aiolimiter import AsyncLimiter
 
 _LOG = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -31,6 +31,8 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_CALLBACK_DATA_BYTES = 64
+# Paid broadcasts (allow_paid_broadcast): "up to 1000 messages per second".
+PAID_BROADCAST_RATE = 1000.0
 
 # Update types Telegram leaves out unless a bot asks for them explicitly.
 _OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -197,35 +199,44 @@ class _Ctx:
 
 
 class _FloodLimit:
-    """Telegram's flood control as the stand-in plays it: ``rate`` sends a second, bursts up
-    to ``max(1, rate)``, and a send over it is answered 429 at once, never queued.
+    """Telegram's flood control as the stand-in plays it: at most ``rate`` sends in any
+    rolling second (under one a second: one per ``1 / rate`` seconds), and a send over it is
+    answered 429 at once, never queued.
 
-    An `aiolimiter.AsyncLimiter` keeps the level; `take` asks it `has_capacity()` first and
-    only then acquires, which can't suspend when there is room, so a refused call costs
-    nothing and the check and the taking happen with nobody in between.
+    A rolling window, not a token bucket: a bucket that holds a second's worth lets a full
+    bucket plus a second's refill through in one rolling second (up to twice the rate), so a
+    sender pacing badly would pass here and fail against Telegram. The window keeps the
+    times of the last ``limit`` sends it let through; the next is refused while the oldest of
+    them is less than ``window`` seconds old.
     """
 
-    __slots__ = ("limiter", "rate")
+    __slots__ = ("clock", "limit", "rate", "sent", "window")
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
-        capacity = max(1.0, rate)
-        self.limiter = AsyncLimiter(capacity, capacity / rate)
+        self.limit = max(1, math.floor(rate))
+        self.window = 1.0 if rate >= 1 else 1.0 / rate
+        self.clock = clock
+        self.sent: deque[float] = deque(maxlen=self.limit)
+
+    def _wait(self) -> float:
+        if len(self.sent) < self.limit:
+            return 0.0
+        return max(0.0, self.sent[0] + self.window - self.clock())
 
     def has_room(self) -> bool:
-        return self.limiter.has_capacity()
+        return self._wait() <= 0.0
 
     @property
     def retry_after(self) -> int:
-        """Whole seconds a 429 asks for: one message's room frees within ``1 / rate``.
+        """Whole seconds a 429 asks for: until the oldest send in the window leaves it."""
+        return max(1, math.ceil(self._wait()))
 
-        AsyncLimiter doesn't say how full it is, so this is that upper bound (the same as
-        the exact wait at one a second or faster, which every caller uses).
-        """
-        return max(1, math.ceil(1.0 / self.rate))
+    def record(self) -> None:
+        self.sent.append(self.clock())  # the oldest drops out: it is a window behind
 
     async def take(self) -> None:
-        await self.limiter.acquire()
+        self.record()
 
 
 class _Signal:

@@ -144,7 +144,7 @@ class HttpMixin(OtherUpdatesMixin):
                 verb = "blocked by" if kind == "user" else "kicked from"
                 raise ApiError(403, f"Forbidden: bot was {verb} the {kind}")
             if method.is_send:
-                await self._rate_limit(chat["id"])
+                await self._rate_limit(chat["id"], paid=_paid_broadcast(ctx.params))
         if method.name == "getUpdates":
             return await self._get_updates(ctx)
         return method.handler(ctx)
@@ -161,9 +161,16 @@ class HttpMixin(OtherUpdatesMixin):
                     failure.error.code, failure.error.description, failure.error.parameters
                 )
 
-    async def _rate_limit(self, chat_id: int) -> None:
+    async def _rate_limit(self, chat_id: int, *, paid: bool = False) -> None:
         limits: list[_FloodLimit] = []
-        if self.rate_limit_per_second:
+        if paid:
+            # Paid broadcasts skip the free limit for Telegram's paid one (and still count).
+            self.paid_broadcasts += 1
+            if self.rate_limit_per_second:
+                if self._paid_limit is None:
+                    self._paid_limit = _FloodLimit(self.paid_rate_limit_per_second)
+                limits.append(self._paid_limit)
+        elif self.rate_limit_per_second:
             rate = self.rate_limit_per_second
             if self._global_limit is None or self._global_limit.rate != rate:
                 self._global_limit = _FloodLimit(rate)
@@ -453,3 +460,9 @@ class HttpMixin(OtherUpdatesMixin):
     async def _handle_reset(self, request: web.Request) -> web.Response:
         self.clear_records()
         return web.json_response({"ok": True})
+
+
+def _paid_broadcast(params: JSON) -> bool:
+    """``allow_paid_broadcast`` as a Bot API client sends it: JSON true, or "true" in a form."""
+    value = params.get("allow_paid_broadcast")
+    return value is True or (isinstance(value, str) and value.lower() == "true")

@@ -89,6 +89,7 @@ class ObservingMixin(ConfigurationMixin):
             ),
             "chats_with_messages": len(self._messages_per_chat),
             "rejected_429": self.rejected_429,
+            "paid_broadcasts": self.paid_broadcasts,
             "errors_by_code": {str(k): v for k, v in self._errors_by_code.items()},
             "duplicates": self._duplicates,
             "duplicate_examples": list(self._duplicate_examples),
@@ -107,6 +108,7 @@ class ObservingMixin(ConfigurationMixin):
         self.calls.clear()
         self.unknown_methods.clear()
         self.rejected_429 = 0
+        self.paid_broadcasts = 0
         self.dropped_updates = 0
         self.webhook_failures = 0
         self._messages_per_chat.clear()

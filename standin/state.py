@@ -15,6 +15,7 @@ from standin.common import (
     DEFAULT_BOT_ID,
     DEFAULT_BOT_USERNAME,
     JSON,
+    PAID_BROADCAST_RATE,
     _Failure,
     _FileMeta,
     _FloodLimit,
@@ -39,8 +40,10 @@ class StandInState:
             ``token`` is configured).
         strict_chats: sending to a chat no user has written from answers ``400 Bad Request:
             chat not found`` (like Telegram for users who never started the bot).
-        rate_limit_per_second: global token bucket for sends; over it the answer is 429
-            with ``retry_after`` (counted in :attr:`rejected_429`). ``None`` disables it.
+        rate_limit_per_second: sends allowed in any rolling second (all chats together); over
+            it the answer is 429 with ``retry_after`` (counted in :attr:`rejected_429`).
+            ``None`` disables it. Sends with ``allow_paid_broadcast`` don't count against it
+            (as on Telegram) but against ``paid_rate_limit_per_second`` (1,000 a second).
         per_chat_rate_per_second: the same, per chat (Telegram's "1 message per second").
         record_params: keep full params/results on :attr:`calls`; switch off for big
             benchmarks (per-chat counts, messages and stats are kept regardless).
@@ -127,6 +130,9 @@ class StandInState:
         # Failure injection and rate limiting
         self._failures: dict[str, deque[_Failure]] = {}
         self._global_limit: _FloodLimit | None = None
+        self._paid_limit: _FloodLimit | None = None
+        self.paid_rate_limit_per_second = PAID_BROADCAST_RATE
+        self.paid_broadcasts = 0  # sends that asked for allow_paid_broadcast
         self._chat_limits: dict[int, _FloodLimit] = {}
 
         # Statistics kept incrementally so they stay cheap at 100k messages

@@ -150,7 +150,17 @@ function formBody() {
     starts_at: value("starts-at") ? isoWithOffset(value("starts-at")) : null,
     expires_at: value("expires-at") ? isoWithOffset(value("expires-at")) : null,
     vouchers,
+    paid_broadcast: $("paid-broadcast")?.checked ?? false,
   };
+}
+
+// "about 3 h 20 min, finishing around 22 Nov, 14:05": the API's estimate, before anything is sent.
+function describeEstimate(estimate) {
+  if (!estimate) return "";
+  const minutes = Math.ceil(estimate.sending_seconds / 60);
+  const length = minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  const hours = estimate.quiet_hours ? " of sending between 08:00 and 21:00" : "";
+  return ` Delivery: about ${length}${hours} at ${estimate.send_rate}/s, finishing around ${formatTime(estimate.estimated_finish)}.`;
 }
 
 function clearErrors() {
@@ -205,7 +215,7 @@ async function createPromotion(event) {
   button.textContent = "Creating…";
   try {
     const promotion = await api("POST", "/promotions", formBody());
-    toast(`Created “${promotion.title}”: ${promotion.counts.targeted} ${promotion.counts.targeted === 1 ? "person" : "people"} targeted.`);
+    toast(`Created “${promotion.title}”: ${promotion.counts.targeted} ${promotion.counts.targeted === 1 ? "person" : "people"} targeted.${describeEstimate(promotion.delivery_estimate)}`);
     resetForm();
     state.selected = promotion.id;
     await refresh();

@@ -46,7 +46,9 @@ class OutboxMessage(Base):
     )
     kind: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(Integer)  # lower goes first
-    text: Mapped[str] = mapped_column(String(4096))
+    # None for promotion rows: the text is the promotion's, stored once and rendered at send
+    # time (services.promotion_messages.render_promotion), not copied into millions of rows.
+    text: Mapped[str | None] = mapped_column(String(4096))
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # pending, sending, sent, failed, unreachable, cancelled, uncertain
     status: Mapped[str] = mapped_column(String(16))

@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -92,6 +94,21 @@ class Promotion(Base):
     fanned_out_at: Mapped[datetime | None] = mapped_column(default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column()
+    # -- issue 21: an outbox that stays small ----------------------------------------------
+    # The sponsor pays Telegram for speed: sent with allow_paid_broadcast at
+    # BRITIZEN_PAID_SEND_RATE (Telegram allows up to 1,000 a second) instead of the free rate.
+    paid_broadcast: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The fan-out goes in chunks of citizen ids, each its own transaction: the last citizen id
+    # queued (None before it starts), and when the last chunk committed (None: resume it).
+    fanout_cursor: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    fanout_finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Outbox rows pruned (notifications.housekeeping), by their final status: the sponsor's
+    # counts are these plus the rows still there.
+    pruned_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pruned_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pruned_unreachable: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pruned_uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pruned_cancelled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Voucher(Base):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, insert, literal, update
+from sqlalchemy import Select, String, delete, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
@@ -106,7 +106,7 @@ async def enqueue_audience(
     *,
     kind: str,
     priority: int,
-    text: str,
+    text: str | None,
     markup: dict[str, Any] | None,
     now: datetime,
     promotion_id: int | None = None,
@@ -115,7 +115,8 @@ async def enqueue_audience(
 
     `audience(*columns)` must return the query selecting `columns` once per recipient, with
     Citizen in its FROM clause: the rows are built by the database, so a large audience never
-    passes through Python. Returns the number of rows queued.
+    passes through Python. Returns the number of rows queued. A promotion's rows pass no text
+    or markup (None): the dispatcher renders them from the promotion when it sends.
     """
     table = OutboxMessage.__table__
     constants: dict[str, object] = {
@@ -156,3 +157,43 @@ async def cancel_pending(
         .values(status=OutboxStatus.CANCELLED.value, last_error=reason)
         .execution_options(synchronize_session=False)
     )
+
+
+# Statuses a row never leaves: what pruning may delete.
+FINAL_FAILURES = (
+    OutboxStatus.FAILED,
+    OutboxStatus.UNREACHABLE,
+    OutboxStatus.UNCERTAIN,
+    OutboxStatus.CANCELLED,
+)
+
+
+async def prune_batch(
+    session: AsyncSession, *, sent_before: datetime, failed_before: datetime, limit: int
+) -> list[tuple[int | None, str]]:
+    """Delete up to `limit` finished rows: sent before `sent_before`, or ended any other way
+    (failed, unreachable, uncertain, cancelled) and queued before `failed_before`.
+
+    Returns (promotion id, status) of each row deleted, for the caller to add to the
+    promotion's counters in the same transaction. The DELETE is the claim: two housekeepers
+    at once can't both delete (and count) one row.
+    """
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.SENT.value)
+                & (OutboxMessage.sent_at < sent_before),
+                OutboxMessage.status.in_([s.value for s in FINAL_FAILURES])
+                & (OutboxMessage.created_at < failed_before),
+            )
+        )
+        .limit(limit)
+    )
+    deleted = await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .returning(OutboxMessage.promotion_id, OutboxMessage.status)
+        .execution_options(synchronize_session=False)
+    )
+    return [(pid, str(status)) for pid, status in deleted.all()]

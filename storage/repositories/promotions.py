@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage, Promotion, Redemption, Sponsor
+from storage.models import Citizen, OutboxMessage, Promotion, Redemption, Sponsor
 from storage.statuses import OutboxStatus, PromotionStatus
 
 _LIVE = (PromotionStatus.SCHEDULED, PromotionStatus.SENDING)
@@ -74,10 +74,138 @@ async def claim_for_fan_out(session: AsyncSession, promotion_id: int, now: datet
             Promotion.starts_at <= now,
             Promotion.expires_at > now,
         )
-        .values(status=PromotionStatus.SENDING.value, fanned_out_at=now)
+        .values(
+            status=PromotionStatus.SENDING.value,
+            fanned_out_at=now,
+            fanout_cursor=0,
+            fanout_finished_at=None,
+            targeted=0,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(claimed, "rowcount", 0))
+
+
+async def unfinished_fan_out_ids(session: AsyncSession, now: datetime) -> list[int]:
+    """Promotions whose chunked fan-out started and did not finish (a crash, a restart, a
+    failover), not cancelled or expired: the fan-out resumes them from their cursor."""
+    return list(
+        (
+            await session.scalars(
+                select(Promotion.id)
+                .where(
+                    Promotion.status == PromotionStatus.SENDING,
+                    Promotion.fanout_finished_at.is_(None),
+                    Promotion.expires_at > now,
+                )
+                .order_by(Promotion.starts_at, Promotion.id)
+            )
+        ).all()
+    )
+
+
+async def fan_out_cursor(session: AsyncSession, promotion_id: int) -> tuple[int, int] | None:
+    """(last citizen id queued, rows queued so far) of a fan-out under way; None if the
+    promotion is not fanning out (finished, cancelled, expired, or never claimed)."""
+    row = (
+        await session.execute(
+            select(Promotion.fanout_cursor, Promotion.targeted).where(
+                Promotion.id == promotion_id,
+                Promotion.status == PromotionStatus.SENDING,
+                Promotion.fanout_finished_at.is_(None),
+                Promotion.fanout_cursor.is_not(None),
+            )
+        )
+    ).one_or_none()
+    return None if row is None else (int(row[0] or 0), int(row[1]))
+
+
+async def advance_fan_out(
+    session: AsyncSession, promotion_id: int, *, cursor: int, to: int, now: datetime
+) -> bool:
+    """Move the cursor from `cursor` to `to`, only if nobody moved it first and the promotion
+    is still fanning out: the chunk's claim, taken before its rows are inserted in the same
+    transaction (on PostgreSQL the row lock makes a second instance wait, then find the cursor
+    moved; a sponsor's cancel either comes before and stops the chunk, or after and cancels
+    its rows)."""
+    moved = await session.execute(
+        update(Promotion)
+        .where(
+            Promotion.id == promotion_id,
+            Promotion.status == PromotionStatus.SENDING,
+            Promotion.fanout_finished_at.is_(None),
+            Promotion.fanout_cursor == cursor,
+            Promotion.expires_at > now,
+        )
+        .values(fanout_cursor=to)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(moved, "rowcount", 0))
+
+
+async def add_fanned_out(
+    session: AsyncSession, promotion_id: int, queued: int, *, finished_at: datetime | None
+) -> None:
+    """Count a chunk's rows in `targeted`; with `finished_at`, the fan-out is complete."""
+    values: dict[str, Any] = {"targeted": Promotion.targeted + queued}
+    if finished_at is not None:
+        values["fanout_finished_at"] = finished_at
+    await session.execute(
+        update(Promotion)
+        .where(Promotion.id == promotion_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def next_citizen_id(session: AsyncSession, after: int) -> int | None:
+    """The lowest citizen id above `after`, if any."""
+    found = await session.scalar(select(func.min(Citizen.id)).where(Citizen.id > after))
+    return None if found is None else int(found)
+
+
+async def highest_citizen_id(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(Citizen.id))) or 0)
+
+
+PRUNED_COLUMNS = {
+    OutboxStatus.SENT.value: "pruned_sent",
+    OutboxStatus.FAILED.value: "pruned_failed",
+    OutboxStatus.UNREACHABLE.value: "pruned_unreachable",
+    OutboxStatus.UNCERTAIN.value: "pruned_uncertain",
+    OutboxStatus.CANCELLED.value: "pruned_cancelled",
+}
+"""Outbox status -> the promotion column counting rows of that status pruned."""
+
+
+async def add_pruned(session: AsyncSession, counts: dict[tuple[int, str], int]) -> None:
+    """Add pruned rows to their promotions' counters: {(promotion id, status): rows}."""
+    by_promotion: dict[int, dict[str, Any]] = {}
+    for (promotion_id, status), count in counts.items():
+        column = PRUNED_COLUMNS.get(status)
+        if column is None or count == 0:
+            continue
+        values = by_promotion.setdefault(promotion_id, {})
+        values[column] = getattr(Promotion, column) + count
+    for promotion_id, values in by_promotion.items():
+        await session.execute(
+            update(Promotion)
+            .where(Promotion.id == promotion_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def for_rendering(
+    session: AsyncSession, promotion_ids: Collection[int]
+) -> list[tuple[Promotion, str]]:
+    """The promotions (and their sponsors' names) the dispatcher renders rows of."""
+    rows = await session.execute(
+        select(Promotion, Sponsor.name)
+        .join(Sponsor, Sponsor.id == Promotion.sponsor_id)
+        .where(Promotion.id.in_(list(promotion_ids)))
+    )
+    return [(promotion, str(name)) for promotion, name in rows.all()]
 
 
 async def with_sponsor_name(session: AsyncSession, promotion_id: int) -> tuple[Promotion, str]:

@@ -11,7 +11,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from notifications import pacing
-from notifications.pacing import CHAT_BURST, ChatLimits
+from notifications.pacing import CHAT_BURST, ChatLimits, RollingWindow
 from notifications.send_budget import MAX_RETRIES, BudgetRateLimiter
 
 
@@ -19,6 +19,7 @@ class RecordingBudget:
     def __init__(self) -> None:
         self.taken = 0
         self.chats = ChatLimits()
+        self.window = RollingWindow(1000)
 
     async def take(self, *, reply: bool) -> None:
         self.taken += 1

@@ -21,6 +21,7 @@ from services.promotion_messages import (
     promotion_markup,
     promotion_text,
     redeem_data,
+    render_promotion,
 )
 from services.promotions import PromotionDraft, PromotionService
 from storage.db import Database
@@ -113,9 +114,12 @@ async def test_fan_out_writes_one_labelled_row_per_recipient(
         assert row.kind == PROMOTION_KIND and row.priority == PROMOTION_PRIORITY
         assert row.status == "pending" and row.attempts == 0
         assert as_aware_utc(row.next_attempt_at) == START
-        assert row.text == expected_text
-        assert row.text.startswith("📣 Sponsored by Acme Ltd")
-        assert row.reply_markup == expected_markup
+        # The row carries no copy of the offer: the dispatcher renders it when it sends.
+        assert row.text is None and row.reply_markup is None
+    rendered = render_promotion(await stored(db, pid), "Acme Ltd", LONDON)
+    assert rendered.text == expected_text
+    assert rendered.text.startswith("📣 Sponsored by Acme Ltd")
+    assert rendered.reply_markup == expected_markup
     buttons = [b for line in expected_markup["inline_keyboard"] for b in line]
     assert {"text": "🎟 Redeem", "callback_data": redeem_data(pid)} in buttons
     assert buttons[-1]["callback_data"] == STOP_OFFERS_DATA

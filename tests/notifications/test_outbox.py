@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from notifications.dispatcher import Dispatcher
-from notifications.outbox import CATCH_UP_SECONDS, MAX_ATTEMPTS, Outbox, OutgoingMessage
+from notifications.outbox import MAX_ATTEMPTS, Outbox, OutgoingMessage
 from notifications.send_budget import SendBudget
 from notifications.sender import BotApiSender
 from services.clock import ManualClock, as_aware_utc
@@ -279,12 +279,12 @@ async def test_sends_are_paced_at_the_send_rate(
     await drain(make_dispatcher(clock, send_rate=40))
     stamps = sorted(c.timestamp for c in standin.calls_of("sendMessage"))
     assert len(stamps) == 60
-    # 60 sends at 40/s span at least 59 intervals, less the pacer's catch-up allowance and a
-    # little network jitter: a lower bound only, so a slow machine can't make this fail.
-    assert stamps[-1] - stamps[0] >= 59 / 40 - CATCH_UP_SECONDS - 0.05
-    # No second ever holds more than the rate allows (see notifications.pacing._Pacer).
-    busiest = max(sum(1 for s in stamps if t <= s < t + 1) for t in stamps)
-    assert busiest <= 40 * (1 + CATCH_UP_SECONDS) + 1
+    # No rolling second ever holds more than the rate (notifications.pacing.RollingWindow),
+    # however the machine stalls, so the 41st send comes at least a second after the first.
+    # (0.99 s: the stand-in records a call a moment after its limiter counted it.)
+    busiest = max(sum(1 for s in stamps if t <= s < t + 0.99) for t in stamps)
+    assert busiest <= 40
+    assert stamps[-1] - stamps[0] >= 0.99
 
 
 async def test_rows_in_flight_at_a_crash_become_uncertain_not_resent(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from notifications.pacing import RollingWindow
 from notifications.send_budget import BudgetRateLimiter, SendBudget, bot_id_from_token
 from storage.db import Database
 
@@ -85,6 +86,7 @@ async def test_take_waits_for_the_bucket_to_refill(db: Database) -> None:
 class RecordingBudget:
     def __init__(self) -> None:
         self.taken: list[bool] = []
+        self.window = RollingWindow(1000)
 
     async def take(self, *, reply: bool) -> None:
         self.taken.append(reply)
