@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 import numpy as np
 import pytest
 
-from scoring.betweenness import estimate_betweenness, network_roles
+from scoring.betweenness import _csr, _dependencies, estimate_betweenness, network_roles
 
 
 def edges(G: nx.Graph[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -76,3 +78,56 @@ def test_roles_from_percentiles() -> None:
     assert roles[2] is None and roles[3] is None
     assert sum(r is not None for r in roles) <= 10
     assert network_roles([], [], []) == []
+
+
+@pytest.mark.parametrize(
+    "G",
+    [
+        nx.path_graph(30),
+        nx.cycle_graph(31),  # ties: two shortest paths between opposite nodes
+        nx.grid_2d_graph(6, 7),  # many equal-length paths: path counts above 1
+        nx.barbell_graph(8, 4),
+        nx.disjoint_union(nx.star_graph(9), nx.complete_graph(6)),  # two components
+        nx.gnm_random_graph(200, 500, seed=4),
+        nx.powerlaw_cluster_graph(400, 3, 0.4, seed=8),
+    ],
+    ids=["path", "cycle", "grid", "barbell", "components", "gnm", "powerlaw"],
+)
+def test_exact_mode_equals_networkx_on_assorted_graphs(G: nx.Graph[Any]) -> None:
+    # Any divergence of the vectorised search (levels, path counts, the backward pass) from
+    # Brandes shows up here: with every node a pivot the estimate must be networkx's value.
+    G = nx.convert_node_labels_to_integers(G)
+    n = G.number_of_nodes()
+    for workers in (1, 3):
+        result = estimate_betweenness(n, *edges(G), k=n, workers=workers)
+        assert result.exact
+        np.testing.assert_allclose(result.estimate, exact(G), rtol=1e-9, atol=1e-13)
+
+
+def test_one_pivot_dependencies_equal_networkx_single_source() -> None:
+    # Brandes' dependency of one source, from networkx's own single-source pieces.
+    G = nx.convert_node_labels_to_integers(nx.grid_2d_graph(5, 9))
+    G.add_edges_from([(0, 30), (7, 41)])
+    n = G.number_of_nodes()
+    indptr, indices = _csr(n, *edges(G))
+    for s in (0, 12, 44):
+        S, P, sigma, _ = nx.algorithms.centrality.betweenness._single_source_shortest_path_basic(
+            G, s
+        )
+        want = dict.fromkeys(G, 0.0)
+        for w in reversed(S):
+            for v in P[w]:
+                want[v] += sigma[v] / sigma[w] * (1.0 + want[w])
+        want[s] = 0.0
+        got = _dependencies(n, indptr, indices, s)
+        np.testing.assert_allclose(got, [want[v] for v in range(n)], rtol=1e-12)
+
+
+def test_threads_do_not_change_the_estimate() -> None:
+    G = nx.powerlaw_cluster_graph(600, 2, 0.3, seed=2)
+    one = estimate_betweenness(600, *edges(G), k=40, seed=3, workers=1)
+    two = estimate_betweenness(600, *edges(G), k=40, seed=3, workers=2)
+    again = estimate_betweenness(600, *edges(G), k=40, seed=3, workers=2)
+    np.testing.assert_allclose(two.estimate, one.estimate, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(two.bound, one.bound, rtol=1e-9)
+    assert np.array_equal(two.estimate, again.estimate)
