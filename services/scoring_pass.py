@@ -78,10 +78,23 @@ SCORE_ALERT_PRIORITY = 10  # ahead of promotions (100), behind loan reminders (0
 CHUNK_ROWS = 250_000
 """Changed rows written per transaction: small enough that a crash loses little work and a
 transaction never holds millions of row locks, large enough that per-chunk overhead is noise."""
-ROLE_PIVOTS = 64
-"""Pivots for the betweenness estimate (scoring.betweenness): its cost is k breadth-first
-searches; the stated error bound shrinks as 1/sqrt(k). Populations of at most this size are
-computed exactly. The pivots are drawn from a seed fixed by the pass's date."""
+ROLE_PIVOTS = 16
+"""Fresh pivots a night for the betweenness estimate (scoring.betweenness): its cost is k
+breadth-first searches, about 0.8 s of CPU each at 1M people and 10M friendships. Each night's
+estimate is blended into the stored one (ROLE_CARRY), so the estimate rests on every night's
+pivots, not just tonight's. The pivots are drawn from a seed fixed by the pass's date."""
+ROLE_CARRY = 0.75
+"""Stored betweenness = ROLE_CARRY x last night's + (1 - ROLE_CARRY) x tonight's 16-pivot
+estimate. On a network that changes slowly this is a weighted mean of all past nights' pivots,
+each unbiased; Hoeffding's bound for a weighted mean uses 1 / sum(weight^2) as its sample size:
+16 on the first night, 16 x (2 - c) / (1 - c) = 112 pivots after a fortnight (c = ROLE_CARRY),
+more than the 64 a single pass could afford (51 s of CPU at 1M) for 13 s. The price: a change
+in someone's place in the network shows fully after about a week (half-life 2.4 nights)."""
+BETWEENNESS_SCALE = 10**12
+"""Stored betweenness is read in bulk as an integer of this many parts (normalised betweenness
+is at most 1; a person on one shortest path in a trillion still reads as non-zero)."""
+ROLE_EXACT_UP_TO = 64
+"""Populations this small are computed exactly every night (every node a pivot), not blended."""
 
 
 class PassAlreadyRunning(Exception):
@@ -115,12 +128,14 @@ class ScoringPass:
         *,
         roles: bool = True,
         role_pivots: int = ROLE_PIVOTS,
+        role_carry: float = ROLE_CARRY,
     ) -> None:
         self._db = db
         self._clock = clock
         self._tz = timezone
         self._roles = roles
         self._role_pivots = role_pivots
+        self._role_carry = role_carry
 
     async def run(self, progress: Callable[[str], None] | None = None) -> PassSummary:
         say = progress or (lambda line: logger.info("%s", line))
@@ -204,11 +219,16 @@ class ScoringPass:
         betweenness: list[float | None] = [None] * n
         roles: list[str | None] = [None] * n
         if self._roles and n:
-            estimate = estimate_betweenness(
-                n, src, dst, k=self._role_pivots, seed=as_of.toordinal()
-            )
-            betweenness = estimate.estimate.tolist()
-            roles = network_roles(graph.degree, estimate.estimate, graph.effective_size)
+            pivots = n if n <= ROLE_EXACT_UP_TO else self._role_pivots
+            estimate = estimate_betweenness(n, src, dst, k=pivots, seed=as_of.toordinal())
+            blended = estimate.estimate
+            if not estimate.exact:
+                last_night = np.full(n, -1.0)
+                last_night[positions] = stored[-1][known] / BETWEENNESS_SCALE
+                carry = np.where(last_night >= 0, self._role_carry, 0.0)
+                blended = carry * np.maximum(last_night, 0.0) + (1.0 - carry) * estimate.estimate
+            betweenness = blended.tolist()
+            roles = network_roles(graph.degree, blended, graph.effective_size)
             lap("roles")
 
         new_bands = _band_names(result.band_index)
@@ -324,7 +344,8 @@ class ScoringPass:
         inputs.missed_weight[:] = weights.missed
 
     async def _read_stored(self) -> list[npt.NDArray[np.int64]]:
-        """What each scores row shows now, as integers (see ShownValues): one bulk read."""
+        """What each scores row shows now, as integers (see ShownValues): one bulk read; last,
+        the stored betweenness (x BETWEENNESS_SCALE) that tonight's estimate is blended into."""
         dims = ", ".join(f"COALESCE({c}, -1)" for c in DIMENSION_COLUMNS)
         roles = " ".join(
             f"WHEN '{name}' THEN {code}" for name, code in ROLE_CODES.items() if name is not None
@@ -338,9 +359,10 @@ class ScoringPass:
                     CAST(ROUND(COALESCE(pagerank, -0.1) * 10) AS INTEGER),
                     CAST(ROUND(COALESCE(effective_size, -0.1) * 10) AS INTEGER),
                     CASE network_role {roles} ELSE 0 END,
-                    COALESCE(history_on, {epoch})
+                    COALESCE(history_on, {epoch}),
+                    CAST(ROUND(COALESCE(betweenness, -1) * {BETWEENNESS_SCALE}) AS BIGINT)
                 FROM scores""",
-            kinds=("int",) * (9 + len(DIMENSION_COLUMNS)) + ("day",),
+            kinds=("int",) * (9 + len(DIMENSION_COLUMNS)) + ("day", "int"),
         )
 
     async def _start_run(self, as_of: date, computed_at: datetime, users: int) -> ScoringRun:
