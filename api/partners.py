@@ -15,6 +15,7 @@ from aiohttp import web
 
 from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
+from api.checks import check_json, read_with_check, to_check
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from api.limits import row_id
 from services.clock import Clock
@@ -102,15 +103,17 @@ def access_request_model(state: RequestState) -> schemas.AccessRequest:
                 if score is None
                 else {"band": score.band, "score": score.score, "computed_at": score.computed_at}
             ),
+            "check": None if state.check is None else check_json(state.check),
         }
     )
 
 
 async def post_access_request(request: web.Request) -> web.Response:
-    body = await read_model(request, schemas.AccessRequestBody)
+    body = await read_with_check(request, schemas.AccessRequestBody)
+    check = None if body.check is None else to_check(body.check)
     try:
         state = await request.app[SHARING_KEY].request_access(
-            request[PARTNER_KEY].id, body.ni_number
+            request[PARTNER_KEY].id, body.ni_number, check
         )
     except RequestRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None

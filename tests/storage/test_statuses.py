@@ -21,6 +21,7 @@ MIGRATIONS = (
     "0012_live_invoices_and_overpayments.py",
     "0015_payment_plan_requests.py",
     "0016_event_batches_held_for_review.py",
+    "0020d_entitlement_checks.py",
 )
 
 
