@@ -52,6 +52,11 @@ def check_fields(problem: PydanticValidationError) -> dict[str, str]:
     for item in problem.errors():
         loc, message = [str(part) for part in item["loc"]], item["msg"]
         if loc[:1] == ["check"]:
+            # An optional check (access requests) is a union with None: pydantic reports
+            # both members, and the null one says only that the value is not null.
+            if loc[1:2] == ["none"]:
+                continue
+            loc = [part for part in loc if not part.startswith("tagged-union[")]
             if item["type"] in _UNKNOWN_TAG and len(loc) == 1:
                 loc, message = ["check", "name"], texts.UNKNOWN_CHECK
             elif len(loc) > 2 and loc[1] in _TAGS:
