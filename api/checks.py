@@ -23,13 +23,12 @@ from pydantic import ValidationError as PydanticValidationError
 from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
 from api.errors import NOT_CONSENTED, ApiError, ValidationFailed, parse_json, respond
-from services.checks import CHECK_NAMES, Check
+from services.checks import CHECK_NAMES, Check, ThresholdMoved
 from services.sharing import (
     CodeNotFound,
     CodeSpent,
     NotConsented,
     RequestNotFound,
-    RequestRefused,
     RequestSpent,
     SharingService,
 )
@@ -104,8 +103,8 @@ async def post_check(request: web.Request) -> web.Response:
         raise ApiError(410, str(problem)) from None
     except NotConsented as problem:
         raise ApiError(403, str(problem), error=NOT_CONSENTED) from None
-    except RequestRefused as refused:
-        raise ApiError(refused.status, str(refused)) from None
+    except ThresholdMoved as moved:
+        raise ApiError(409, str(moved)) from None
     return respond(
         schemas.CheckResult.model_validate(
             {

@@ -18,6 +18,7 @@ from api.app import PARTNER_KEY, RouteAdder
 from api.checks import check_json, read_with_check, to_check
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from api.limits import row_id
+from services.checks import ThresholdMoved
 from services.clock import Clock
 from services.event_rules import YEARS_KEPT, earliest_date, latest_date
 from services.events import (
@@ -118,6 +119,8 @@ async def post_access_request(request: web.Request) -> web.Response:
     except RequestRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
         raise ApiError(refused.status, str(refused), headers=headers) from None
+    except ThresholdMoved as moved:
+        raise ApiError(409, str(moved)) from None
     return respond(access_request_model(state), status=202)
 
 

@@ -44,9 +44,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.bands import BAND_NAMES
 from services.ages import birthday
 from services.clock import as_aware_utc
+from services.errors import ServiceError
 from storage.models import Citizen, Score
+from storage.repositories.access_requests import other_threshold_asked
 from storage.repositories.checks import last_missed_payment
 from storage.statuses import CheckName
+from texts import checks as texts
 
 CHECK_NAMES: Final = tuple(member.value for member in CheckName)
 MIN_AGE, MAX_AGE = 16, 120
@@ -75,6 +78,18 @@ class Check:
         if value is None or kind is CheckName.BAND_AT_LEAST:
             return cls(kind, value)
         return cls(kind, int(value))
+
+
+@dataclass(frozen=True)
+class CheckAnswer:
+    check: Check
+    result: bool
+    computed_at: datetime
+
+
+class ThresholdMoved(ServiceError):
+    """A check whose value differs from one the partner was answered about this person within
+    THRESHOLD_LOCK (HTTP 409); the message names ``check.value`` and the date."""
 
 
 @dataclass(frozen=True)
@@ -133,3 +148,17 @@ async def facts_for(
         last_missed_on=await last_missed_payment(session, citizen_id),
         borrowing_locked=locked is not None and as_aware_utc(locked) > now,
     )
+
+
+async def check_threshold(
+    session: AsyncSession, partner_id: int, citizen_id: int, check: Check, now: datetime
+) -> None:
+    """Refuse (ThresholdMoved) a check whose value differs from one this partner was answered
+    about this person in the last THRESHOLD_LOCK: moving the threshold is how bisection works."""
+    earlier = await other_threshold_asked(
+        session, partner_id, citizen_id, check.name, check.stored_value, now - THRESHOLD_LOCK
+    )
+    if earlier is not None:
+        value, at = earlier
+        until = (as_aware_utc(at) + THRESHOLD_LOCK).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise ThresholdMoved(texts.threshold_locked(check.name, value, until))

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
 from services.callbacks import SHARE
-from services.checks import THRESHOLD_LOCK, Check, evaluate, facts_for
+from services.checks import Check, CheckAnswer, check_threshold, evaluate, facts_for
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
 from services.secrets import keyed_hash, ni_number_hash
@@ -113,10 +113,6 @@ class RequestSpent(SharingError):
     """An access request that expired or was already answered (HTTP 410)."""
 
 
-def _api_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass(frozen=True)
 class PartnerChoices:
     can_block: list[tuple[int, str]]
@@ -165,13 +161,6 @@ class Answered:
 
     partner: str
     check: Check | None
-
-
-@dataclass(frozen=True)
-class CheckAnswer:
-    check: Check
-    result: bool
-    computed_at: datetime
 
 
 def _request_check(row: AccessRequest) -> Check | None:
@@ -328,7 +317,7 @@ class SharingService:
             if code is not None:
                 live = await self._live_code(session, code, now)
                 citizen_id, via = live.citizen_id, "code"
-                await self._check_threshold(session, partner_id, citizen_id, check, now)
+                await check_threshold(session, partner_id, citizen_id, check, now)
                 await self._use_code(session, live, now)
             else:
                 assert request_id is not None
@@ -339,7 +328,7 @@ class SharingService:
                     raise NotConsented(check_texts.OTHER_QUESTION)
                 assert asked.citizen_id is not None
                 citizen_id, via = asked.citizen_id, "request"
-                await self._check_threshold(session, partner_id, citizen_id, check, now)
+                await check_threshold(session, partner_id, citizen_id, check, now)
                 await self._use_request(session, asked)
             result = evaluate(check, await facts_for(session, citizen_id, now, self._tz))
             await self._log(session, citizen_id, partner_id, via, now, check, result)
@@ -398,20 +387,6 @@ class SharingService:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise RequestSpent(check_texts.REQUEST_USED)
 
-    @staticmethod
-    async def _check_threshold(
-        session: AsyncSession, partner_id: int, citizen_id: int, check: Check, now: datetime
-    ) -> None:
-        """Refuse (409) a check whose value differs from one this partner was answered about
-        this person in the last THRESHOLD_LOCK: moving the threshold is how bisection works."""
-        earlier = await manners.other_threshold_asked(
-            session, partner_id, citizen_id, check.name, check.stored_value, now - THRESHOLD_LOCK
-        )
-        if earlier is not None:
-            value, at = earlier
-            until = _api_time(as_aware_utc(at) + THRESHOLD_LOCK)
-            raise RequestRefused(409, check_texts.threshold_locked(check.name, value, until))
-
     async def request_access(
         self, partner_id: int, canonical_ni: str, check: Check | None = None
     ) -> RequestState:
@@ -438,7 +413,7 @@ class SharingService:
             if citizen is not None:
                 await self._check_manners(session, partner_id, citizen.id, now)
                 if check is not None:
-                    await self._check_threshold(session, partner_id, citizen.id, check, now)
+                    await check_threshold(session, partner_id, citizen.id, check, now)
                 # One open question per partner at a time: asking again doesn't message the
                 # citizen again, it answers with the request already waiting.
                 waiting = await session.scalar(
@@ -483,7 +458,7 @@ class SharingService:
         denied = await manners.last_denial(session, partner_id, citizen_id)
         if denied is not None and as_aware_utc(denied) + DENIAL_COOL_DOWN > now:
             until = as_aware_utc(denied) + DENIAL_COOL_DOWN
-            raise RequestRefused(409, api_texts.cooling_down(_api_time(until)))
+            raise RequestRefused(409, api_texts.cooling_down(until.strftime("%Y-%m-%dT%H:%M:%SZ")))
 
     async def block_partner(self, telegram_id: int, partner_id: int) -> str:
         """Never take requests from this partner again; returns its name."""

@@ -20,7 +20,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("leaderboard", "Where you rank among your friends"),
     ("offers", "Sponsor offers for you, and your voucher codes"),
     ("settings", "Who sees your score, leaderboards, requests, loan reminders, offers"),
-    ("share", "A one-time code to show your score; who has seen it"),
+    ("share", "A one-time code for a yes/no check (or your score); who has asked"),
     ("mydata", "A file with everything we hold about you"),
     ("dispute", "Contest part of your score, an event or a decision"),
     ("delete", "Erase your account"),
