@@ -25,8 +25,8 @@ number the citizen chose not to share; ``band_at_least`` covers what thresholds 
 Bisection of the rest is bounded by how consent works (services.sharing): one code or one
 allowed request buys exactly one answer, the citizen sees every question and its answer, and
 :data:`THRESHOLD_LOCK`: a partner that got an answer about a person may, for 90 days, ask that
-person a check of the same kind only with the same value. So band and age leak at most one bit
-each per partner per 90 days.
+person a check of the same kind only with the same value. So a partner learns which side of one
+threshold a person's band (or age, or last missed payment) lies, never where it is.
 
 Payment records count here as they count for the score: a disputed record, or one in a batch
 held for review, is left out until it is reviewed.
