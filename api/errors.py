@@ -38,9 +38,12 @@ _CODES = {
     429: "rate_limited",
     500: "internal",
 }
+# 403s that say why the citizen's consent does not cover what was asked (issue 20).
+SCORE_NOT_SHARED = "score_not_shared"
+NOT_CONSENTED = "not_consented"
 """Every ``error`` code the API answers with: ERROR_CODES (tests/api check the README lists
 them all, so a client author can branch on each)."""
-ERROR_CODES = frozenset(_CODES.values())
+ERROR_CODES = frozenset(_CODES.values()) | {SCORE_NOT_SHARED, NOT_CONSENTED}
 
 
 def error_code(status: int) -> str:

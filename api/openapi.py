@@ -246,23 +246,28 @@ OPERATIONS: tuple[Operation, ...] = (
             "403": Reply("A Boost key cannot ask to see scores.", schemas.Error),
             "409": Reply(
                 "The person declined your last request under 30 days ago, or has blocked "
-                "requests from you; the detail says which and when you may ask again.",
+                "requests from you, or you were answered this check with another value in the "
+                "last 90 days; the detail says which and when you may ask again.",
                 schemas.Error,
             ),
             "422": "ValidationFailed",
         },
         description=(
-            "The citizen gets Allow / Deny / Block buttons. The request is 202 and pending "
-            "whoever the NI number belongs to (or nobody); poll its status. It expires "
-            "after 24 hours. Manners: after a Deny you may not ask about the same person for "
-            "30 days (409); a person may block you for good (409); at most 500 of your "
-            "requests may be open from the last 24 hours (429, with Retry-After)."
+            "Name one yes/no `check` (answered with POST /checks once allowed), or none to "
+            "ask for the score itself. The citizen gets Allow / Deny / Block buttons under "
+            "the exact question, or a plain statement that you ask for their score. The "
+            "request is 202 and pending whoever the NI number belongs to (or nobody); poll "
+            "its status. It expires after 24 hours. Manners: after a Deny you may not ask "
+            "about the same person for 30 days (409); a person may block you for good (409); "
+            "at most 500 of your requests may be open from the last 24 hours (429, with "
+            "Retry-After)."
         ),
         body=schemas.AccessRequestBody,
     ),
     Operation(
         "get", "/access-requests/{id}", "partner.access_request_status", "getScoreAccess",
-        "An access request's status; once allowed, the score, read once.",
+        "An access request's status; once a request for the score is allowed, the score, "
+        "read once (a check's answer comes from POST /checks).",
         {"200": Reply("The request.", schemas.AccessRequest), "404": "NotFound"},
         params=(_ROW_ID,),
     ),
@@ -271,12 +276,49 @@ OPERATIONS: tuple[Operation, ...] = (
         "A score shared with a one-time code (partners).",
         {
             "200": Reply("Band, score, computed at.", schemas.SharedScore),
+            "403": Reply(
+                "`score_not_shared`: the citizen made this code for yes/no answers only; "
+                "it still answers one check (POST /checks).",
+                schemas.Error,
+            ),
             "404": "NotFound",
             "410": Reply("The code has expired or was used.", schemas.Error),
         },
-        description="Codes last 10 minutes and work once. Every read is logged and "
-        "shown to the citizen.",
+        description="Only for a code the citizen made to share their score (\"Share my "
+        "score instead\" in /share); by default a code answers one yes/no check instead. "
+        "Codes last 10 minutes and work once. Every read is logged and shown to the citizen.",
         params=(Param("code", "path", str),),
+    ),
+    Operation(
+        "post", "/checks", "partner.checks", "askCheck",
+        "Ask one yes/no question about a citizen, with their consent (partners).",
+        {
+            "200": Reply("The answer, and nothing else about the person.", schemas.CheckResult),
+            "403": Reply(
+                "`not_consented`: the access request is not allowed (still pending, or "
+                "denied), asked for the score, or named another check.",
+                schemas.Error,
+            ),
+            "404": "NotFound",
+            "409": Reply(
+                "You were answered this check about this person with another value in the "
+                "last 90 days; the detail says which and until when.",
+                schemas.Error,
+            ),
+            "410": Reply("The code or request has expired or was used.", schemas.Error),
+            "422": "ValidationFailed",
+        },
+        description=(
+            "Checks: `band_at_least` (a band name), `no_missed_payments_months` (1-72), "
+            "`verified_identity` (no value), `age_at_least` (16-120). There is no "
+            "`score_at_least`: moving a threshold would find the exact score by bisection. "
+            "Consent is the citizen's one-time `code` from /share (any code; a code works "
+            "once) or `access_request_id`, a request of yours that named this exact check and "
+            "that the citizen allowed (once). One consent, one answer; the citizen is told the "
+            "question and the answer. For 90 days after an answer you may ask the same person "
+            "a check of that kind only with the same value (409)."
+        ),
+        body=schemas.CheckBody,
     ),
     Operation(
         "get", "/open-data/score-bands", "public.score_bands", "scoreBands",

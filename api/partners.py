@@ -15,9 +15,11 @@ from aiohttp import web
 
 from api import schemas
 from api.app import PARTNER_KEY, RouteAdder
+from api.checks import check_json, read_with_check, to_check
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from api.limits import row_id
 from services.boost import BoostService, OutsideBoostScope
+from services.checks import ThresholdMoved
 from services.clock import Clock
 from services.event_rules import YEARS_KEPT, earliest_date, latest_date
 from services.events import (
@@ -111,22 +113,26 @@ def access_request_model(state: RequestState) -> schemas.AccessRequest:
                 if score is None
                 else {"band": score.band, "score": score.score, "computed_at": score.computed_at}
             ),
+            "check": None if state.check is None else check_json(state.check),
         }
     )
 
 
 async def post_access_request(request: web.Request) -> web.Response:
-    body = await read_model(request, schemas.AccessRequestBody)
+    body = await read_with_check(request, schemas.AccessRequestBody)
     boost = request.app.get(BOOST_KEY)
     if boost is not None and await boost.is_boost_partner(request[PARTNER_KEY].id):
         raise ApiError(403, boost_texts.API_NO_SCORE_REQUESTS)
+    check = None if body.check is None else to_check(body.check)
     try:
         state = await request.app[SHARING_KEY].request_access(
-            request[PARTNER_KEY].id, body.ni_number
+            request[PARTNER_KEY].id, body.ni_number, check
         )
     except RequestRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
         raise ApiError(refused.status, str(refused), headers=headers) from None
+    except ThresholdMoved as moved:
+        raise ApiError(409, str(moved)) from None
     return respond(access_request_model(state), status=202)
 
 

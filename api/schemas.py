@@ -30,7 +30,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from api.limits import MAX_ID
 from scoring.bands import BAND_NAMES, SCORE_MAX, SCORE_MIN
+from services.checks import MAX_AGE, MAX_MONTHS, MIN_AGE, MIN_MONTHS
 from services.clock import as_aware_utc
 from services.events import MAX_BATCH
 from services.open_data import MIN_CELL
@@ -287,11 +289,92 @@ class EventBatchResult(Response):
     )
 
 
+# -- partners: yes/no checks (issue 20; the rules are services.checks) ---------------------------
+
+
+class BandAtLeast(Request):
+    """True when the band of the person's latest score is this band or a higher one."""
+
+    name: Literal["band_at_least"]
+    value: BandName
+
+
+class NoMissedPaymentsMonths(Request):
+    """True when no payment recorded as missed fell due in the last `value` months (records
+    under dispute or held for review are left out, as the score leaves them out)."""
+
+    name: Literal["no_missed_payments_months"]
+    value: int = Field(ge=MIN_MONTHS, le=MAX_MONTHS, description="Months, 1 to 72.")
+
+
+class VerifiedIdentity(Request):
+    """True when registration checked the person's NI number and date of birth and the
+    account is not locked after wrong NI numbers (someone else may hold the phone)."""
+
+    name: Literal["verified_identity"]
+
+
+class AgeAtLeast(Request):
+    """True when the person is at least `value` years old today (UK date)."""
+
+    name: Literal["age_at_least"]
+    value: int = Field(ge=MIN_AGE, le=MAX_AGE, description="Years, 16 to 120.")
+
+
+Check = Annotated[
+    BandAtLeast | NoMissedPaymentsMonths | VerifiedIdentity | AgeAtLeast, Discriminator("name")
+]
+"""One question from the fixed list, chosen by `name`. There is no `score_at_least`: moving a
+threshold over 350-950 would find the exact score by bisection."""
+CHECK_TYPES = (BandAtLeast, NoMissedPaymentsMonths, VerifiedIdentity, AgeAtLeast)
+
+ShareCodeText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        description="The citizen's one-time code from /share, e.g. `ABCD-EFGH` (case and "
+        "dashes do not matter).",
+        examples=["ABCD-EFGH"],
+    ),
+]
+AccessRequestId = Annotated[
+    int,
+    Field(ge=1, le=MAX_ID, description="An access request of yours that named this check."),
+]
+
+
+class CheckBody(Request):
+    """Give exactly one of `code` and `access_request_id`: the citizen's consent. Each buys
+    one answer."""
+
+    check: Check
+    code: ShareCodeText | SkipJsonSchema[None] = Field(default=None, json_schema_extra=_no_default)
+    access_request_id: AccessRequestId | SkipJsonSchema[None] = Field(
+        default=None, json_schema_extra=_no_default
+    )
+
+
+class CheckResult(Response):
+    """The answer and when it was worked out; nothing else about the person."""
+
+    check: Check
+    result: bool
+    computed_at: Timestamp
+
+
 # -- partners: score sharing --------------------------------------------------------------------
 
 
 class AccessRequestBody(Request):
     ni_number: NINumber
+    check: Check | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_no_default,
+        description="The one yes/no question to ask (the citizen sees it before allowing); "
+        "answer it with POST /api/v1/checks. Omitted: the request asks to see the score "
+        "itself, and the citizen is told so plainly.",
+    )
 
 
 class SharedScore(Response):
@@ -306,7 +389,10 @@ class AccessRequest(Response):
     created_at: Timestamp
     expires_at: Timestamp
     score: SharedScore | SkipJsonSchema[None] = omitted_if_none(
-        "Once allowed: the score, in this answer only."
+        "Once allowed: the score, in this answer only (requests for the score)."
+    )
+    check: Check | SkipJsonSchema[None] = omitted_if_none(
+        "The yes/no question the request asks; absent when it asks for the score."
     )
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from telegram import Update
 
 from api.app import mount_api
+from api.checks import check_routes
 from api.errors import json_too_deep
 from api.limits import REQUESTS_PER_MINUTE
 from api.open_data import open_data_routes
@@ -90,6 +91,7 @@ def build_web_app(service: BritizenService) -> web.Application:
         extra_routes=(
             partner_routes(services.events, services.sharing, services.clock, services.boost),
             score_routes(services.sharing),
+            check_routes(services.sharing),
             open_data_routes(services.open_data),
             operator_routes(
                 OperatorService(

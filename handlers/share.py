@@ -1,5 +1,6 @@
-"""/share: a one-time code for a third party, who has looked at your score, blocking a
-partner for good, and the Allow / Deny / Block buttons on a partner's request. Logic lives in
+"""/share: a one-time code for a third party (one yes/no answer by default, the score only if
+the citizen presses "Share my score instead"), who has asked or looked, blocking a partner for
+good, and the Allow / Deny / Block buttons on a partner's request. Logic lives in
 services.sharing."""
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from texts.share import share_text
 
 __all__ = ["on_button", "show_share"]
 
-NEW_CODE = "share:new"
+NEW_CODE = SHARE.encode("new")
+SCORE_CODE = SHARE.encode("score")
 
 
 MAX_PARTNER_BUTTONS = 6
 
 
-def _markup(choices: PartnerChoices) -> InlineKeyboardMarkup:
-    """New code, then a Block button per partner in touch and an Unblock per blocked one."""
+def _markup(choices: PartnerChoices, *, shares_score: bool = False) -> InlineKeyboardMarkup:
+    """New code, Share my score instead (unless this code already does), then a Block button
+    per partner in touch and an Unblock per blocked one."""
     rows = [[InlineKeyboardButton(words.NEW_CODE_BUTTON, callback_data=NEW_CODE)]]
+    if not shares_score:
+        rows.append([InlineKeyboardButton(words.SHARE_SCORE_BUTTON, callback_data=SCORE_CODE)])
     rows += [
         [InlineKeyboardButton(words.block_button(name), callback_data=SHARE.encode("bp", pid))]
         for pid, name in choices.can_block[:MAX_PARTNER_BUTTONS]
@@ -36,15 +41,17 @@ def _markup(choices: PartnerChoices) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def _screen(context: BotContext, telegram_id: int) -> tuple[str, InlineKeyboardMarkup]:
+async def _screen(
+    context: BotContext, telegram_id: int, *, share_score: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
     sharing = context.services.sharing
-    code = await sharing.new_code(telegram_id)
+    code = await sharing.new_code(telegram_id, share_score=share_score)
     log = await sharing.access_log(telegram_id)
     choices = await sharing.partners(telegram_id)
     text = share_text(code, log, context.timezone) + words.blocked_line(
         [name for _, name in choices.blocked]
     )
-    return text, _markup(choices)
+    return text, _markup(choices, shares_score=code.shares_score)
 
 
 @registered_only
@@ -60,9 +67,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     sharing = context.services.sharing
     press = SHARE.decode(query.data)
-    if press.action == "new":
-        text, markup = await _screen(context, user.id)
-        await query.answer(words.NEW_CODE_MADE)
+    if press.action in ("new", "score"):
+        share_score = press.action == "score"
+        text, markup = await _screen(context, user.id, share_score=share_score)
+        await query.answer(words.SCORE_CODE_MADE if share_score else words.NEW_CODE_MADE)
         await edit_in_place(update, text, markup)
         return
     if press.action in ("bp", "ub"):
@@ -80,11 +88,11 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     allow = press.action == ALLOW
     block = press.action == BLOCK
-    partner = await sharing.answer_request(user.id, press.number, allow, block=block)
+    answered = await sharing.answer_request(user.id, press.number, allow, block=block)
     await query.answer()
     if allow:
-        await edit_in_place(update, words.allowed_text(partner))
+        await edit_in_place(update, words.allowed_text(answered.partner, answered.check))
     elif block:
-        await edit_in_place(update, words.blocked_text(partner))
+        await edit_in_place(update, words.blocked_text(answered.partner))
     else:
-        await edit_in_place(update, words.denied_text(partner))
+        await edit_in_place(update, words.denied_text(answered.partner))

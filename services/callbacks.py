@@ -132,11 +132,13 @@ FRIEND_LIST = Codec("fl", {"p": Arg.ID, "v": Arg.ID, "rm": Arg.ID, "rmy": Arg.ID
 FRIEND_PICK = Codec("fa", {"pick": Arg.NONE})
 COMPARE = Codec("cmp", {BARE: Arg.ID, "p": Arg.ID})
 INVITE = Codec("inv", {"show": Arg.NONE, "new": Arg.NONE})
-# "block" answers a request No and blocks its partner; "bp"/"ub" block/unblock from /share.
+# "block" answers a request No and blocks its partner; "bp"/"ub" block/unblock from /share;
+# "score" makes a code that shares the score itself (the explicit choice, issue 20).
 SHARE = Codec(
     "share",
     {
         "new": Arg.NONE,
+        "score": Arg.NONE,
         "allow": Arg.ID,
         "deny": Arg.ID,
         "block": Arg.ID,

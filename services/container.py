@@ -104,7 +104,7 @@ class Services:
             promotions=PromotionService(db, clock, timezone),
             partners=PartnerService(db, secret_key, clock),
             events=EventService(db, secret_key, clock),
-            sharing=SharingService(db, secret_key, clock),
+            sharing=SharingService(db, secret_key, clock, timezone),
             open_data=OpenDataService(db, clock),
             data_rights=DataRightsService(db, clock),
             disputes=DisputeService(db, clock, admin_ids),

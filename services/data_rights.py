@@ -279,6 +279,10 @@ class DataRightsService:
                         "partner": partners.get(a.partner_id),
                         "via": a.via,
                         "at": _value(a.accessed_at),
+                        # A yes/no check (issue 20): the question and the answer given.
+                        "check": a.check_name,
+                        "check_value": a.check_value,
+                        "answer": a.answer,
                     }
                     for a in await rows(
                         ScoreAccess, ScoreAccess.citizen_id == me.id, order=ScoreAccess.accessed_at

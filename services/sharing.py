@@ -1,14 +1,18 @@
-"""Score sharing only with consent: one-time codes, partners' access requests, the access log.
+"""Sharing only with consent: one-time codes, partners' access requests, the access log.
 
-A citizen's score leaves Britizen in two ways, both their decision:
+What a partner learns about a citizen is always the citizen's decision, in two ways:
 
 - ``/share`` makes a one-time code (valid :data:`CODE_TTL`, single use) that they hand to a
-  third party, who reads the score once with ``GET /api/v1/scores/{code}``;
-- a partner asks (``POST /api/v1/access-requests`` with the NI number) and the citizen gets
-  Allow / Deny buttons; an allowed request can be read once.
+  third party. By default it answers one yes/no question (``POST /api/v1/checks``,
+  services.checks); only if the citizen explicitly chose "share my score" does it also
+  read the score (``GET /api/v1/scores/{code}``), else that is refused (:class:`ScoreNotShared`);
+- a partner asks (``POST /api/v1/access-requests`` with the NI number) either one named yes/no
+  question or, plainly, the score; the citizen's Allow / Deny prompt shows which. An allowed
+  request is answered once, and only what it asked.
 
-Either way the partner gets band, score and computed time, nothing else, and every read is
-logged in ``score_accesses`` (what /share lists). Codes are stored only as keyed hashes.
+One consent buys one answer, and every answer is logged in ``score_accesses`` (what /share
+lists: for a check, the question and the answer) and told to the citizen. Codes are stored only
+as keyed hashes.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts import citizen_for
 from services.callbacks import SHARE
+from services.checks import Check, CheckAnswer, check_threshold, evaluate, facts_for
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
 from services.ni_claims import refuse_if_frozen
@@ -40,8 +46,9 @@ from storage.models import (
 from storage.repositories import access_requests as manners
 from storage.repositories.outbox import enqueue_to_citizen
 from storage.repositories.score_history import latest_finished_pass
-from storage.statuses import AccessRequestStatus
+from storage.statuses import AccessRequestStatus, ShareScope
 from texts import api as api_texts
+from texts import checks as check_texts
 from texts import share as texts
 
 CODE_TTL = timedelta(minutes=10)
@@ -57,6 +64,7 @@ _CODE_LENGTH = 8
 ACCESS_LOG_SHOWN = 10
 SHARING_PRIORITY = 5
 ALLOW, DENY, BLOCK = "allow", "deny", "block"
+_UK_TIME = ZoneInfo("Europe/London")
 
 
 class SharingError(ServiceError):
@@ -92,6 +100,22 @@ class NoLongerAvailable(SharingError, StaleAction):
         super().__init__(texts.REQUEST_CLOSED)
 
 
+class ScoreNotShared(SharingError):
+    """A yes/no-only code used to read the score (HTTP 403 ``score_not_shared``)."""
+
+    def __init__(self) -> None:
+        super().__init__(check_texts.SCORE_NOT_SHARED)
+
+
+class NotConsented(SharingError):
+    """An access request that doesn't allow this answer (not yet, denied, or another
+    question): HTTP 403 ``not_consented``."""
+
+
+class RequestSpent(SharingError):
+    """An access request that expired or was already answered (HTTP 410)."""
+
+
 @dataclass(frozen=True)
 class PartnerChoices:
     can_block: list[tuple[int, str]]
@@ -109,6 +133,8 @@ class SharedScore:
 class NewCode:
     code: str
     expires_at: datetime
+    shares_score: bool = False
+    """The citizen chose "share my score"; otherwise the code answers one yes/no question."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +142,9 @@ class AccessEntry:
     partner: str
     via: str
     at: datetime
+    check: Check | None = None
+    """The question asked; None: the score was read."""
+    answer: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +154,31 @@ class RequestState:
     created_at: datetime
     expires_at: datetime
     score: SharedScore | None = None
+    check: Check | None = None
+    """The one question the request asks; None: it asks for the score."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A citizen's answer to a request: the partner's name and what it had asked."""
+
+    partner: str
+    check: Check | None
+
+
+def _request_check(row: AccessRequest) -> Check | None:
+    return None if row.check_name is None else Check.from_stored(row.check_name, row.check_value)
+
+
+def _state(row: AccessRequest, score: SharedScore | None = None) -> RequestState:
+    return RequestState(
+        row.id,
+        row.status,
+        as_aware_utc(row.created_at),
+        as_aware_utc(row.expires_at),
+        score,
+        _request_check(row),
+    )
 
 
 def normalise_code(raw: str) -> str:
@@ -148,18 +202,26 @@ def request_markup(request_id: int) -> dict[str, Any]:
 
 
 class SharingService:
-    def __init__(self, db: Database, secret_key: bytes, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret_key: bytes,
+        clock: Clock,
+        timezone: ZoneInfo = _UK_TIME,
+    ) -> None:
         self._db = db
         self._key = secret_key
         self._clock = clock
+        self._tz = timezone  # checks' "today" (birthdays, months)
 
     def _hash(self, code: str) -> str:
         return keyed_hash(self._key, CODE_PURPOSE, normalise_code(code))
 
     # --- citizen side ---------------------------------------------------------------------
 
-    async def new_code(self, telegram_id: int) -> NewCode:
-        """A fresh code; any earlier unused one stops working, so only one is ever live."""
+    async def new_code(self, telegram_id: int, *, share_score: bool = False) -> NewCode:
+        """A fresh code; any earlier unused one stops working, so only one is ever live.
+        It answers one yes/no question unless the citizen chose to share the score."""
         now = self._clock()
         code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
         async with self._db.transaction() as session:
@@ -176,9 +238,10 @@ class SharingService:
                     code_hash=self._hash(code),
                     created_at=now,
                     expires_at=now + CODE_TTL,
+                    scope=ShareScope.SCORE if share_score else ShareScope.CHECKS,
                 )
             )
-        return NewCode(format_code(code), now + CODE_TTL)
+        return NewCode(format_code(code), now + CODE_TTL, share_score)
 
     async def access_log(
         self, telegram_id: int, limit: int = ACCESS_LOG_SHOWN
@@ -186,19 +249,30 @@ class SharingService:
         async with self._db.transaction() as session:
             me = await citizen_for(session, telegram_id)
             rows = await session.execute(
-                select(Partner.name, ScoreAccess.via, ScoreAccess.accessed_at)
+                select(Partner.name, ScoreAccess)
                 .join(Partner, Partner.id == ScoreAccess.partner_id)
                 .where(ScoreAccess.citizen_id == me.id)
                 .order_by(ScoreAccess.accessed_at.desc(), ScoreAccess.id.desc())
                 .limit(limit)
             )
-            return [AccessEntry(name, via, as_aware_utc(at)) for name, via, at in rows]
+            return [
+                AccessEntry(
+                    name,
+                    row.via,
+                    as_aware_utc(row.accessed_at),
+                    None
+                    if row.check_name is None
+                    else Check.from_stored(row.check_name, row.check_value),
+                    row.answer,
+                )
+                for name, row in rows
+            ]
 
     async def answer_request(
         self, telegram_id: int, request_id: int, allow: bool, *, block: bool = False
-    ) -> str:
+    ) -> Answered:
         """Allow or deny a partner's request (`block`: deny, and never again); returns the
-        partner's name."""
+        partner's name and what the request asked."""
         now = self._clock()
         async with self._db.transaction() as session:
             me = await citizen_for(session, telegram_id)
@@ -218,35 +292,113 @@ class SharingService:
             assert partner is not None
             if block and not allow:
                 await manners.block(session, me.id, partner.id, now)
-            return partner.name
+            return Answered(partner.name, _request_check(row))
 
     # --- partner side ---------------------------------------------------------------------
 
     async def read_with_code(self, partner_id: int, code: str) -> SharedScore:
+        """The score, if the citizen made this code to share it (else ScoreNotShared, and the
+        code still works for one yes/no question)."""
         now = self._clock()
         async with self._db.transaction() as session:
-            row = await session.scalar(
-                select(ShareCode).where(ShareCode.code_hash == self._hash(code))
-            )
-            if row is None:
-                raise CodeNotFound()
-            if row.used_at is not None:
-                raise CodeSpent(expired=False)
-            if as_aware_utc(row.expires_at) <= now:
-                raise CodeSpent(expired=True)
-            # Single use even when two requests race: only one UPDATE finds it unused.
-            claimed = await session.execute(
-                update(ShareCode)
-                .where(ShareCode.id == row.id, ShareCode.used_at.is_(None))
-                .values(used_at=now)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise CodeSpent(expired=False)
+            row = await self._live_code(session, code, now)
+            if row.scope != ShareScope.SCORE:
+                raise ScoreNotShared()
+            await self._use_code(session, row, now)
             return await self._read(session, row.citizen_id, partner_id, "code", now)
 
-    async def request_access(self, partner_id: int, canonical_ni: str) -> RequestState:
-        """Ask the citizen with this NI number. Unknown numbers get a request that just stays
-        pending until it expires, so the answer never says who is registered."""
+    async def answer_check(
+        self,
+        partner_id: int,
+        check: Check,
+        *,
+        code: str | None = None,
+        request_id: int | None = None,
+    ) -> CheckAnswer:
+        """One yes/no answer, with the citizen's code or allowed request (exactly one of the
+        two), logged and told to the citizen. The consent is used up only by an answer."""
+        assert (code is None) != (request_id is None)
+        now = self._clock()
+        async with self._db.transaction() as session:
+            if code is not None:
+                live = await self._live_code(session, code, now)
+                citizen_id, via = live.citizen_id, "code"
+                await check_threshold(session, partner_id, citizen_id, check, now)
+                await self._use_code(session, live, now)
+            else:
+                assert request_id is not None
+                asked = await self._allowed_request(session, partner_id, request_id, now)
+                if _request_check(asked) is None:
+                    raise NotConsented(check_texts.REQUEST_FOR_SCORE)
+                if _request_check(asked) != check:
+                    raise NotConsented(check_texts.OTHER_QUESTION)
+                assert asked.citizen_id is not None
+                citizen_id, via = asked.citizen_id, "request"
+                await check_threshold(session, partner_id, citizen_id, check, now)
+                await self._use_request(session, asked)
+            result = evaluate(check, await facts_for(session, citizen_id, now, self._tz))
+            await self._log(session, citizen_id, partner_id, via, now, check, result)
+            return CheckAnswer(check, result, now)
+
+    async def _live_code(self, session: AsyncSession, code: str, now: datetime) -> ShareCode:
+        row = await session.scalar(select(ShareCode).where(ShareCode.code_hash == self._hash(code)))
+        if row is None:
+            raise CodeNotFound()
+        if row.used_at is not None:
+            raise CodeSpent(expired=False)
+        if as_aware_utc(row.expires_at) <= now:
+            raise CodeSpent(expired=True)
+        return row
+
+    @staticmethod
+    async def _use_code(session: AsyncSession, row: ShareCode, now: datetime) -> None:
+        # Single use even when two requests race: only one UPDATE finds it unused.
+        claimed = await session.execute(
+            update(ShareCode)
+            .where(ShareCode.id == row.id, ShareCode.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise CodeSpent(expired=False)
+
+    @staticmethod
+    async def _allowed_request(
+        session: AsyncSession, partner_id: int, request_id: int, now: datetime
+    ) -> AccessRequest:
+        row = await session.get(AccessRequest, request_id)
+        if row is None or row.partner_id != partner_id:
+            raise RequestNotFound()
+        if row.status == AccessRequestStatus.USED:
+            raise RequestSpent(check_texts.REQUEST_USED)
+        if row.status == AccessRequestStatus.EXPIRED or as_aware_utc(row.expires_at) <= now:
+            raise RequestSpent(check_texts.REQUEST_EXPIRED)
+        if row.status == AccessRequestStatus.PENDING:
+            raise NotConsented(check_texts.REQUEST_PENDING)
+        if row.status != AccessRequestStatus.ALLOWED:
+            raise NotConsented(check_texts.REQUEST_DENIED)
+        return row
+
+    @staticmethod
+    async def _use_request(session: AsyncSession, row: AccessRequest) -> None:
+        # Answered once even when two requests race: only one UPDATE finds it allowed.
+        claimed = await session.execute(
+            update(AccessRequest)
+            .where(
+                AccessRequest.id == row.id,
+                AccessRequest.status == AccessRequestStatus.ALLOWED,
+            )
+            .values(status=AccessRequestStatus.USED)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise RequestSpent(check_texts.REQUEST_USED)
+
+    async def request_access(
+        self, partner_id: int, canonical_ni: str, check: Check | None = None
+    ) -> RequestState:
+        """Ask the citizen with this NI number one yes/no question (``check``) or, with none,
+        to see the score. Unknown numbers get a request that just stays pending until it
+        expires, so the answer never says who is registered."""
         now = self._clock()
         ni_hash = ni_number_hash(self._key, canonical_ni)
         async with self._db.transaction() as session:
@@ -266,6 +418,8 @@ class SharingService:
                 )
             if citizen is not None:
                 await self._check_manners(session, partner_id, citizen.id, now)
+                if check is not None:
+                    await check_threshold(session, partner_id, citizen.id, check, now)
                 # One open question per partner at a time: asking again doesn't message the
                 # citizen again, it answers with the request already waiting.
                 waiting = await session.scalar(
@@ -277,18 +431,15 @@ class SharingService:
                     )
                 )
                 if waiting is not None:
-                    return RequestState(
-                        waiting.id,
-                        waiting.status,
-                        as_aware_utc(waiting.created_at),
-                        as_aware_utc(waiting.expires_at),
-                    )
+                    return _state(waiting)
             row = AccessRequest(
                 partner_id=partner_id,
                 citizen_id=None if citizen is None else citizen.id,
                 status=AccessRequestStatus.PENDING,
                 created_at=now,
                 expires_at=now + REQUEST_TTL,
+                check_name=None if check is None else check.name,
+                check_value=None if check is None else check.stored_value,
             )
             session.add(row)
             await session.flush()
@@ -296,13 +447,13 @@ class SharingService:
                 enqueue_to_citizen(
                     session,
                     citizen,
-                    texts.request_text(partner.name),
+                    texts.request_text(partner.name, check),
                     "access_request",
                     now,
                     request_markup(row.id),
                     priority=SHARING_PRIORITY,
                 )
-            return RequestState(row.id, row.status, now, now + REQUEST_TTL)
+            return _state(row)
 
     @staticmethod
     async def _check_manners(
@@ -358,8 +509,9 @@ class SharingService:
             return PartnerChoices(in_touch, blocked)
 
     async def read_request(self, partner_id: int, request_id: int) -> RequestState:
-        """The request's status; the first read after the citizen allowed it carries the score
-        (and uses the permission up)."""
+        """The request's status; for a request to see the score, the first read after the
+        citizen allowed it carries the score (and uses the permission up). A yes/no request
+        is answered by answer_check instead, so reading its status uses nothing."""
         now = self._clock()
         async with self._db.transaction() as session:
             row = await session.get(AccessRequest, request_id)
@@ -370,7 +522,12 @@ class SharingService:
             if row.status in open_statuses and expires <= now:
                 row.status = AccessRequestStatus.EXPIRED
             shared: SharedScore | None = None
-            if row.status == AccessRequestStatus.ALLOWED and row.citizen_id is not None:
+            wants_score = row.check_name is None
+            if (
+                wants_score
+                and row.status == AccessRequestStatus.ALLOWED
+                and row.citizen_id is not None
+            ):
                 claimed = await session.execute(
                     update(AccessRequest)
                     .where(
@@ -382,27 +539,52 @@ class SharingService:
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     shared = await self._read(session, row.citizen_id, partner_id, "request", now)
                     row.status = AccessRequestStatus.USED
-            return RequestState(row.id, row.status, as_aware_utc(row.created_at), expires, shared)
+            return _state(row, shared)
 
     async def _read(
         self, session: AsyncSession, citizen_id: int, partner_id: int, via: str, now: datetime
     ) -> SharedScore:
         score = await session.get(Score, citizen_id)
-        citizen = await session.get(Citizen, citizen_id)
-        partner = await session.get(Partner, partner_id)
-        assert score is not None and citizen is not None and partner is not None
-        session.add(
-            ScoreAccess(citizen_id=citizen_id, partner_id=partner_id, via=via, accessed_at=now)
-        )
-        enqueue_to_citizen(
-            session,
-            citizen,
-            texts.seen_text(partner.name, score.band, score.score, with_code=via == "code"),
-            "score_access",
-            now,
-            priority=SHARING_PRIORITY,
-        )
+        assert score is not None
+        await self._log(session, citizen_id, partner_id, via, now, score=score)
+        # A score the newest pass confirmed unchanged was checked then (services.score_history).
         checked = effective_stamp(
             score.as_of, score.computed_at, await latest_finished_pass(session)
         )
         return SharedScore(score.score, score.band, checked[1])
+
+    @staticmethod
+    async def _log(
+        session: AsyncSession,
+        citizen_id: int,
+        partner_id: int,
+        via: str,
+        now: datetime,
+        check: Check | None = None,
+        answer: bool | None = None,
+        *,
+        score: Score | None = None,
+    ) -> None:
+        """Record what the partner learnt (the score, or a question and its answer) and tell
+        the citizen."""
+        citizen = await session.get(Citizen, citizen_id)
+        partner = await session.get(Partner, partner_id)
+        assert citizen is not None and partner is not None
+        session.add(
+            ScoreAccess(
+                citizen_id=citizen_id,
+                partner_id=partner_id,
+                via=via,
+                accessed_at=now,
+                check_name=None if check is None else check.name,
+                check_value=None if check is None else check.stored_value,
+                answer=answer,
+            )
+        )
+        with_code = via == "code"
+        if check is not None and answer is not None:
+            told = texts.asked_text(partner.name, check, answer, with_code=with_code)
+        else:
+            assert score is not None
+            told = texts.seen_text(partner.name, score.band, score.score, with_code=with_code)
+        enqueue_to_citizen(session, citizen, told, "score_access", now, priority=SHARING_PRIORITY)

@@ -149,6 +149,23 @@ class BoostReviewStatus(StrEnum):
     DISPUTED = "disputed"
 
 
+class ShareScope(StrEnum):
+    """What a /share code lets its holder learn (issue 20): one yes/no answer, unless the
+    citizen explicitly chose to share the score itself."""
+
+    CHECKS = "checks"
+    SCORE = "score"
+
+
+class CheckName(StrEnum):
+    """The yes/no questions a partner may ask instead of reading the score (services.checks)."""
+
+    BAND_AT_LEAST = "band_at_least"
+    NO_MISSED_PAYMENTS_MONTHS = "no_missed_payments_months"
+    VERIFIED_IDENTITY = "verified_identity"
+    AGE_AT_LEAST = "age_at_least"
+
+
 CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("friendships", "status"): FriendshipStatus,
     ("friend_requests", "via"): FriendVia,
@@ -170,6 +187,9 @@ CHECKED_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("payment_plan_requests", "status"): PaymentPlanStatus,
     ("ni_claims", "status"): NiClaimStatus,
     ("boost_reviews", "status"): BoostReviewStatus,
+    ("share_codes", "scope"): ShareScope,
+    ("access_requests", "check_name"): CheckName,
+    ("score_accesses", "check_name"): CheckName,
 }
 """(table, column) -> the enum its CHECK constraint lists."""
 

@@ -22,7 +22,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("contest", "The referral contest: join, and see the leaderboard"),
     ("offers", "Sponsor offers for you, and your voucher codes"),
     ("settings", "Who sees your score, leaderboards, requests, loan reminders, offers"),
-    ("share", "A one-time code to show your score; who has seen it"),
+    ("share", "A one-time code for a yes/no check (or your score); who has asked"),
     ("mydata", "A file with everything we hold about you"),
     ("dispute", "Contest part of your score, an event or a decision"),
     ("reportni", "Someone registered with your NI number? Report it"),

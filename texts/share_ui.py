@@ -3,15 +3,32 @@ a partner's request. The /share screen itself is texts.share."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from texts.checks import question
+
+if TYPE_CHECKING:
+    from services.checks import Check
+
 NEW_CODE_BUTTON = "Make a new code"
 NEW_CODE_MADE = "New code made; the old one no longer works."
+# The explicit choice (issue 20): without it a code answers one yes/no question only.
+SHARE_SCORE_BUTTON = "📊 Share my score instead"
+SCORE_CODE_MADE = "New code made: it shares your score. The old one no longer works."
+ALLOWED_SCORE = (
+    "Allowed: {partner} can see your band, score and when it was computed, once. "
+    "You'll be told when they look; /share lists every look."
+)
+ALLOWED_CHECK = (
+    "Allowed: {partner} gets the answer to “{question}”, once, and nothing else. You'll be "
+    "told the answer they get; /share lists every question asked."
+)
 
 
-def allowed_text(partner: str) -> str:
-    return (
-        f"Allowed: {partner} can see your band, score and when it was computed, once. "
-        "You'll be told when they look; /share lists every look."
-    )
+def allowed_text(partner: str, check: Check | None = None) -> str:
+    if check is None:
+        return ALLOWED_SCORE.format(partner=partner)
+    return ALLOWED_CHECK.format(partner=partner, question=question(check))
 
 
 def denied_text(partner: str) -> str:

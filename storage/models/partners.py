@@ -138,6 +138,8 @@ class ShareCode(Base):
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+    # "checks": one yes/no answer (the default); "score": the citizen chose to share the score.
+    scope: Mapped[str] = mapped_column(String(16), default="checks", server_default="checks")
 
 
 class AccessRequest(Base):
@@ -159,10 +161,15 @@ class AccessRequest(Base):
     created_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The one yes/no question asked (services.checks), shown on the Allow prompt; NULL: the
+    # partner asked for the score itself, and the prompt says so.
+    check_name: Mapped[str | None] = mapped_column(String(32), default=None)
+    check_value: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class ScoreAccess(Base):
-    """Every time a partner read a citizen's score, and how: what /share lists."""
+    """Every time a partner read a citizen's score or asked a yes/no question, and how: what
+    /share lists. ``check_name`` NULL: the score was read; else the question and its answer."""
 
     __tablename__ = "score_accesses"
     __table_args__ = (Index("ix_score_accesses_citizen_time", "citizen_id", "accessed_at"),)
@@ -172,6 +179,9 @@ class ScoreAccess(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     via: Mapped[str] = mapped_column(String(16))  # code, request
     accessed_at: Mapped[datetime] = mapped_column()
+    check_name: Mapped[str | None] = mapped_column(String(32), default=None)
+    check_value: Mapped[str | None] = mapped_column(String(16), default=None)
+    answer: Mapped[bool | None] = mapped_column(default=None)
 
 
 class Dispute(Base):

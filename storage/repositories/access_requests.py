@@ -76,3 +76,30 @@ async def blocked_partners(session: AsyncSession, citizen_id: int) -> list[tuple
         .order_by(Partner.name)
     )
     return [(pid, name) for pid, name in rows]
+
+
+async def other_threshold_asked(
+    session: AsyncSession,
+    partner_id: int,
+    citizen_id: int,
+    check_name: str,
+    check_value: str | None,
+    since: datetime,
+) -> tuple[str | None, datetime] | None:
+    """The latest answer since `since` this partner got about this person to a check of this
+    kind with another value (services.checks.THRESHOLD_LOCK): its value and when."""
+    row = (
+        await session.execute(
+            select(ScoreAccess.check_value, ScoreAccess.accessed_at)
+            .where(
+                ScoreAccess.partner_id == partner_id,
+                ScoreAccess.citizen_id == citizen_id,
+                ScoreAccess.check_name == check_name,
+                ScoreAccess.check_value.is_distinct_from(check_value),
+                ScoreAccess.accessed_at > since,
+            )
+            .order_by(ScoreAccess.accessed_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])

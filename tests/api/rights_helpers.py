@@ -73,7 +73,8 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
     async def code_for(service: BritizenService) -> str:
         telegram_id = 990_000 + next(counter)
         await register_directly(service, telegram_id, ni(telegram_id % 1_000_000))
-        return (await service.services.sharing.new_code(telegram_id)).code
+        # A code that reads the score: the citizen chose "Share my score instead".
+        return (await service.services.sharing.new_code(telegram_id, share_score=True)).code
 
     def rate_limited(path: str, method: str, data: bytes | None = None) -> Any:
         async def run(http: aiohttp.ClientSession, service: BritizenService) -> Reply:

@@ -255,7 +255,7 @@ async def test_a_share_code_works_once_for_10_minutes_and_every_read_is_logged(
 ) -> None:
     citizen_id = await register_directly(service, 108, ni(108))
     partner_id, key = await new_partner(service, "Lend Well")
-    code = (await service.services.sharing.new_code(108)).code
+    code = (await service.services.sharing.new_code(108, share_score=True)).code
     reply = await call(http, service, f"{API_PREFIX}/scores/{code}", key=key)
     assert reply.status == 200
     assert set(reply.json) == {"band", "score", "computed_at"}
@@ -263,13 +263,13 @@ async def test_a_share_code_works_once_for_10_minutes_and_every_read_is_logged(
     reused = await call(http, service, f"{API_PREFIX}/scores/{code}", key=key)
     assert reused.status == 410 and "already been used" in reused.json["detail"]
 
-    expiring = (await service.services.sharing.new_code(108)).code
+    expiring = (await service.services.sharing.new_code(108, share_score=True)).code
     clock.advance(minutes=10, seconds=1)
     expired = await call(http, service, f"{API_PREFIX}/scores/{expiring}", key=key)
     assert expired.status == 410 and "expired" in expired.json["detail"]
     # Typed loosely (lower case, no dash) a code still works; a new one retires the last.
-    older = (await service.services.sharing.new_code(108)).code
-    newest = (await service.services.sharing.new_code(108)).code
+    older = (await service.services.sharing.new_code(108, share_score=True)).code
+    newest = (await service.services.sharing.new_code(108, share_score=True)).code
     assert (await call(http, service, f"{API_PREFIX}/scores/{older}", key=key)).status == 410
     loose = newest.replace("-", "").lower()
     assert (await call(http, service, f"{API_PREFIX}/scores/{loose}", key=key)).status == 200
@@ -398,7 +398,7 @@ async def test_two_racing_reads_of_one_code_let_only_one_through(
 ) -> None:
     await register_directly(service, 111, ni(111))
     _partner_id, key = await new_partner(service)
-    code = (await service.services.sharing.new_code(111)).code
+    code = (await service.services.sharing.new_code(111, share_score=True)).code
     replies = await asyncio.gather(
         *(call(http, service, f"{API_PREFIX}/scores/{code}", key=key) for _ in range(4)),
         return_exceptions=True,

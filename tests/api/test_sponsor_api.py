@@ -34,6 +34,7 @@ from services.secrets import keyed_hash
 from services.sponsors import SponsorService
 from storage.db import Database
 from storage.models import Sponsor
+from tests.api.checks_helpers import scenarios as check_scenarios
 from tests.api.operator_helpers import scenarios as operator_scenarios
 from tests.api.rights_helpers import scenarios as rights_scenarios
 from tests.e2e.conftest import TEST_SECRET
@@ -369,6 +370,7 @@ SCENARIOS: dict[tuple[str, str, str], Scenario] = {
 }
 SCENARIOS.update(rights_scenarios(call))  # partners, score sharing, open data (issue 7)
 SCENARIOS.update(operator_scenarios(call))  # the operators' growth report (issue 19)
+SCENARIOS.update(check_scenarios(call))  # yes/no checks instead of the score (issue 20)
 # Documented, but provoking them needs a broken deployment; each says why it is skipped.
 NOT_EXERCISED = {("/healthz", "get", "503"): "needs an unreachable database"}
 

@@ -43,16 +43,26 @@ async def test_share_a_code_see_who_looked_and_answer_a_request(
     _partner, key = await service.services.partners.create("Lend Well")
 
     await alice.send("/share")
-    shown = await alice.expect("Your one-time code", "works once", "Nobody has looked")
-    assert alice.buttons() == ["Make a new code"]
+    shown = await alice.expect(
+        "Your one-time code", "one yes/no question", "not your score", "works once", "Nobody has"
+    )
+    assert alice.buttons() == ["Make a new code", "📊 Share my score instead"]
     found = CODE.search(shown.text)
+    assert found is not None
+    # The default code answers yes/no questions only: the score itself is refused.
+    refused = await call(http, service, f"{API_PREFIX}/scores/{found.group(1)}", key=key)
+    assert refused.status == 403 and refused.json["error"] == "score_not_shared"
+    await alice.press("📊 Share my score instead")
+    chosen = await alice.expect("This code shares your score", "sees your band, your score")
+    assert alice.buttons() == ["Make a new code"]
+    found = CODE.search(chosen.text)
     assert found is not None
     reply = await call(http, service, f"{API_PREFIX}/scores/{found.group(1)}", key=key)
     assert reply.status == 200 and reply.json["score"] == 600
     await alice.expect("Lend Well has just seen your score (Good, 600) with your code")
 
     await alice.send("/share")
-    await alice.expect("Who has looked at your score:", "• Lend Well —", "(with a code)")
+    await alice.expect("Who has asked about you:", "• Lend Well —", "with a code: saw your score")
     old = CODE.search(alice.last.text if alice.last else "")
     assert old is not None
     await alice.press("Make a new code")
@@ -70,7 +80,7 @@ async def test_share_a_code_see_who_looked_and_answer_a_request(
         data=json.dumps({"ni_number": "AB701001A"}),
     )
     assert asked.status == 202
-    await alice.expect("Lend Well asks to see your Britizen score")
+    await alice.expect("Lend Well asks to see your Britizen score itself")
     assert alice.buttons() == ["Allow", "Deny", "🚫 Deny and never ask again"]
     await alice.press("Allow")
     await alice.expect("Allowed: Lend Well can see your band, score")

@@ -117,8 +117,11 @@ async def test_a_partner_can_be_blocked_from_share_and_its_open_request_is_denie
     assert (await ask(http, service, key, "AB953003C")).status == 409  # type: ignore[attr-defined]
     # Blocking didn't retire the code Fay may have handed to someone else.
     _other, reader = await service.services.partners.create("Letting Agent")
-    shared = await call(http, service, f"{API_PREFIX}/scores/{code.group(0)}", key=reader)
-    assert shared.status == 200  # type: ignore[attr-defined]
+    check = json.dumps({"code": code.group(0), "check": {"name": "verified_identity"}})
+    shared = await call(
+        http, service, f"{API_PREFIX}/checks", method="POST", key=reader, data=check
+    )
+    assert shared.status == 200 and shared.json["result"] is True  # type: ignore[attr-defined]
 
 
 async def test_a_partner_has_a_daily_cap_on_open_requests(

@@ -23,6 +23,7 @@ MIGRATIONS = (
     "0016_event_batches_held_for_review.py",
     "0021_ni_claims.py",
     "0023_boost.py",
+    "0026_entitlement_checks.py",
 )
 
 
