@@ -23,6 +23,7 @@ from handlers import (
     disputes,
     errors,
     friends,
+    language,
     loans,
     offers,
     payment_plans,
@@ -34,6 +35,7 @@ from handlers import (
 from handlers.context import BotContext
 from services import callbacks as cb
 from services.loans import FLOW as LOAN_FLOW
+from texts import i18n
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -59,6 +61,8 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Order matters: within a group the first matching handler wins, so specific before general.
+    # The reader's language first, so everything after (even a refusal) is worded in it.
+    app.add_handler(TypeHandler(Update, language.set_reader_language), group=-3)
     app.add_handler(TypeHandler(Update, common.drop_redelivered_update), group=-2)
     # Then nothing outside a private chat, and no edited message, reaches a feature.
     app.add_handler(TypeHandler(Update, chats.keep_to_private_chats), group=-1)
@@ -86,6 +90,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("delete", data_rights.start_delete),
             CommandHandler("dispute", disputes.start_dispute),
             CommandHandler("review", disputes.show_review),
+            CommandHandler("language", language.show_language),
             CallbackQueryHandler(
                 registration.consent, pattern=cb.REGISTRATION.action_pattern("consent")
             ),
@@ -110,6 +115,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(offers.on_opt_button, pattern=cb.OFFERS.action_pattern("opt")),
             CallbackQueryHandler(offers.on_page_button, pattern=cb.OFFERS.action_pattern("p")),
             CallbackQueryHandler(share.on_button, pattern=cb.SHARE.pattern),
+            CallbackQueryHandler(language.on_button, pattern=language.LANGUAGE.pattern),
             CallbackQueryHandler(data_rights.on_button, pattern=cb.DELETE.pattern),
             CallbackQueryHandler(disputes.on_button, pattern=cb.DISPUTE.pattern),
             CallbackQueryHandler(disputes.on_review_button, pattern=cb.REVIEW.pattern),
@@ -118,7 +124,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),
             MessageHandler(filters.StatusUpdate.USERS_SHARED & private, friends.on_users_shared),
             # The friend picker's "Not now" key, before general text (which it would otherwise be).
-            MessageHandler(filters.Text([friends.NOT_NOW]) & private, friends.close_picker),
+            MessageHandler(
+                filters.Text(i18n.both(friends.NOT_NOW)) & private, friends.close_picker
+            ),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
             # Stickers, photos, voice, locations...: a prompt for what the step needs.
             MessageHandler(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from handlers import language
 from handlers.context import BotContext
 from handlers.guards import registered_only
 from handlers.ui import edit_in_place
@@ -107,6 +108,7 @@ def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, In
                 for choice in toggle.choices
             ]
         )
+    rows.append([language.settings_button()])
     lines += ["", words.FOOTER]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 

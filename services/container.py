@@ -13,6 +13,7 @@ from services.disputes import DisputeService
 from services.events import EventService
 from services.friends import FriendsService
 from services.invites import InviteService
+from services.languages import LanguageService
 from services.loans import LoanApplications, LoanService
 from services.loans.identity import IdentityCheck
 from services.offers import OffersService
@@ -57,6 +58,7 @@ class Services:
     disputes: DisputeService
     whatif: WhatIfService
     payment_plans: PaymentPlanService
+    languages: LanguageService
 
     @classmethod
     def build(
@@ -97,4 +99,5 @@ class Services:
             disputes=DisputeService(db, clock, admin_ids),
             whatif=whatif,
             payment_plans=PaymentPlanService(db, clock, timezone, admin_ids),
+            languages=LanguageService(db),
         )
