@@ -110,7 +110,7 @@ def settings_screen(settings: PrivacySettings, *, offers: bool) -> tuple[str, In
         )
     rows.append([language.settings_button()])
     lines += ["", words.FOOTER]
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return "\n".join(map(str, lines)), InlineKeyboardMarkup(rows)
 
 
 @registered_only

@@ -31,19 +31,12 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 import texts
-from texts.i18n import DOMAIN, ENGLISH, LANGUAGES, Text, po_path
+from texts.i18n import DOMAIN, ENGLISH, LANGUAGES, Text, is_wording, po_path
 
 TEXTS_DIR = Path(texts.__file__).resolve().parent
-_LETTERS = re.compile(r"[A-Za-z]{2}")
-# Keys, command names, callback prefixes: lower-case words with no spaces are not wording.
-_NOT_WORDING = re.compile(r"[a-z0-9_:./\-]*")
 _PERCENT = re.compile(r"%(?:\([a-z_]+\))?[#0\- +]*\d*(?:\.\d+)?[sdifrx%]")
 _TAG = re.compile(r"</?[a-z]+[^>]*>")
 WIDTH = 100
-
-
-def is_wording(text: str) -> bool:
-    return bool(_LETTERS.search(text)) and not _NOT_WORDING.fullmatch(text)
 
 
 def wording_modules() -> Iterator[Any]:
@@ -83,7 +76,7 @@ def extract() -> Catalog:
         for lineno, message, _comments, _context in extract_from_file(
             "python", str(path), keywords={"_": None}
         ):
-            if isinstance(message, str) and is_wording(message):
+            if isinstance(message, str) and message:  # marked by hand: always wording
                 template.add(message, locations=[(where, lineno)])
     return template
 

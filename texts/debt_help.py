@@ -63,7 +63,7 @@ def debt_help_text() -> str:
             "late fee is added while a person at Britizen looks at it."
         ),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def help_section() -> str:
@@ -71,12 +71,12 @@ def help_section() -> str:
     lines = [_("Struggling with money? Free, confidential debt advice:")]
     lines += [_line(a) for a in ADVISERS]
     lines.append(_("/debthelp says more, and how to ask us for a payment plan."))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def reminder_section() -> str:
     """What an overdue reminder says about help (its button asks for a payment plan)."""
-    phones = ", ".join(f"{a.name} {a.phone}" for a in ADVISERS[:3])
+    phones = ", ".joinmap(str, (f"{a.name} {a.phone}" for a in ADVISERS[:3]))
     return _(
         "Struggling? Free, confidential debt advice: {phones}, or Citizens "
         "Advice (citizensadvice.org.uk); /debthelp lists them. If you can't "

@@ -157,4 +157,4 @@ def queue_text(item: QueueItem) -> str:
             )
         )
     lines.append(_("\nUphold (the citizen is right) or reject? You'll be asked for a note."))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

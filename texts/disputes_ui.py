@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from texts.format import plural_s
 from texts.i18n import _
 
 # /dispute: what can be contested
@@ -56,9 +57,9 @@ def batch_button(
         received_on=received_on,
         source=source,
         events=events,
-        value="s" if events != 1 else "",
+        value=plural_s(events),
         adverse=adverse,
-    ) + (f" ({', '.join(notes)})" if notes else "")
+    ) + (f" ({', '.join(map(str, notes))})" if notes else "")
 
 
 def ask_statement(label: str, max_chars: int) -> str:

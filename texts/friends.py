@@ -17,7 +17,7 @@ from services.friends_model import (
     RequestResult,
     Via,
 )
-from texts.format import local_time, signed
+from texts.format import local_time, plural_s, signed
 from texts.i18n import _
 
 
@@ -113,7 +113,7 @@ def comparison_caption(c: Comparison) -> str:
         "",
         _("The bars show each part as a share of the most it can add. /why explains yours."),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def leaderboard_text(board: Leaderboard) -> str:
@@ -153,7 +153,7 @@ def leaderboard_text(board: Leaderboard) -> str:
                 "Turn that on in /settings if you'd like to be."
             )
         )
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def invite_caption(url: str, accepting: bool) -> str:
@@ -270,7 +270,7 @@ def friends_list_text(
             else _("{incoming} friend requests are").format(incoming=incoming)
         )
         lines += ["", _("{waiting} waiting for your answer.").format(waiting=waiting)]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def friend_card_text(friend: FriendView, tz: ZoneInfo) -> str:
@@ -285,7 +285,7 @@ def friend_card_text(friend: FriendView, tz: ZoneInfo) -> str:
         lines.append(_("Score: {score} ({band})").format(score=friend.score, band=friend.band))
     if friend.since is not None:
         lines.append(_("Friends since {since}").format(since=local_time(friend.since, tz)))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def picker_prompt(at_once: int) -> str:
@@ -302,7 +302,7 @@ def picked_text(outcomes: Sequence[RequestOutcome], invite_url: str | None) -> s
     lines = [outcome_line(outcome) for outcome in outcomes]
     if invite_url is not None:
         lines += ["", STRANGERS_INVITE, invite_url]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def answered_text(answer: Answer, name: str) -> str:
@@ -340,12 +340,12 @@ def compare_picker_text(private: int, page: int, pages: int) -> str:
     if private:
         lines.append(
             _("({friends_word} who keep{value} their score private can't be compared.)").format(
-                friends_word=friends_word(private), value="s" if private == 1 else ""
+                friends_word=friends_word(private), value=plural_s(private, one=True)
             )
         )
     if pages > 1:
         lines.append(page_line(page, pages))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def their_score_private(name: str) -> str:

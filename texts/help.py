@@ -35,7 +35,7 @@ def help_text(*, registered: bool = True) -> str:
     lines = [_("Here's what I can do:"), ""]
     lines += [f"/{name} — {description}" for name, description in COMMANDS]
     lines += ["", _("Buttons under my messages do the same as typing."), "", help_section()]
-    text = "\n".join(lines)
+    text = "\n".join(map(str, lines))
     if not registered:
         text += _("\n\nYou're not registered yet: send /start to join.")
     return text

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -133,6 +134,22 @@ class Text(str):
     def strip(self, chars: str | None = None) -> str:
         return gettext(self).strip(chars)
 
+    def replace(self, old: str, new: str, count: int = -1) -> str:  # type: ignore[override]
+        return gettext(self).replace(str(old), str(new), count)
+
+    def split(self, sep: str | None = None, maxsplit: int = -1) -> list[str]:  # type: ignore[override]
+        return gettext(self).split(sep, maxsplit)
+
+
+_LETTERS = re.compile(r"[A-Za-z]{2}")
+# Keys, command names, callback prefixes (lower-case, no spaces) and constants' names imported
+# into a texts module (ROUND_HALF_UP): not wording.
+_NOT_WORDING = re.compile(r"[a-z0-9_:./\-]*|[A-Z0-9]*_[A-Z0-9_]*")
+
+
+def is_wording(text: str) -> bool:
+    return bool(_LETTERS.search(text)) and not _NOT_WORDING.fullmatch(text)
+
 
 def lazy(value: Any) -> Any:
     """Module-level wording -> `Text`, through tuples, lists, dicts (values) and dataclasses."""
@@ -141,7 +158,7 @@ def lazy(value: Any) -> Any:
     if isinstance(value, Text):
         return value
     if isinstance(value, str):
-        return Text(value)
+        return Text(value) if is_wording(value) else value
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(lazy(v) for v in value)
     if isinstance(value, list):

@@ -87,7 +87,7 @@ def offer_text(e: Eligibility) -> str:
             term_choices=TERM_CHOICES[-1],
         ),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def refusal_text(e: Eligibility) -> str:
@@ -116,7 +116,7 @@ def refusal_text(e: Eligibility) -> str:
                 )
             )
         lines.append(_("/why shows what's holding your score back and how to raise it."))
-        return "\n".join(lines)
+        return "\n".join(map(str, lines))
     lines = [
         _("Sorry — you can't borrow more at the moment."),
         _(
@@ -142,7 +142,7 @@ def refusal_text(e: Eligibility) -> str:
                 min_score=unlock.min_score, band=unlock.band, limit_pence=money(unlock.limit_pence)
             )
         )
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def term_text(amount_pence: int, monthly: dict[int, int]) -> str:
@@ -157,7 +157,7 @@ def term_text(amount_pence: int, monthly: dict[int, int]) -> str:
         for term, pence in monthly.items()
     ]
     lines += ["", _("You'll see the full schedule before you confirm. /cancel stops.")]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def summary_text(application: Application) -> str:
@@ -190,31 +190,34 @@ def summary_text(application: Application) -> str:
         ).format(late_fee_pence=money(LATE_FEE_PENCE)),
         _("Tap Confirm to take the loan, or Cancel."),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def confirmed_text(loan: LoanView) -> str:
     first = loan.instalments[0]
     return "\n".join(
-        [
-            _("✅ Loan confirmed: {principal_pence} over {months}.").format(
-                principal_pence=money(loan.principal_pence), months=_months(loan.term_months)
-            ),
-            _(
-                "First instalment: {amount_pence} on {day}; {total_repayable_pence} to "
-                "repay in all."
-            ).format(
-                amount_pence=money(first.amount_pence),
-                day=_day(first.due_on),
-                total_repayable_pence=money(loan.total_repayable_pence),
-            ),
-            "",
-            _(
-                "I'll remind you 3 days before each instalment and on the day (you can "
-                "turn those reminders off in /settings). /loans shows what's due and "
-                "lets you pay."
-            ),
-        ]
+        map(
+            str,
+            [
+                _("✅ Loan confirmed: {principal_pence} over {months}.").format(
+                    principal_pence=money(loan.principal_pence), months=_months(loan.term_months)
+                ),
+                _(
+                    "First instalment: {amount_pence} on {day}; {total_repayable_pence} to "
+                    "repay in all."
+                ).format(
+                    amount_pence=money(first.amount_pence),
+                    day=_day(first.due_on),
+                    total_repayable_pence=money(loan.total_repayable_pence),
+                ),
+                "",
+                _(
+                    "I'll remind you 3 days before each instalment and on the day (you can "
+                    "turn those reminders off in /settings). /loans shows what's due and "
+                    "lets you pay."
+                ),
+            ],
+        )
     )
 
 
@@ -235,7 +238,7 @@ def paid_text(amount_pence: int, paid: InstalmentView, loan: LoanView | None) ->
                 day=_day(due.due_on),
             )
         )
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 NO_PAYMENTS = (
@@ -379,7 +382,7 @@ def loans_text(
     if extra:
         lines += ["", *extra]
     lines += ["", _("/loan shows what you can borrow.")]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 ASK_NI_TO_CONFIRM = (
@@ -482,4 +485,4 @@ def settled_text(amount_pence: int, saved_pence: int) -> str:
                 saved_pence=money(saved_pence)
             )
         )
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

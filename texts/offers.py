@@ -79,4 +79,4 @@ def _header(listing: OfferPage) -> str:
                 "Tap below to get new ones."
             ),
         ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

@@ -78,4 +78,4 @@ def voucher_text(
                 "next nightly update (vouchers count up to +{voucher_cap})."
             ).format(voucher_points=VOUCHER_POINTS, voucher_cap=VOUCHER_CAP),
         ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

@@ -132,7 +132,7 @@ def queue_text(item: PlanQueueItem, tz: ZoneInfo) -> str:
             "you'll write a note for them."
         ),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def ask_note(request_id: int, *, agreed: bool) -> str:

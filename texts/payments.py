@@ -60,7 +60,7 @@ def overpaid(amount_pence: int, applied_pence: int, refund_pence: int, why: str)
             )
         )
     lines.append(_("Nothing was counted twice."))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 OVERPAID_WHY = {

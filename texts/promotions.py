@@ -41,4 +41,4 @@ def promotion_text(
     else:
         lines.append(_("Offer ends {expiry}.").format(expiry=expiry))
     lines += ["", FOOTER]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

@@ -7,7 +7,7 @@ from datetime import date
 from services.loan_terms import LATE_FEE_PENCE
 from services.reminder_rules import ReminderKind
 from texts.debt_help import reminder_section
-from texts.format import money
+from texts.format import money, plural_s
 from texts.i18n import _
 
 
@@ -21,7 +21,7 @@ def reminder_text(
         return _(
             "⏰ Your loan instalment of {total} is due on {when} (in {days} "
             "day{value}). Tap Pay in /loans when you're ready."
-        ).format(total=total, when=when, days=days, value="s" if days != 1 else "")
+        ).format(total=total, when=when, days=days, value=plural_s(days))
     if kind is ReminderKind.DUE_TODAY:
         return _("⏰ Your loan instalment of {total} is due today. Pay it from /loans.").format(
             total=total
@@ -42,7 +42,7 @@ def reminder_text(
         ).format(
             when=when,
             days_late=days_late,
-            value="s" if days_late != 1 else "",
+            value=plural_s(days_late),
             total=total,
             fee_line=fee_line,
         )

@@ -37,7 +37,7 @@ def score_text(view: ScoreView, tz: ZoneInfo) -> str:
                 "every night from your payments and activity."
             )
         )
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def why_text(explanation: Explanation, tz: ZoneInfo) -> str:
@@ -101,7 +101,7 @@ def why_text(explanation: Explanation, tz: ZoneInfo) -> str:
     lines += [f"• {reason}" for reason in result.reasons_down] or [_("• Nothing at the moment.")]
     lines.append(_("\nWhat you can do"))
     lines += [f"{number}. {tip}" for number, tip in enumerate(result.tips, start=1)]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def history_caption(history: History, tz: ZoneInfo) -> str:
@@ -155,7 +155,7 @@ def benefits_text(view: BenefitsView) -> str:
                 "paying on time to stay here."
             ).format(title=tier.title)
         )
-        return "\n".join(lines)
+        return "\n".join(map(str, lines))
     lines.append(
         _("\n{points} to {name} ({title}, from {min_score}). It adds:").format(
             points=_points(view.points_to_next),
@@ -166,7 +166,7 @@ def benefits_text(view: BenefitsView) -> str:
     )
     lines += [f"• {benefit}" for benefit in view.next_adds]
     lines.append(_("\nSend /why to see how to raise your score."))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,10 +28,10 @@ OUTCOME_LABELS = {"on_time": "paid on time", "late": "paid late", "missed": "mis
 def payment_noun(kinds: Set[str], n: int) -> str:
     """'3 bills', '1 loan instalment', or '2 payments' when the kinds are mixed."""
     if kinds == {"bill"}:
-        return plural(n, "bill")
+        return plural(n, _("bill"))
     if kinds == {"loan_instalment"}:
         return plural(n, _("loan instalment"))
-    return plural(n, "payment")
+    return plural(n, _("payment"))
 
 
 def payments_when(total: int, recent: int) -> str:
@@ -49,13 +49,13 @@ def payments(kinds: Set[str], outcome: str, total: int, recent: int) -> str:
 
 def duration(days: int) -> str:
     if days < 31:
-        return plural(days, "day")
+        return plural(days, _("day"))
     if days < 365:
-        return plural(days // 30 if days // 30 < 12 else 11, "month")
+        return plural(days // 30 if days // 30 < 12 else 11, _("month"))
     years, months = days // 365, (days % 365) // 30
-    text = plural(years, "year")
+    text = plural(years, _("year"))
     return (
-        _("{text} and {months}").format(text=text, months=plural(months, "month"))
+        _("{text} and {months}").format(text=text, months=plural(months, _("month")))
         if months
         else text
     )
@@ -82,7 +82,7 @@ def owing(owed_pence: int, limit_pence: int) -> str:
 
 
 def defaults(n: int) -> str:
-    return _("{n} in default").format(n=plural(n, "loan"))
+    return _("{n} in default").format(n=plural(n, _("loan")))
 
 
 def identity(verified: bool) -> str:
@@ -111,13 +111,12 @@ def referrals(n: int, *, at_cap: bool) -> str:
 
 def friends_scores(friend_count: int, mean_score: int | None) -> str:
     """'Your 3 friends average 640', 'Your 1 friend has 640', or no scores yet."""
-    friends = plural(friend_count, "friend")
+    friends = plural(friend_count, _("friend"))
     if mean_score is None:
         return _("Your {friends} have no scores yet").format(friends=friends)
-    verb = "has" if friend_count == 1 else "average"
-    return _("Your {friends} {verb} {mean_score}").format(
-        friends=friends, verb=verb, mean_score=mean_score
-    )
+    if friend_count == 1:
+        return _("Your {friends} has {mean_score}").format(friends=friends, mean_score=mean_score)
+    return _("Your {friends} average {mean_score}").format(friends=friends, mean_score=mean_score)
 
 
 def reach(pagerank: float) -> str:

@@ -36,7 +36,7 @@ def share_text(code: NewCode, log: list[AccessEntry], tz: ZoneInfo) -> str:
         ]
     else:
         lines.append(_("Nobody has looked at your score yet."))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 REQUEST_CLOSED = "This request is no longer open."

@@ -48,7 +48,7 @@ def unblocked_toast(partner: str) -> str:
 def blocked_line(partners: list[str]) -> str:
     if not partners:
         return ""
-    return _("\n\nBlocked from asking: ") + ", ".join(partners) + "."
+    return _("\n\nBlocked from asking: ") + ", ".join(map(str, partners)) + "."
 
 
 def partners_text(blocked: list[str]) -> str:
@@ -57,9 +57,9 @@ def partners_text(blocked: list[str]) -> str:
         _("Partners who asked about or looked at your score can be blocked from asking again.")
     ]
     lines.append(
-        _("Blocked from asking: ") + ", ".join(blocked) + "."
+        _("Blocked from asking: ") + ", ".join(map(str, blocked)) + "."
         if blocked
         else _("Nobody is blocked.")
     )
     lines.append(_("Your one-time code is unchanged; /share shows it with who has looked."))
-    return "\n\n".join(lines)
+    return "\n\n".join(map(str, lines))

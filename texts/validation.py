@@ -8,6 +8,7 @@ passes them, already cut down (a prefix, one letter, a short word).
 
 from __future__ import annotations
 
+from texts.format import month_in_language
 from texts.i18n import _
 
 # --- National Insurance numbers ---------------------------------------------------------------
@@ -164,7 +165,13 @@ def no_such_day(
     )
     return _(
         "{shown}: {month_name} {year_digits} has only {days} days{why}. Please check the date."
-    ).format(shown=shown, month_name=month_name, year_digits=year_digits, days=days, why=why)
+    ).format(
+        shown=shown,
+        month_name=month_in_language(month_name),
+        year_digits=year_digits,
+        days=days,
+        why=why,
+    )
 
 
 def born_in_future(shown: str) -> str:

@@ -12,7 +12,8 @@ def _change(then: Projection, now: Projection) -> str:
     difference = then.score - now.score
     if difference == 0:
         return _("no change")
-    return f"{'up' if difference > 0 else 'down'} {plural(abs(difference), 'point')}"
+    points = plural(abs(difference), _("point"))
+    return (_("up {points}") if difference > 0 else _("down {points}")).format(points=points)
 
 
 def _at(p: Projection) -> str:
@@ -89,4 +90,4 @@ def what_if_text(result: WhatIf, late_fee_pence: int) -> str:
     else:
         lines.append(_("Instalments paid on or before their due date count as paid on time."))
     lines.append(_("This is only a preview: nothing has changed."))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
