@@ -22,7 +22,9 @@ def upgrade() -> None:
         sa.Column("telegram_id", sa.BigInteger(), nullable=False),
         sa.Column("language", sa.String(2), nullable=False),
         sa.Column("chosen", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.PrimaryKeyConstraint("telegram_id", name=op.f("pk_language_choices")),
     )
 
