@@ -34,6 +34,7 @@ from storage.models import (
     HeldPaymentEvent,
     Instalment,
     InviteCode,
+    LanguageChoice,
     Loan,
     LoanPayment,
     OutboxMessage,
@@ -354,4 +355,8 @@ class DataRightsService:
                 delete(HeldPaymentEvent).where(HeldPaymentEvent.ni_hash == me.ni_hash)
             )
             await session.execute(delete(DialogState).where(DialogState.telegram_id == telegram_id))
+            # The language they read Britizen in goes too (Telegram's language_code decides again).
+            await session.execute(
+                delete(LanguageChoice).where(LanguageChoice.telegram_id == telegram_id)
+            )
             await session.execute(delete(Citizen).where(Citizen.id == me.id))

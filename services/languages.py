@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import LanguageChoice
+from storage.models import Citizen, LanguageChoice
 from texts.i18n import ENGLISH, LANGUAGES, normalise
 
 
@@ -71,3 +71,23 @@ async def languages_of(session: AsyncSession, telegram_ids: Iterable[int]) -> di
 async def language_of(session: AsyncSession, telegram_id: int) -> str:
     row = await session.get(LanguageChoice, telegram_id)
     return ENGLISH if row is None else row.language
+
+
+async def citizen_language(session: AsyncSession, citizen: Citizen) -> str:
+    """The language to word a message the bot starts for `citizen` in."""
+    return await language_of(session, citizen.telegram_id)
+
+
+async def citizens_languages(session: AsyncSession, citizen_ids: Iterable[int]) -> dict[int, str]:
+    """Citizen id -> stored language, for the ones with a non-English one (bulk jobs word the
+    rest in English): a query per 5,000 ids, under every driver's bind-parameter limit."""
+    ids = sorted(set(citizen_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 5000):
+        rows = await session.execute(
+            select(Citizen.id, LanguageChoice.language)
+            .join(LanguageChoice, LanguageChoice.telegram_id == Citizen.telegram_id)
+            .where(Citizen.id.in_(ids[start : start + 5000]), LanguageChoice.language != ENGLISH)
+        )
+        found.update({int(i): lang for i, lang in rows.all()})
+    return found

@@ -25,6 +25,7 @@ from services.accounts import citizen_for
 from services.callbacks import SHARE
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
+from services.languages import citizen_language
 from services.secrets import keyed_hash, ni_number_hash
 from storage.db import Database
 from storage.models import (
@@ -40,6 +41,7 @@ from storage.repositories.outbox import enqueue_to_citizen
 from storage.statuses import AccessRequestStatus
 from texts import api as api_texts
 from texts import share as texts
+from texts.i18n import worded_in
 
 CODE_TTL = timedelta(minutes=10)
 REQUEST_TTL = timedelta(hours=24)
@@ -287,13 +289,14 @@ class SharingService:
             session.add(row)
             await session.flush()
             if citizen is not None:
+                language = await citizen_language(session, citizen)
                 enqueue_to_citizen(
                     session,
                     citizen,
-                    texts.request_text(partner.name),
+                    worded_in(language, texts.request_text, partner.name),
                     "access_request",
                     now,
-                    request_markup(row.id),
+                    worded_in(language, request_markup, row.id),
                     priority=SHARING_PRIORITY,
                 )
             return RequestState(row.id, row.status, now, now + REQUEST_TTL)
@@ -391,7 +394,14 @@ class SharingService:
         enqueue_to_citizen(
             session,
             citizen,
-            texts.seen_text(partner.name, score.band, score.score, with_code=via == "code"),
+            worded_in(
+                await citizen_language(session, citizen),
+                texts.seen_text,
+                partner.name,
+                score.band,
+                score.score,
+                with_code=via == "code",
+            ),
             "score_access",
             now,
             priority=SHARING_PRIORITY,

@@ -78,9 +78,9 @@ def link_outcome_text(outcome: RequestOutcome) -> str:
 def friend_summary(friend: FriendView) -> str:
     if friend.score is None:
         return _("{name} — {band} (keeps their score private)").format(
-            name=friend.name, band=friend.band
+            name=friend.name, band=_(friend.band)
         )
-    return f"{friend.name} — {friend.score}, {friend.band}"
+    return f"{friend.name} — {friend.score}, {_(friend.band)}"
 
 
 def comparison_caption(c: Comparison) -> str:
@@ -95,10 +95,10 @@ def comparison_caption(c: Comparison) -> str:
         _("You and {their_name}").format(their_name=c.their_name),
         _("You: {my_score} ({my_band}) · {their_name}: {their_score} ({their_band})").format(
             my_score=c.my_score,
-            my_band=c.my_band,
+            my_band=_(c.my_band),
             their_name=c.their_name,
             their_score=c.their_score,
-            their_band=c.their_band,
+            their_band=_(c.their_band),
         ),
         verdict,
         "",
@@ -119,7 +119,7 @@ def comparison_caption(c: Comparison) -> str:
 def leaderboard_text(board: Leaderboard) -> str:
     def line(entry: LeaderboardEntry) -> str:
         name = _("You") if entry.me else entry.name
-        value = entry.band if entry.score is None else f"{entry.score} ({entry.band})"
+        value = _(entry.band) if entry.score is None else f"{entry.score} ({_(entry.band)})"
         mark = " ◀" if entry.me else ""
         return f"{entry.rank}. {name} — {value}{mark}"
 
@@ -278,11 +278,11 @@ def friend_card_text(friend: FriendView, tz: ZoneInfo) -> str:
     if friend.score is None:
         lines.append(
             _("Band: {band}. {name} keeps their exact score private.").format(
-                band=friend.band, name=friend.name
+                band=_(friend.band), name=friend.name
             )
         )
     else:
-        lines.append(_("Score: {score} ({band})").format(score=friend.score, band=friend.band))
+        lines.append(_("Score: {score} ({band})").format(score=friend.score, band=_(friend.band)))
     if friend.since is not None:
         lines.append(_("Friends since {since}").format(since=local_time(friend.since, tz)))
     return "\n".join(map(str, lines))
@@ -350,3 +350,9 @@ def compare_picker_text(private: int, page: int, pages: int) -> str:
 
 def their_score_private(name: str) -> str:
     return _("{name} keeps their score private, so you can't compare.").format(name=name)
+
+
+# The buttons under a friend request (services.friendship queues them with the request).
+ACCEPT_BUTTON = "✅ Accept"
+DECLINE_BUTTON = "Decline"
+BLOCK_BUTTON = "🚫 Block"

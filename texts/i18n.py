@@ -21,12 +21,14 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 ENGLISH = "en"
 WELSH = "cy"
@@ -187,3 +189,10 @@ def localise(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(localise(v) for v in value)
     return value
+
+
+def worded_in(language: str | None, render: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`render(*args, **kwargs)` worded in `language` (a recipient's), with every Text inside
+    the result (a reply markup's buttons) already turned into that language's text."""
+    with use_language(language):
+        return localise(render(*args, **kwargs))  # type: ignore[no-any-return]

@@ -55,7 +55,7 @@ def offer_text(e: Eligibility) -> str:
     lines = [
         _("💷 Borrow with Britizen"),
         _("Your band is {band} ({tier_title} tier), so your limit is {limit_pence}.").format(
-            band=e.band, tier_title=e.tier_title, limit_pence=money(e.limit_pence)
+            band=_(e.band), tier_title=_(e.tier_title), limit_pence=money(e.limit_pence)
         ),
     ]
     if e.outstanding_pence:
@@ -101,7 +101,7 @@ def refusal_text(e: Eligibility) -> str:
             _("Sorry — you can't borrow at the moment."),
             _(
                 "Your score is {score} ({band}), and the {tier_title} tier doesn't include loans."
-            ).format(score=e.score, band=e.band, tier_title=e.tier_title),
+            ).format(score=e.score, band=_(e.band), tier_title=_(e.tier_title)),
         ]
         if unlock is not None:
             lines.append(
@@ -110,7 +110,7 @@ def refusal_text(e: Eligibility) -> str:
                     "— you're {value} points away."
                 ).format(
                     min_score=unlock.min_score,
-                    band=unlock.band,
+                    band=_(unlock.band),
                     limit_pence=money(unlock.limit_pence),
                     value=unlock.min_score - e.score,
                 )
@@ -125,8 +125,8 @@ def refusal_text(e: Eligibility) -> str:
             "than the smallest loan, {min_loan_pence}."
         ).format(
             limit_pence=money(e.limit_pence),
-            band=e.band,
-            tier_title=e.tier_title,
+            band=_(e.band),
+            tier_title=_(e.tier_title),
             outstanding_pence=money(e.outstanding_pence),
             available_pence=money(e.available_pence),
             min_loan_pence=money(MIN_LOAN_PENCE),
@@ -139,7 +139,9 @@ def refusal_text(e: Eligibility) -> str:
                 "A score of {min_score} ({band}) would raise your limit to "
                 "{limit_pence}; /why shows how to get there."
             ).format(
-                min_score=unlock.min_score, band=unlock.band, limit_pence=money(unlock.limit_pence)
+                min_score=unlock.min_score,
+                band=_(unlock.band),
+                limit_pence=money(unlock.limit_pence),
             )
         )
     return "\n".join(map(str, lines))

@@ -112,7 +112,7 @@ def registered(
         first_name=first_name,
         ni_masked=ni_masked,
         starting_score=starting_score,
-        band=band,
+        band=_(band),
     ) + _invite_note(invite)
 
 

@@ -19,7 +19,7 @@ def _points(n: int) -> str:
 
 
 def score_text(view: ScoreView, tz: ZoneInfo) -> str:
-    lines = [_("Your Britizen score: {score} — {band}").format(score=view.score, band=view.band)]
+    lines = [_("Your Britizen score: {score} — {band}").format(score=view.score, band=_(view.band))]
     if view.change:
         arrow = "▲" if view.change > 0 else "▼"
         lines.append(
@@ -43,7 +43,7 @@ def score_text(view: ScoreView, tz: ZoneInfo) -> str:
 def why_text(explanation: Explanation, tz: ZoneInfo) -> str:
     e, result = explanation, explanation.result
     lines = [
-        _("Why your score is {score} ({band})").format(score=e.score, band=e.band),
+        _("Why your score is {score} ({band})").format(score=e.score, band=_(e.band)),
         _("Calculated {computed_at}.").format(computed_at=local_time(e.computed_at, tz)),
     ]
     if e.starting:
@@ -82,7 +82,7 @@ def why_text(explanation: Explanation, tz: ZoneInfo) -> str:
     for dimension in result.dimensions:
         lines.append(
             _("\n{name}: {points} of up to {max_points}").format(
-                name=dimension.name,
+                name=_(dimension.name),
                 points=signed(dimension.points),
                 max_points=signed(dimension.max_points),
             )
@@ -118,7 +118,7 @@ def history_caption(history: History, tz: ZoneInfo) -> str:
         first=first,
         last=last,
         score=latest.score,
-        band=latest.band,
+        band=_(latest.band),
     )
 
 
@@ -132,20 +132,20 @@ def history_text(history: History, tz: ZoneInfo, today: date) -> str:
     return _(
         "Your history starts {when}: {score} ({band}). The chart appears after "
         "the next nightly calculation."
-    ).format(when=when, score=latest.score, band=latest.band)
+    ).format(when=when, score=latest.score, band=_(latest.band))
 
 
 def benefits_text(view: BenefitsView) -> str:
     tier, nxt = view.tier, view.next_tier
     lines = [
         _("Your tier: {title} ({name}, score {score})").format(
-            title=tier.title, name=tier.band.name, score=view.score
+            title=_(tier.title), name=_(tier.band.name), score=view.score
         ),
-        tier.summary,
+        _(tier.summary),
         "",
         _("What you have now"),
     ]
-    lines += [f"• {benefit}" for benefit in tier.benefits]
+    lines += [f"• {_(benefit)}" for benefit in tier.benefits]
     if view.credit_from is not None:
         lines.append(under_18_benefits(view.credit_from))
     if nxt is None or view.points_to_next is None:
@@ -153,18 +153,18 @@ def benefits_text(view: BenefitsView) -> str:
             _(
                 "\n{title} is the top tier: you have everything Britizen offers. Keep "
                 "paying on time to stay here."
-            ).format(title=tier.title)
+            ).format(title=_(tier.title))
         )
         return "\n".join(map(str, lines))
     lines.append(
         _("\n{points} to {name} ({title}, from {min_score}). It adds:").format(
             points=_points(view.points_to_next),
-            name=nxt.band.name,
-            title=nxt.title,
+            name=_(nxt.band.name),
+            title=_(nxt.title),
             min_score=nxt.min_score,
         )
     )
-    lines += [f"• {benefit}" for benefit in view.next_adds]
+    lines += [f"• {_(benefit)}" for benefit in view.next_adds]
     lines.append(_("\nSend /why to see how to raise your score."))
     return "\n".join(map(str, lines))
 

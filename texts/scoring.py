@@ -238,8 +238,8 @@ def band_change(old_band: str, new_band: str, old_score: int, new_score: int) ->
         "(was {old_score}).\nSend /why to see what changed and how to improve."
     ).format(
         headline=headline,
-        old_band=old_band,
-        new_band=new_band,
+        old_band=_(old_band),
+        new_band=_(new_band),
         new_score=new_score,
         old_score=old_score,
     )

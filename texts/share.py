@@ -60,7 +60,7 @@ def seen_text(partner: str, band_name: str, score: int, *, with_code: bool) -> s
         "{value}. /share lists everyone who has."
     ).format(
         partner=partner,
-        band_name=band_name,
+        band_name=_(band_name),
         score=score,
         value="code" if with_code else "permission",
     )

@@ -17,7 +17,7 @@ def _change(then: Projection, now: Projection) -> str:
 
 
 def _at(p: Projection) -> str:
-    return f"{p.score} ({p.band})"
+    return f"{p.score} ({_(p.band)})"
 
 
 def loan_preview_lines(preview: LoanPreview | None) -> list[str]:

@@ -19,6 +19,17 @@ from storage.models.messaging import pending_defaults
 from storage.statuses import OutboxStatus
 
 
+def _plain(value: Any) -> Any:
+    """str() of every string inside (a Text's str() is its translation)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def enqueue(
     session: AsyncSession,
     *,
@@ -30,15 +41,18 @@ def enqueue(
     now: datetime,
     reply_markup: dict[str, Any] | None = None,
 ) -> OutboxMessage:
-    """Add a pending row, due at once, to the caller's transaction."""
+    """Add a pending row, due at once, to the caller's transaction.
+
+    Wording constants (texts.i18n.Text, a str whose value is the English) become plain text in
+    the language being worded in now, which the caller sets to the recipient's."""
     row = OutboxMessage.due_now(
         chat_id=chat_id,
         citizen_id=citizen_id,
         kind=kind,
         priority=priority,
-        text=text,
+        text=str(text),
         now=now,
-        reply_markup=reply_markup,
+        reply_markup=_plain(reply_markup),
     )
     session.add(row)
     return row
