@@ -76,7 +76,7 @@ def help_section() -> str:
 
 def reminder_section() -> str:
     """What an overdue reminder says about help (its button asks for a payment plan)."""
-    phones = ", ".joinmap(str, (f"{a.name} {a.phone}" for a in ADVISERS[:3]))
+    phones = ", ".join(map(str, (f"{a.name} {a.phone}" for a in ADVISERS[:3])))
     return _(
         "Struggling? Free, confidential debt advice: {phones}, or Citizens "
         "Advice (citizensadvice.org.uk); /debthelp lists them. If you can't "

@@ -195,4 +195,4 @@ def worded_in(language: str | None, render: Callable[..., T], *args: Any, **kwar
     """`render(*args, **kwargs)` worded in `language` (a recipient's), with every Text inside
     the result (a reply markup's buttons) already turned into that language's text."""
     with use_language(language):
-        return localise(render(*args, **kwargs))  # type: ignore[no-any-return]
+        return localise(render(*args, **kwargs))
