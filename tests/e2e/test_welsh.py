@@ -14,6 +14,7 @@ import pytest
 
 from bot.service import BritizenService
 from standin import BotApiStandIn
+from tests.e2e.conftest import register
 from tests.standin.driver import Citizen
 from texts import catalog
 
@@ -149,3 +150,69 @@ async def test_the_command_menu_is_in_both_languages(
     assert english.keys() == welsh.keys() and "language" in welsh
     assert english["score"] == "Your score, band and when it was computed"
     assert welsh["score"] == "Eich sgôr, eich band a phryd y cafodd ei gyfrifo"
+
+
+async def register_in_welsh(person: Citizen, ni_number: str) -> None:
+    await person.send("/start")
+    await person.expect("Croeso i Britizen")
+    await person.press("Rwy'n cytuno")
+    await person.expect("Diolch am gytuno")
+    await person.send(ni_number)
+    await person.expect("wedi'i gadw fel")
+    await person.send("14/03/1990")
+    await person.expect("ardal eich cod post")
+    await person.press("Hepgor")
+    await person.expect("Rydych chi wedi cofrestru")
+    await person.expect("noddwyr")
+
+
+async def test_the_rest_of_the_bot_in_welsh(
+    service: BritizenService, standin: BotApiStandIn, gwen: Citizen
+) -> None:
+    """Friends, loans, offers, sharing, debt help, disputes, data: all Welsh, no English."""
+    await register_in_welsh(gwen, NI)
+    since = standin.mark()
+    for command, welsh in [
+        ("/benefits", "Eich haen"),
+        ("/history", "Mae eich hanes yn dechrau"),
+        ("/friends", "Does gennych chi ddim ffrindiau"),
+        ("/invite", "Eich dolen wahodd bersonol"),
+        ("/compare", "Does gennych chi ddim ffrindiau"),
+        ("/leaderboard", "Chi a'ch ffrindiau"),
+        ("/loan", "Benthyg gyda Britizen"),
+        ("/cancel", "Cais am fenthyciad wedi'i ganslo"),
+        ("/loans", "Does gennych chi ddim benthyciadau"),
+        ("/offers", "Dydych chi ddim yn cael cynigion"),
+        ("/share", "Eich cod untro"),
+        ("/debthelp", "Yn cael trafferth talu"),
+        ("/dispute", "Beth hoffech chi ei herio"),
+    ]:
+        await gwen.send(command)
+        await gwen.expect(welsh)
+    await gwen.send("/cancel")
+    await gwen.expect("Does dim byd i'w ganslo")
+    await gwen.send("/delete")
+    await gwen.expect("Dileu eich cyfrif Britizen", "Hoffech chi gopi yn gyntaf")
+    await gwen.press("Na, cadwch fy nghyfrif")
+    await gwen.expect("Does dim byd wedi'i ddileu")
+    assert assert_no_english(standin, since) > 15
+
+
+async def test_a_friend_request_reaches_a_welsh_speaker_in_welsh(
+    service: BritizenService, standin: BotApiStandIn, gwen: Citizen, citizen: Callable[..., Citizen]
+) -> None:
+    """Worded for the recipient: Gwen reads Welsh though Ben, who asks, reads English."""
+    await register_in_welsh(gwen, NI)
+    ben = citizen(303, "Ben")
+    await register(ben, "CE123456A")
+    await gwen.send("/invite")
+    invite = await gwen.expect("Eich dolen wahodd bersonol")
+    found = re.search(r"https://t\.me/\w+\?start=(\S+)", invite.text)
+    assert found is not None
+    await ben.send("/start " + found.group(1))
+    await ben.expect("I've asked Gwen")
+    request = await gwen.expect("Agorodd Ben eich dolen wahodd")
+    assert gwen.buttons(request) == ["✅ Derbyn", "Gwrthod", "🚫 Rhwystro"]
+    await gwen.press("Derbyn")
+    await gwen.expect("Rydych chi a Ben yn ffrindiau nawr")
+    await ben.expect("Gwen accepted your friend request")
