@@ -90,6 +90,13 @@ def read(language: str) -> Catalog:
 
 
 def write(catalog: Catalog, language: str) -> None:
+    # The header is not a draft (a fuzzy header is ignored by some gettext tools).
+    catalog.fuzzy = False
+    catalog.project, catalog.version = "Britizen", "1"
+    catalog.copyright_holder = "Britizen"
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "Britizen (all need a native speaker's review)"
+    catalog.language_team = "Cymraeg"
     path = po_path(language)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
@@ -105,7 +112,12 @@ def update() -> dict[str, int]:
         if language == ENGLISH:
             continue
         catalog = read(language)
-        catalog.update(template, update_header_comment=False, no_fuzzy_matching=True)
+        catalog.update(
+            template,
+            update_header_comment=False,
+            no_fuzzy_matching=True,
+            update_creation_date=False,
+        )
         write(catalog, language)
         missing[language] = sum(1 for m in catalog if m.id and not m.string)
     return missing
