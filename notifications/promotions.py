@@ -26,6 +26,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock, as_aware_utc
@@ -39,6 +40,7 @@ from services.promotions import promotion_audience
 from storage.db import Database
 from storage.repositories import outbox, promotions
 from storage.statuses import VoucherKind
+from texts.i18n import ENGLISH, WELSH, worded_in
 
 logger = logging.getLogger(__name__)
 
@@ -78,21 +80,31 @@ class PromotionFanout:
                 return None
             promotion, sponsor_name = await promotions.with_sponsor_name(session, promotion_id)
             has_voucher = promotion.voucher_kind != VoucherKind.NONE
-            message = promotion_text(
-                sponsor_name,
-                promotion.title,
-                promotion.text,
-                as_aware_utc(promotion.expires_at),
-                self._timezone,
-                has_voucher=has_voucher,
-                button_url=promotion.button_url,
-            )
-            markup = promotion_markup(
-                promotion.id,
-                button_label=promotion.button_label,
-                button_url=promotion.button_url,
-                has_voucher=has_voucher,
-            )
+
+            def framed(language: str) -> tuple[str, dict[str, Any]]:
+                # The sponsor's own words as written; Britizen's frame in the reader's language.
+                text = worded_in(
+                    language,
+                    promotion_text,
+                    sponsor_name,
+                    promotion.title,
+                    promotion.text,
+                    as_aware_utc(promotion.expires_at),
+                    self._timezone,
+                    has_voucher=has_voucher,
+                    button_url=promotion.button_url,
+                )
+                buttons = worded_in(
+                    language,
+                    promotion_markup,
+                    promotion.id,
+                    button_label=promotion.button_label,
+                    button_url=promotion.button_url,
+                    has_voucher=has_voucher,
+                )
+                return text, buttons
+
+            message, markup = framed(ENGLISH)
             queued = await outbox.enqueue_audience(
                 session,
                 partial(promotion_audience, promotion),
@@ -102,6 +114,7 @@ class PromotionFanout:
                 markup=markup,
                 now=now,
                 promotion_id=promotion.id,
+                by_language={WELSH: framed(WELSH)},
             )
             await promotions.set_targeted(session, promotion_id, queued)
         logger.info(

@@ -27,7 +27,7 @@ from scoring.model import DIMENSIONS
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
 from services.errors import NotAllowed
-from services.languages import citizen_language
+from services.languages import citizen_language, language_of
 from storage.db import Database
 from storage.models import Citizen, Dispute, EventBatch, Partner, PaymentEvent
 from storage.repositories import event_batches, outbox
@@ -284,7 +284,9 @@ class DisputeService:
                     session,
                     admin,
                     None,
-                    texts.new_dispute_text(dispute.id, kind),
+                    worded_in(
+                        await language_of(session, admin), texts.new_dispute_text, dispute.id, kind
+                    ),
                     "dispute_admin",
                     now,
                 )

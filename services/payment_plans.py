@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock, as_aware_utc
 from services.errors import NotAllowed, ServiceError
-from services.languages import citizen_language
+from services.languages import citizen_language, language_of
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, PaymentPlanRequest
 from storage.repositories import citizens, outbox
@@ -158,7 +158,9 @@ class PaymentPlanService:
                         citizen_id=None,
                         kind="payment_plan_admin",
                         priority=PLAN_PRIORITY,
-                        text=texts.new_request_text(request.id),
+                        text=worded_in(
+                            await language_of(session, admin), texts.new_request_text, request.id
+                        ),
                         now=now,
                     )
                 return PlanAsked(

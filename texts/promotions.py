@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from texts.format import local_time
 from texts.i18n import _
 
 SPONSORED_LABEL = "📣 Sponsored by"
@@ -29,7 +30,7 @@ def promotion_text(
 ) -> str:
     """The label, the sponsor's title and text, where the sponsor's link goes, when the offer
     ends, and the opt-out footer."""
-    expiry = expires_at.astimezone(timezone).strftime("%-d %b %Y, %H:%M")
+    expiry = local_time(expires_at, timezone)
     lines = [f"{SPONSORED_LABEL} {sponsor_name}", "", title, "", text, ""]
     if link_host:
         # Sponsors have no verified domain: the citizen sees where the button really goes.

@@ -6,15 +6,15 @@ its rows from storage.models.messaging.pending_defaults.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, insert, literal, update
+from sqlalchemy import Select, String, case, exists, insert, literal, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
-from storage.models import Citizen, OutboxMessage
+from storage.models import Citizen, LanguageChoice, OutboxMessage
 from storage.models.messaging import pending_defaults
 from storage.statuses import OutboxStatus
 
@@ -124,12 +124,16 @@ async def enqueue_audience(
     markup: dict[str, Any] | None,
     now: datetime,
     promotion_id: int | None = None,
+    by_language: Mapping[str, tuple[str, dict[str, Any] | None]] | None = None,
 ) -> int:
     """Queue the same message to everyone `audience` selects, in one INSERT ... SELECT.
 
     `audience(*columns)` must return the query selecting `columns` once per recipient, with
     Citizen in its FROM clause: the rows are built by the database, so a large audience never
     passes through Python. Returns the number of rows queued.
+
+    `by_language` gives the text and markup for recipients who read another language (their
+    language_choices row says so): chosen per row by the same statement.
     """
     table = OutboxMessage.__table__
     constants: dict[str, object] = {
@@ -140,15 +144,41 @@ async def enqueue_audience(
         **pending_defaults(now),
         "promotion_id": promotion_id,
     }
+    alternatives = {
+        "text": {lang: str(alt_text) for lang, (alt_text, _) in (by_language or {}).items()},
+        "reply_markup": {lang: _plain(alt) for lang, (_, alt) in (by_language or {}).items()},
+    }
     columns = [
         Citizen.chat_id,
         Citizen.id,
-        *(literal(value, _bound_type(table.c[name].type)) for name, value in constants.items()),
+        *(
+            _per_language(_plain(value), alternatives.get(name), _bound_type(table.c[name].type))
+            for name, value in constants.items()
+        ),
     ]
     inserted = await session.execute(
         insert(OutboxMessage).from_select(["chat_id", "citizen_id", *constants], audience(*columns))
     )
     return int(getattr(inserted, "rowcount", 0) or 0)
+
+
+def _per_language(
+    value: object, alternatives: Mapping[str, object] | None, bound: TypeEngine[Any]
+) -> Any:
+    """`value` for everyone, or a CASE on the recipient's stored language."""
+    if not alternatives:
+        return literal(value, bound)
+    whens = [
+        (
+            exists().where(
+                LanguageChoice.telegram_id == Citizen.telegram_id,
+                LanguageChoice.language == language,
+            ),
+            literal(alternative, bound),
+        )
+        for language, alternative in alternatives.items()
+    ]
+    return case(*whens, else_=literal(value, bound))
 
 
 def _bound_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
