@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -22,10 +22,24 @@ class LanguageService:
         self._db = db
 
     async def for_update(self, telegram_id: int, language_code: str | None) -> str:
-        """The language to answer this update in: one primary-key read."""
+        """The language to answer this update in: one primary-key read. Without a choice,
+        Telegram's language_code; a registered person's remembered language follows it (a
+        write only when their app's language has changed), so what the bot starts for them
+        later matches what they read now."""
+        telegram = normalise(language_code)
         async with self._db.autocommit() as session:
             row = await session.get(LanguageChoice, telegram_id)
-        return row.language if row is not None else normalise(language_code)
+        if row is None:
+            return telegram
+        if row.chosen or row.language == telegram or language_code is None:
+            return row.language
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(LanguageChoice)
+                .where(LanguageChoice.telegram_id == telegram_id, LanguageChoice.chosen.is_(False))
+                .values(language=telegram)
+            )
+        return telegram
 
     async def stored(self, telegram_id: int) -> str | None:
         async with self._db.autocommit() as session:

@@ -233,8 +233,8 @@ class LanguageChoice(Base):
     """The language a person reads Britizen in ('en' or 'cy'), keyed by Telegram id so it holds
     for people who have not registered (yet) too. A row exists once they choose with /language,
     or when they register (the language they registered in, so messages the bot starts for them,
-    which have no Telegram `language_code` to go by, come in it). No row: follow Telegram's
-    `language_code`."""
+    which have no Telegram `language_code` to go by, come in it). No row, or a row not
+    `chosen`: Telegram's `language_code` decides (and a remembered row follows it)."""
 
     __tablename__ = "language_choices"
 

@@ -31,12 +31,15 @@ async def test_a_choice_wins_over_telegram_and_registration(db: Database) -> Non
     assert await languages.stored(2) == "en"
 
 
-async def test_registration_fills_in_the_default_until_a_choice(db: Database) -> None:
+async def test_without_a_choice_the_remembered_language_follows_telegram(db: Database) -> None:
     languages = LanguageService(db)
+    await languages.remember(3, "cy")  # registered with a Welsh Telegram app
+    assert await languages.stored(3) == "cy"
+    assert await languages.for_update(3, None) == "cy"  # no language_code: keep what we have
+    assert await languages.for_update(3, "en-GB") == "en"  # the app changed to English
+    assert await languages.stored(3) == "en"  # so later reminders come in English too
     await languages.remember(3, "cy")
-    assert await languages.for_update(3, "en") == "cy"
-    await languages.remember(3, "en")  # not chosen: follows the latest registration
-    assert await languages.stored(3) == "en"
+    assert await languages.stored(3) == "cy"
 
 
 async def test_recipients_languages_in_one_query(db: Database) -> None:
