@@ -45,11 +45,6 @@ export async function applyLanguage(page, language) {
     toggle.textContent = switchTo.label;
     toggle.dataset.switchTo = switchTo.language;
   }
-  try {
-    localStorage.setItem(STORE, language);
-  } catch {
-    // Private browsing: the choice lasts for this page only.
-  }
   document.dispatchEvent(new CustomEvent("britizen:language", { detail: { language } }));
 }
 
@@ -57,7 +52,16 @@ export async function applyLanguage(page, language) {
 export async function setUpLanguage(page) {
   const toggle = document.getElementById("language-switch");
   if (toggle) {
-    toggle.addEventListener("click", () => applyLanguage(page, toggle.dataset.switchTo || "cy"));
+    toggle.addEventListener("click", () => {
+      const language = toggle.dataset.switchTo || "cy";
+      // Only a choice the person made is remembered (nothing is stored on a plain visit).
+      try {
+        localStorage.setItem(STORE, language);
+      } catch {
+        // Private browsing: the choice lasts for this page only.
+      }
+      applyLanguage(page, language);
+    });
   }
   await applyLanguage(page, currentLanguage());
 }
