@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench install clean browser
+.PHONY: run test test-fast lint typecheck bench install clean browser i18n
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Britizen needs Python 3.11 or newer on PATH"; exit 1; }
@@ -43,6 +43,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Welsh/English catalogs: pull every message from texts/ into locale/*/LC_MESSAGES/britizen.po
+# (new ones untranslated, gone ones dropped), then list what still needs translating.
+i18n: $(STAMP)
+	$(BIN)/python -m texts.catalog update
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -10,11 +10,25 @@ with httpx; transport failures become PTB's TimedOut / NetworkError here.
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from texts.i18n import localise
+
+
+def _localised_fields(request_data: RequestData) -> dict[str, str]:
+    """PTB's `json_parameters`, with every wording constant (texts.i18n.Text) in the reader's
+    language: PTB would serialise the English value underneath."""
+    fields = {}
+    for name, value in request_data.parameters.items():
+        value = localise(value)
+        fields[name] = value if isinstance(value, str) else json.dumps(value)
+    return fields
 
 
 class AiohttpRequest(BaseRequest):
@@ -65,7 +79,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else None
+        fields = _localised_fields(request_data) if request_data else None
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = (
             self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout

@@ -16,6 +16,8 @@ from aiohttp import web
 
 from services.boost import CONFIRM_DAYS, BoostService, InviteRefused, SignUpRefused
 from texts import boost as boost_texts
+from texts import web as web_texts
+from texts.i18n import ENGLISH, LANGUAGES, WELSH, gettext
 
 WEB_DIR = Path(__file__).parent / "web"
 # The pages load only their own scripts and styles: a sponsor key in sessionStorage is worth
@@ -106,6 +108,30 @@ async def asset(request: web.Request) -> web.FileResponse:
     return page_response(name)
 
 
+_PAGE_STRINGS = {"sandbox": web_texts.SANDBOX, "portal": web_texts.PORTAL}
+
+
+async def page_strings(request: web.Request) -> web.Response:
+    """A page's wording in one language, from the bot's own catalog: English -> text."""
+    language = request.match_info["language"]
+    if language not in LANGUAGES:
+        raise web.HTTPNotFound()
+    page = request.query.get("page", "")
+    strings = _PAGE_STRINGS.get(page)
+    if strings is None:
+        return web.json_response(
+            {"detail": f"page is one of {', '.join(_PAGE_STRINGS)}", "field": "page"}, status=400
+        )
+    other = ENGLISH if language == WELSH else WELSH
+    body = {
+        "language": language,
+        "strings": {str.__str__(s): gettext(s, language) for s in strings},
+        # The switch names the other language in that language.
+        "switch_to": {"language": other, "label": "English" if other == ENGLISH else "Cymraeg"},
+    }
+    return web.json_response(body, headers=_SECURITY_HEADERS)
+
+
 def mount_pages(app: web.Application, *, sandbox: bool = False) -> None:
     app.router.add_routes([home_route(sandbox=sandbox)])
     app.router.add_get("/portal", portal)
@@ -113,6 +139,7 @@ def mount_pages(app: web.Application, *, sandbox: bool = False) -> None:
     app.router.add_get("/operator", operator)
     app.router.add_get("/operator/", operator)
     app.router.add_get(r"/static/{name:[A-Za-z0-9_.-]+}", asset)
+    app.router.add_get(r"/i18n/{language:[a-z]{2}}.json", page_strings)
 
 
 # -- Boost's sign-up page (issue 20): server-rendered, no script ------------------------------

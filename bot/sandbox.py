@@ -124,6 +124,9 @@ class Sandbox:
         self._waiters: set[asyncio.Event] = set()
         self._closing = False
         self._remove_listener = self.standin.add_listener(self._on_event)
+        # The test citizens' Telegram app language: the page's language switch sets it, so a
+        # citizen who hasn't chosen with /language is answered in the page's language.
+        self.language_code = "en"
         for person in CITIZENS:
             self._add(person)
 
@@ -206,7 +209,11 @@ class Sandbox:
     def _add(self, person: TestCitizen) -> None:
         self.citizens[person.user_id] = person
         self.standin.add_user(
-            person.user_id, person.first_name, last_name=person.last_name, username=person.username
+            person.user_id,
+            person.first_name,
+            last_name=person.last_name,
+            username=person.username,
+            language_code=self.language_code,
         )
 
     def add_citizen(self, first_name: str | None = None) -> TestCitizen | None:
@@ -261,6 +268,7 @@ class Sandbox:
         app.router.add_get("/sandbox/api/state", self._state)
         app.router.add_post("/sandbox/api/citizens", self._new_citizen)
         app.router.add_post("/sandbox/api/nightly-pass", self._nightly_pass)
+        app.router.add_post("/sandbox/api/language", self._set_language)
         app.router.add_get("/sandbox/api/chats/{user_id}/events", self._events)
         app.router.add_post("/sandbox/api/chats/{user_id}/messages", self._send)
         app.router.add_post("/sandbox/api/chats/{user_id}/press", self._press)
@@ -276,7 +284,7 @@ class Sandbox:
         standin = self.standin
         commands = [
             {"command": c.get("command"), "description": c.get("description")}
-            for c in standin.commands()
+            for c in standin.commands(language_code=self._menu_language()) or standin.commands()
         ]
         return web.json_response(
             {
@@ -305,6 +313,22 @@ class Sandbox:
                 "seconds": summary.seconds,
             }
         )
+
+    def _menu_language(self) -> str:
+        return "" if self.language_code == "en" else self.language_code
+
+    async def _set_language(self, request: web.Request) -> web.Response:
+        """The page switched language: every test citizen's Telegram app now reports it."""
+        body = await _json_body(request)
+        code = body.get("language_code")
+        if code not in ("en", "cy"):
+            raise _problem(
+                422, "validation", "language_code is 'en' or 'cy'", field="language_code"
+            )
+        self.language_code = code
+        for person in self.citizens.values():
+            self._add(person)
+        return web.json_response({"language_code": code})
 
     async def _new_citizen(self, request: web.Request) -> web.Response:
         body = await _json_body(request)

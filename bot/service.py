@@ -34,6 +34,7 @@ from services.scoring_pass import PassAlreadyRunning, PassSummary
 from storage.db import Database
 from storage.leader import LeaderElection
 from storage.locks import job_lock
+from texts.i18n import WELSH
 
 if TYPE_CHECKING:
     from bot.sandbox import Sandbox
@@ -136,6 +137,7 @@ class BritizenService:
         app = self.application
         await app.initialize()  # calls getMe: fails fast on a wrong token or unreachable API
         await app.bot.set_my_commands(bot_commands())
+        await app.bot.set_my_commands(bot_commands(WELSH), language_code=WELSH)
         await app.start()
         if self.sandbox is not None:
             await self.sandbox.prepare(self)

@@ -25,6 +25,7 @@ from handlers import (
     errors,
     friends,
     growth,
+    language,
     loans,
     ni_claims,
     offers,
@@ -38,6 +39,7 @@ from handlers.context import BotContext
 from services import callbacks as cb
 from services.loans import FLOW as LOAN_FLOW
 from services.ni_claims import FLOW as NI_CLAIM_FLOW
+from texts import i18n
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -67,6 +69,8 @@ async def on_text(update: Update, context: BotContext) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Order matters: within a group the first matching handler wins, so specific before general.
+    # The reader's language first, so everything after (even a refusal) is worded in it.
+    app.add_handler(TypeHandler(Update, language.set_reader_language), group=-3)
     app.add_handler(TypeHandler(Update, common.drop_redelivered_update), group=-2)
     # Then nothing outside a private chat, and no edited message, reaches a feature.
     app.add_handler(TypeHandler(Update, chats.keep_to_private_chats), group=-1)
@@ -98,6 +102,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("reportni", ni_claims.start_report, filters=private),
             CommandHandler("nireply", ni_claims.start_reply, filters=private),
             CommandHandler("boost", boost.show_boost),
+            CommandHandler("language", language.show_language),
             CallbackQueryHandler(
                 registration.consent, pattern=cb.REGISTRATION.action_pattern("consent")
             ),
@@ -122,6 +127,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(offers.on_opt_button, pattern=cb.OFFERS.action_pattern("opt")),
             CallbackQueryHandler(offers.on_page_button, pattern=cb.OFFERS.action_pattern("p")),
             CallbackQueryHandler(share.on_button, pattern=cb.SHARE.pattern),
+            CallbackQueryHandler(language.on_button, pattern=language.LANGUAGE.pattern),
             CallbackQueryHandler(data_rights.on_button, pattern=cb.DELETE.pattern),
             CallbackQueryHandler(disputes.on_button, pattern=cb.DISPUTE.pattern),
             CallbackQueryHandler(disputes.on_review_button, pattern=cb.REVIEW.pattern),
@@ -135,7 +141,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             MessageHandler(filters.SUCCESSFUL_PAYMENT & private, loans.on_successful_payment),
             MessageHandler(filters.StatusUpdate.USERS_SHARED & private, friends.on_users_shared),
             # The friend picker's "Not now" key, before general text (which it would otherwise be).
-            MessageHandler(filters.Text([friends.NOT_NOW]) & private, friends.close_picker),
+            MessageHandler(
+                filters.Text(i18n.both(friends.NOT_NOW)) & private, friends.close_picker
+            ),
             MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
             # A photo or file: an NI-number report's document at that step, else as below.
             MessageHandler((filters.PHOTO | filters.Document.ALL) & private, ni_claims.on_file),

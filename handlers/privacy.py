@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from handlers import language
 from handlers.context import BotContext
 from handlers.growth import contest_button
 from handlers.guards import registered_only
@@ -115,8 +116,9 @@ def settings_screen(
             ]
         )
     rows.append([contest_button()])
+    rows.append([language.settings_button()])
     lines += ["", words.FOOTER]
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return "\n".join(map(str, lines)), InlineKeyboardMarkup(rows)
 
 
 @registered_only

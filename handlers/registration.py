@@ -22,6 +22,7 @@ from services.dialogs import Dialog
 from services.invites import is_invite_payload
 from services.registration import AlreadyRegistered, NINumberTaken, RegistrationError
 from services.validation import InvalidInput
+from texts import i18n
 from texts import registration as words
 from texts.registration import (
     ASK_POSTCODE,
@@ -127,6 +128,8 @@ async def _complete(update: Update, context: BotContext, postcode: str | None) -
     except RegistrationError as refusal:
         await context.bot.send_message(chat.id, str(refusal))
         return
+    # Messages the bot starts for them later have no update to take a language from.
+    await context.services.languages.remember(user.id, i18n.current())
     await context.bot.send_message(
         chat.id,
         words.registered(

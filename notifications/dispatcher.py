@@ -416,10 +416,12 @@ class Dispatcher:
                     ).scalars()
                 )
                 claimed = [r for r in claimed if r.id not in dropped]
-        await self._renderer.prepare({r.promotion_id for r in claimed if r.promotion_id})
+        await self._renderer.prepare([(r.citizen_id, r.promotion_id) for r in claimed])
         rows: list[_Row] = []
         for r in claimed:
-            text, markup, paid = self._renderer.message(r.promotion_id, r.text, r.reply_markup)
+            text, markup, paid = self._renderer.message(
+                r.citizen_id, r.promotion_id, r.text, r.reply_markup
+            )
             rows.append(_Row(r.id, r.chat_id, text, markup, r.attempts, paid))
         return rows
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.callbacks import PAYMENT_PLAN
 from services.clock import Clock
+from services.languages import citizens_languages
 from services.loans import mark_overdue
 from services.reminder_rules import (
     KINDS_IN_ORDER,
@@ -36,6 +37,7 @@ from storage.models import Citizen, Instalment, Loan, Reminder
 from storage.repositories import outbox, payment_plans
 from storage.statuses import LoanStatus, ReminderOutcome
 from texts.debt_help import DEBT_HELP_BUTTON
+from texts.i18n import worded_in
 from texts.payment_plans import PLAN_BUTTON
 from texts.reminders import reminder_text
 
@@ -181,13 +183,17 @@ class ReminderScan:
                 if outcome is ReminderOutcome.QUEUED:
                     instalment = await session.get(Instalment, instalment_id)
                     assert instalment is not None
+                    # Worded in the borrower's language, not the scheduler's.
+                    language = (await citizens_languages(session, [citizen_id])).get(citizen_id)
                     outbox.enqueue(
                         session,
                         chat_id=chat_id,
                         citizen_id=citizen_id,
                         kind=f"reminder:{kind.value}",
                         priority=REMINDER_PRIORITY,
-                        text=reminder_text(
+                        text=worded_in(
+                            language,
+                            reminder_text,
                             kind,
                             instalment.due_on,
                             today,
@@ -195,7 +201,7 @@ class ReminderScan:
                             instalment.late_fee_pence,
                         ),
                         now=now,
-                        reply_markup=reminder_markup(kind, instalment_id),
+                        reply_markup=worded_in(language, reminder_markup, kind, instalment_id),
                     )
         except IntegrityError:
             return False

@@ -16,6 +16,7 @@ from services.events import EventService
 from services.friends import FriendsService
 from services.growth_outreach import GrowthOutreach
 from services.invites import InviteService
+from services.languages import LanguageService
 from services.loans import LoanApplications, LoanService
 from services.loans.identity import IdentityCheck
 from services.ni_claims import NiClaimService
@@ -67,6 +68,7 @@ class Services:
     growth: GrowthOutreach
     contests: ContestService
     boost: BoostService
+    languages: LanguageService
 
     @classmethod
     def build(
@@ -114,4 +116,5 @@ class Services:
             growth=GrowthOutreach(db, clock, timezone, invites),
             contests=ContestService(db, clock, timezone),
             boost=BoostService(db, secret_key, clock, timezone, public_url),
+            languages=LanguageService(db),
         )

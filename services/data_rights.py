@@ -38,6 +38,7 @@ from storage.models import (
     HeldPaymentEvent,
     Instalment,
     InviteCode,
+    LanguageChoice,
     Loan,
     LoanPayment,
     NiClaimEvent,
@@ -388,5 +389,9 @@ class DataRightsService:
             # its link to this account: the number's history matters if it is claimed again).
             await session.execute(
                 delete(NiClaimEvent).where(NiClaimEvent.telegram_id == telegram_id)
+            )
+            # The language they read Britizen in goes too (Telegram's language_code decides again).
+            await session.execute(
+                delete(LanguageChoice).where(LanguageChoice.telegram_id == telegram_id)
             )
             await session.execute(delete(Citizen).where(Citizen.id == me.id))

@@ -27,11 +27,13 @@ from scoring.model import DIMENSIONS
 from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
 from services.errors import NotAllowed
+from services.languages import citizen_language, language_of
 from storage.db import Database
 from storage.models import Citizen, Dispute, EventBatch, Partner, PaymentEvent
 from storage.repositories import event_batches, outbox
 from storage.statuses import BatchStatus, DisputeKind, DisputeStatus
 from texts import disputes as texts
+from texts.i18n import worded_in
 
 MIN_STATEMENT = 10
 MAX_STATEMENT = 500
@@ -282,7 +284,9 @@ class DisputeService:
                     session,
                     admin,
                     None,
-                    texts.new_dispute_text(dispute.id, kind),
+                    worded_in(
+                        await language_of(session, admin), texts.new_dispute_text, dispute.id, kind
+                    ),
                     "dispute_admin",
                     now,
                 )
@@ -369,7 +373,9 @@ class DisputeService:
                     session,
                     citizen.chat_id,
                     citizen.id,
-                    texts.outcome_text(
+                    worded_in(
+                        await citizen_language(session, citizen),
+                        texts.outcome_text,
                         row.id,
                         label,
                         upheld,

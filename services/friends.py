@@ -63,11 +63,13 @@ from services.friendship import (
     send_request,
     with_retry,
 )
+from services.languages import citizen_language
 from storage.db import Database
 from storage.models import Citizen, FriendRequest, Friendship, Score
 from storage.repositories import citizens
 from storage.repositories.outbox import enqueue_to_citizen
 from storage.statuses import FriendshipStatus
+from texts.i18n import worded_in
 
 # --------------------------------------------------------------------------------------------
 # The use cases
@@ -136,7 +138,9 @@ class FriendsService:
                 enqueue_to_citizen(
                     session,
                     requester,
-                    accepted_text(me.display_name),
+                    worded_in(
+                        await citizen_language(session, requester), accepted_text, me.display_name
+                    ),
                     FRIEND_ACCEPTED_KIND,
                     now,
                     priority=FRIEND_MESSAGE_PRIORITY,

@@ -27,10 +27,13 @@ from services.friends_model import (
     RequestResult,
     Via,
 )
+from services.languages import citizen_language
 from storage.models import Citizen, FriendRequest, Friendship
 from storage.repositories.outbox import enqueue_to_citizen
 from storage.statuses import FriendshipStatus
+from texts import friends as friend_words
 from texts.friends import accepted_text, request_text
+from texts.i18n import use_language
 
 # --------------------------------------------------------------------------------------------
 # Messages the bot starts (queued in the outbox)
@@ -44,8 +47,11 @@ def request_markup(request_id: int) -> dict[str, Any]:
 
     return {
         "inline_keyboard": [
-            [button("✅ Accept", Answer.ACCEPT), button("Decline", Answer.DECLINE)],
-            [button("🚫 Block", Answer.BLOCK)],
+            [
+                button(friend_words.ACCEPT_BUTTON, Answer.ACCEPT),
+                button(friend_words.DECLINE_BUTTON, Answer.DECLINE),
+            ],
+            [button(friend_words.BLOCK_BUTTON, Answer.BLOCK)],
         ]
     }
 
@@ -97,14 +103,15 @@ async def send_request(
                 return RequestResult.ALREADY_ASKED
             # They asked first: asking them back is the same as accepting.
             row.status, row.responded_at = FriendshipStatus.ACCEPTED.value, now
-            enqueue_to_citizen(
-                session,
-                recipient,
-                accepted_text(requester.display_name),
-                FRIEND_ACCEPTED_KIND,
-                now,
-                priority=FRIEND_MESSAGE_PRIORITY,
-            )
+            with use_language(await citizen_language(session, recipient)):
+                enqueue_to_citizen(
+                    session,
+                    recipient,
+                    accepted_text(requester.display_name),
+                    FRIEND_ACCEPTED_KIND,
+                    now,
+                    priority=FRIEND_MESSAGE_PRIORITY,
+                )
             return RequestResult.ACCEPTED_THEIRS
         if row.status == FriendshipStatus.BLOCKED and row.requester_id == requester.id:
             return RequestResult.UNAVAILABLE
@@ -137,15 +144,16 @@ async def send_request(
     # other at the same instant collide on the pair's unique constraint, and the caller
     # retries (see with_retry) to find the other's request and accept it.
     await session.flush()
-    enqueue_to_citizen(
-        session,
-        recipient,
-        request_text(requester.display_name, via),
-        FRIEND_REQUEST_KIND,
-        now,
-        request_markup(request.id),
-        priority=FRIEND_MESSAGE_PRIORITY,
-    )
+    with use_language(await citizen_language(session, recipient)):
+        enqueue_to_citizen(
+            session,
+            recipient,
+            request_text(requester.display_name, via),
+            FRIEND_REQUEST_KIND,
+            now,
+            request_markup(request.id),
+            priority=FRIEND_MESSAGE_PRIORITY,
+        )
     return RequestResult.SENT
 
 

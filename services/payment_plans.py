@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock, as_aware_utc
 from services.errors import NotAllowed, ServiceError
+from services.languages import citizen_language, language_of
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, PaymentPlanRequest
 from storage.repositories import citizens, outbox
@@ -28,6 +29,7 @@ from storage.repositories import loans as loan_repo
 from storage.repositories import payment_plans as repo
 from storage.statuses import LoanStatus, PaymentPlanStatus
 from texts import payment_plans as texts
+from texts.i18n import worded_in
 
 ASK_AHEAD = timedelta(days=3)
 """How soon before its due date an instalment offers "I can't pay this" (the first reminder's
@@ -156,7 +158,9 @@ class PaymentPlanService:
                         citizen_id=None,
                         kind="payment_plan_admin",
                         priority=PLAN_PRIORITY,
-                        text=texts.new_request_text(request.id),
+                        text=worded_in(
+                            await language_of(session, admin), texts.new_request_text, request.id
+                        ),
                         now=now,
                     )
                 return PlanAsked(
@@ -224,7 +228,14 @@ class PaymentPlanService:
             outbox.enqueue_to_citizen(
                 session,
                 citizen,
-                texts.outcome_text(row.id, loan.principal_pence, agreed, note),
+                worded_in(
+                    await citizen_language(session, citizen),
+                    texts.outcome_text,
+                    row.id,
+                    loan.principal_pence,
+                    agreed,
+                    note,
+                ),
                 "payment_plan_outcome",
                 now,
                 priority=PLAN_PRIORITY,

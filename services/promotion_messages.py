@@ -93,17 +93,14 @@ def render_promotion(
     promotion: PromotionContent,
     sponsor_name: str,
     timezone: ZoneInfo,
-    *,
-    recipient_language: str | None = None,
 ) -> RenderedPromotion:
     """The message and keyboard one recipient gets: the one place a promotion is rendered.
 
     The outbox stores no text for promotion rows; the dispatcher calls this when it sends.
-    `recipient_language` is where the Britizen frame (label, expiry line, footer) will follow the
-    person's language; today every recipient gets the same English frame, so the dispatcher
-    renders once per promotion and reuses the result.
+    The Britizen frame (label, expiry line, footer, buttons) is worded in the current language:
+    the dispatcher calls this inside `worded_in(reader's language, ...)`, once per promotion and
+    language (notifications/rendering.py). The sponsor's title and text are sent as written.
     """
-    del recipient_language  # one language today; see the docstring
     has_voucher = promotion.voucher_kind != "none"
     return RenderedPromotion(
         promotion_text(

@@ -56,6 +56,7 @@ from services.commitments import (
     default_cutoff,
     limits_for,
 )
+from services.languages import citizens_languages
 from services.quiet_hours import first_moment_to_send
 from services.score_changes import ROLE_CODES, ShownValues
 from services.score_history import HISTORY_AT_LEAST_EVERY_DAYS
@@ -68,6 +69,7 @@ from storage.repositories import outbox
 from storage.repositories.boost import WAITING_SQL as BOOST_WAITING_SQL
 from storage.repositories.event_batches import COUNTED_EVENTS_SQL
 from storage.statuses import FriendshipStatus
+from texts.i18n import worded_in
 from texts.scoring import band_change
 
 logger = logging.getLogger(__name__)
@@ -240,8 +242,14 @@ class ScoringPass:
         changed = had_score & (old_band_index != result.band_index)
         alerts: dict[int, str] = {}
         band_names = [band.name for band in BANDS]
-        for i in np.flatnonzero(changed).tolist():
-            alerts[i] = band_change(
+        alerted = np.flatnonzero(changed).tolist()
+        # Each alert in its citizen's language (one lookup for all of tonight's).
+        async with self._db.autocommit() as session:
+            languages = await citizens_languages(session, (int(ids[i]) for i in alerted))
+        for i in alerted:
+            alerts[i] = worded_in(
+                languages.get(int(ids[i])),
+                band_change,
                 band_names[int(old_band_index[i])],
                 new_bands[i],
                 int(old_scores[i]),

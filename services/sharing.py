@@ -31,6 +31,7 @@ from services.callbacks import SHARE
 from services.checks import Check, CheckAnswer, check_threshold, evaluate, facts_for
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
+from services.languages import citizen_language
 from services.ni_claims import refuse_if_frozen
 from services.score_history import effective_stamp
 from services.secrets import keyed_hash, ni_number_hash
@@ -50,6 +51,7 @@ from storage.statuses import AccessRequestStatus, ShareScope
 from texts import api as api_texts
 from texts import checks as check_texts
 from texts import share as texts
+from texts.i18n import worded_in
 
 CODE_TTL = timedelta(minutes=10)
 REQUEST_TTL = timedelta(hours=24)
@@ -444,13 +446,14 @@ class SharingService:
             session.add(row)
             await session.flush()
             if citizen is not None:
+                language = await citizen_language(session, citizen)
                 enqueue_to_citizen(
                     session,
                     citizen,
-                    texts.request_text(partner.name, check),
+                    worded_in(language, texts.request_text, partner.name, check),
                     "access_request",
                     now,
-                    request_markup(row.id),
+                    worded_in(language, request_markup, row.id),
                     priority=SHARING_PRIORITY,
                 )
             return _state(row)
@@ -582,9 +585,15 @@ class SharingService:
             )
         )
         with_code = via == "code"
+        language = await citizen_language(session, citizen)
         if check is not None and answer is not None:
-            told = texts.asked_text(partner.name, check, answer, with_code=with_code)
+            told = worded_in(
+                language, texts.asked_text, partner.name, check, answer, with_code=with_code
+            )
         else:
             assert score is not None
-            told = texts.seen_text(partner.name, score.band, score.score, with_code=with_code)
+            told = worded_in(
+                language, texts.seen_text, partner.name, score.band, score.score,
+                with_code=with_code,
+            )  # fmt: skip
         enqueue_to_citizen(session, citizen, told, "score_access", now, priority=SHARING_PRIORITY)

@@ -5,30 +5,34 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from texts.format import day, money
+from texts.i18n import _
 
 
 def under_18_refusal(credit_from: date) -> str:
-    return (
-        "Sorry — Britizen loans are for people aged 18 or over, so you can't borrow yet.\n"
-        f"You can apply from {day(credit_from)}, your 18th birthday.\n"
-        "Until then everything else works as usual: your score, friends, offers and vouchers."
-    )
+    return _(
+        "Sorry — Britizen loans are for people aged 18 or over, so you can't "
+        "borrow yet.\nYou can apply from {credit_from}, your 18th "
+        "birthday.\nUntil then everything else works as usual: your score, "
+        "friends, offers and vouchers."
+    ).format(credit_from=day(credit_from))
 
 
 def under_18_benefits(credit_from: date) -> str:
-    return (
-        "\nCredit (Britizen loans and deposit-free contracts) is for adults: it unlocks on "
-        f"{day(credit_from)}, your 18th birthday. Everything else here is yours now."
-    )
+    return _(
+        "\nCredit (Britizen loans and deposit-free contracts) is for adults: it "
+        "unlocks on {credit_from}, your 18th birthday. Everything else here is "
+        "yours now."
+    ).format(credit_from=day(credit_from))
 
 
 def locked_refusal(until: datetime) -> str:
     """`until` in the reader's time zone."""
-    return (
-        "Borrowing is paused after three wrong National Insurance numbers when confirming a "
-        f"loan. You can borrow again from {until:%H:%M} on {day(until.date())}.\n"
-        "If that wasn't you, someone may have your phone: /dispute lets you tell us."
-    )
+    return _(
+        "Borrowing is paused after three wrong National Insurance numbers when "
+        "confirming a loan. You can borrow again from {until:%H:%M} on "
+        "{day}.\nIf that wasn't you, someone may have your phone: /dispute lets "
+        "you tell us."
+    ).format(until=until, day=day(until.date()))
 
 
 # Amounts typed at /loan (services.loan_terms.parse_amount) and refusals of the loan itself.
@@ -42,14 +46,16 @@ NOT_REGISTERED_TO_BORROW = "You need to be registered to borrow. Send /start to 
 
 
 def amount_under_minimum(minimum_pence: int) -> str:
-    return f"The smallest loan is {money(minimum_pence)}."
+    return _("The smallest loan is {minimum_pence}.").format(minimum_pence=money(minimum_pence))
 
 
 def amount_over_limit(maximum_pence: int) -> str:
-    return f"Your limit is {money(maximum_pence)}: please choose less."
+    return _("Your limit is {maximum_pence}: please choose less.").format(
+        maximum_pence=money(maximum_pence)
+    )
 
 
 def over_available(available_pence: int) -> str:
-    return (
-        f"That would take you over your limit: you can borrow up to {money(available_pence)} now."
-    )
+    return _(
+        "That would take you over your limit: you can borrow up to {available_pence} now."
+    ).format(available_pence=money(available_pence))

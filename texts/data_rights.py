@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from texts.format import day, money
+from texts.i18n import _
 
 CONFIRM_TEXT = (
     "Erase your Britizen account?\n\n"
@@ -23,15 +24,19 @@ CONFIRM_TEXT = (
 def confirm_text(kept: int, last_kept_until: date | None) -> str:
     """The confirmation, with what this person's erasure would keep."""
     if not kept or last_kept_until is None:
-        mine = "You have no late or missed payment records: only the fingerprint would be kept."
+        mine = _("You have no late or missed payment records: only the fingerprint would be kept.")
     else:
         records = (
-            "1 late or missed payment record"
+            _("1 late or missed payment record")
             if kept == 1
-            else f"{kept} late or missed payment records"
+            else _("{kept} late or missed payment records").format(kept=kept)
         )
-        mine = f"For you that means {records}, kept until {day(last_kept_until)} at the latest."
-    return CONFIRM_TEXT.replace("\n\nWant a copy first?", f"\n\n{mine}\n\nWant a copy first?")
+        mine = _(
+            "For you that means {records}, kept until {last_kept_until} at the latest."
+        ).format(records=records, last_kept_until=day(last_kept_until))
+    return CONFIRM_TEXT.replace(
+        _("\n\nWant a copy first?"), _("\n\n{mine}\n\nWant a copy first?").format(mine=mine)
+    )
 
 
 ERASED_TEXT = (
@@ -46,12 +51,13 @@ KEPT_TEXT = "Nothing was deleted: your account stays as it is."
 
 def blocked_text(owed_pence: int) -> str:
     """Why /delete is refused while a loan is still owed, and what to do about it."""
-    return (
-        f"Your account can't be erased yet: you still owe {money(owed_pence)} on a "
-        "loan, and the lender has to keep the loan's record until it is repaid. Nothing has "
-        "been deleted. Repay it with /loans (you can pay early), then send /delete again. "
-        "/mydata gives you a copy of everything we hold in the meantime."
-    )
+    return _(
+        "Your account can't be erased yet: you still owe {owed_pence} on a "
+        "loan, and the lender has to keep the loan's record until it is "
+        "repaid. Nothing has been deleted. Repay it with /loans (you can pay "
+        "early), then send /delete again. /mydata gives you a copy of "
+        "everything we hold in the meantime."
+    ).format(owed_pence=money(owed_pence))
 
 
 # -- the /mydata export (read by the person, so worded for them) --------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from texts.i18n import _
+
 
 @dataclass(frozen=True)
 class Adviser:
@@ -48,33 +50,35 @@ def _line(adviser: Adviser) -> str:
 def debt_help_text() -> str:
     """/debthelp: the full list, and what to do about a Britizen loan."""
     lines = [
-        "🤝 Struggling to pay? You're not alone, and free help is there.",
+        _("🤝 Struggling to pay? You're not alone, and free help is there."),
         "",
-        "These organisations give free, confidential debt advice (never pay for debt advice):",
+        _("These organisations give free, confidential debt advice (never pay for debt advice):"),
     ]
     lines += [f"{_line(a)}\n  {a.about}" for a in ADVISERS]
     lines += [
         "",
-        "If you can't pay a Britizen loan instalment, open /loans and tap \"I can't pay this\" "
-        "to ask for a payment plan: reminders pause and no late fee is added while a person "
-        "at Britizen looks at it.",
+        _(
+            "If you can't pay a Britizen loan instalment, open /loans and tap \"I "
+            "can't pay this\" to ask for a payment plan: reminders pause and no "
+            "late fee is added while a person at Britizen looks at it."
+        ),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def help_section() -> str:
     """The short version for /help."""
-    lines = ["Struggling with money? Free, confidential debt advice:"]
+    lines = [_("Struggling with money? Free, confidential debt advice:")]
     lines += [_line(a) for a in ADVISERS]
-    lines.append("/debthelp says more, and how to ask us for a payment plan.")
-    return "\n".join(lines)
+    lines.append(_("/debthelp says more, and how to ask us for a payment plan."))
+    return "\n".join(map(str, lines))
 
 
 def reminder_section() -> str:
     """What an overdue reminder says about help (its button asks for a payment plan)."""
-    phones = ", ".join(f"{a.name} {a.phone}" for a in ADVISERS[:3])
-    return (
-        f"Struggling? Free, confidential debt advice: {phones}, or Citizens Advice "
-        "(citizensadvice.org.uk); /debthelp lists them. If you can't pay this, tap "
-        '"I can\'t pay this" to ask us for a payment plan.'
-    )
+    phones = ", ".join(map(str, (f"{a.name} {a.phone}" for a in ADVISERS[:3])))
+    return _(
+        "Struggling? Free, confidential debt advice: {phones}, or Citizens "
+        "Advice (citizensadvice.org.uk); /debthelp lists them. If you can't "
+        'pay this, tap "I can\'t pay this" to ask us for a payment plan.'
+    ).format(phones=phones)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from texts.i18n import _
+
 if TYPE_CHECKING:
     # Only for annotations: services.disputes words its refusals and notices through here.
     from services.disputes import QueueItem
@@ -34,23 +36,23 @@ NOT_REVIEWABLE = "That dispute has already been decided or no longer exists."
 
 
 def too_many_open(max_open: int) -> str:
-    return (
-        f"You already have {max_open} disputes waiting for review. We'll answer those "
-        "first; you can raise another once one is decided."
-    )
+    return _(
+        "You already have {max_open} disputes waiting for review. We'll answer "
+        "those first; you can raise another once one is decided."
+    ).format(max_open=max_open)
 
 
 def statement_too_short(minimum: int) -> str:
-    return (
-        f"Please say a little more (at least {minimum} characters): what is wrong, "
-        "and what you think is right."
-    )
+    return _(
+        "Please say a little more (at least {minimum} characters): what is "
+        "wrong, and what you think is right."
+    ).format(minimum=minimum)
 
 
 def statement_too_long(length: int, maximum: int) -> str:
-    return (
-        f"That's {length} characters; please keep it to {maximum}. A reviewer can ask you for more."
-    )
+    return _(
+        "That's {length} characters; please keep it to {maximum}. A reviewer can ask you for more."
+    ).format(length=length, maximum=maximum)
 
 
 # -- what is contested, in words --------------------------------------------------------------
@@ -66,21 +68,25 @@ def words(value: str) -> str:
 
 
 def dimension_label(dimension_name: str) -> str:
-    return f"the {dimension_name.lower()} part of your score"
+    return _("the {lower} part of your score").format(lower=dimension_name.lower())
 
 
 def decision_label(decision: str) -> str:
     """The decision's button label turned round to speak to the person ('my' -> 'your')."""
-    return DECISIONS[decision].replace("my ", "your ").lower()
+    return DECISIONS[decision].replace(_("my "), _("your ")).lower()
 
 
 def event_label(outcome: str, kind: str, occurred_on: date, source: str) -> str:
-    return f"the {words(outcome)} {words(kind)} of {occurred_on:%d %b %Y} reported by {source}"
+    return _("the {words} {words2} of {occurred_on:%d %b %Y} reported by {source}").format(
+        words=words(outcome), words2=words(kind), occurred_on=occurred_on, source=source
+    )
 
 
 def batch_label(events: int, received_on: date, source: str) -> str:
     records = "record" if events == 1 else "records"
-    return f"the batch of {events} payment {records} {source} sent on {received_on:%d %b %Y}"
+    return _(
+        "the batch of {events} payment {records} {source} sent on {received_on:%d %b %Y}"
+    ).format(events=events, records=records, source=source, received_on=received_on)
 
 
 # -- notices through the outbox ---------------------------------------------------------------
@@ -88,7 +94,9 @@ def batch_label(events: int, received_on: date, source: str) -> str:
 
 def new_dispute_text(dispute_id: int, kind: str) -> str:
     """Told to every reviewer when a dispute is opened."""
-    return f"New dispute #{dispute_id} waiting for review ({kind}). Send /review."
+    return _("New dispute #{dispute_id} waiting for review ({kind}). Send /review.").format(
+        dispute_id=dispute_id, kind=kind
+    )
 
 
 def outcome_text(
@@ -104,37 +112,49 @@ def outcome_text(
     contested a payment record, ``about_a_batch`` a partner's whole batch (whose place in
     the score the decision settles)."""
     if upheld:
-        head = f"Your dispute #{dispute_id} about {label} was upheld: you were right."
+        head = _("Your dispute #{dispute_id} about {label} was upheld: you were right.").format(
+            dispute_id=dispute_id, label=label
+        )
         if about_a_record:
-            head += " That record no longer counts towards your score."
+            head += _(" That record no longer counts towards your score.")
         if about_a_batch:
-            head += " None of those records counts towards your score."
+            head += _(" None of those records counts towards your score.")
     else:
-        head = f"Your dispute #{dispute_id} about {label} was reviewed and not upheld."
+        head = _("Your dispute #{dispute_id} about {label} was reviewed and not upheld.").format(
+            dispute_id=dispute_id, label=label
+        )
         if about_a_record:
-            head += " The record counts towards your score again from the next update."
+            head += _(" The record counts towards your score again from the next update.")
         if about_a_batch:
-            head += (
-                " Those records count towards your score again from the next update (any "
-                "you have contested one by one wait for that decision)."
+            head += _(
+                " Those records count towards your score again from the next update "
+                "(any you have contested one by one wait for that decision)."
             )
-    tail = f"\n\nThe reviewer's note: {note}" if note else ""
-    return head + tail + "\n\nIf you disagree, you can send /dispute again with more detail."
+    tail = _("\n\nThe reviewer's note: {note}").format(note=note) if note else ""
+    return head + tail + _("\n\nIf you disagree, you can send /dispute again with more detail.")
 
 
 def queue_text(item: QueueItem) -> str:
     lines = [
-        f"Dispute #{item.id} ({item.waiting} waiting) from {item.citizen_name}",
-        f"About: {item.subject_label}",
-        f"Statement: {item.statement}",
+        _("Dispute #{id} ({waiting} waiting) from {citizen_name}").format(
+            id=item.id, waiting=item.waiting, citizen_name=item.citizen_name
+        ),
+        _("About: {subject_label}").format(subject_label=item.subject_label),
+        _("Statement: {statement}").format(statement=item.statement),
     ]
     if item.kind == "batch":
-        lines.append("Every record in the batch is left out of scoring while open.")
+        lines.append(_("Every record in the batch is left out of scoring while open."))
     if item.event is not None:
         lines.append(
-            f"Record: {words(item.event.kind)}, {words(item.event.outcome)}"
-            f" on {item.event.occurred_on.isoformat()}, from {item.event.source} "
-            "(left out of scoring while open)"
+            _(
+                "Record: {words}, {words2} on {isoformat}, from {source} (left out of "
+                "scoring while open)"
+            ).format(
+                words=words(item.event.kind),
+                words2=words(item.event.outcome),
+                isoformat=item.event.occurred_on.isoformat(),
+                source=item.event.source,
+            )
         )
-    lines.append("\nUphold (the citizen is right) or reject? You'll be asked for a note.")
-    return "\n".join(lines)
+    lines.append(_("\nUphold (the citizen is right) or reject? You'll be asked for a note."))
+    return "\n".join(map(str, lines))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from texts.format import plural_s
+from texts.i18n import _
+
 # /dispute: what can be contested
 DIMENSION_BUTTON = "A part of my score"
 EVENT_BUTTON = "A payment record"
@@ -39,7 +42,7 @@ def event_button(occurred_on: date, source: str, outcome: str, *, disputed: bool
     """'05 Mar 2026 · OpenBank · paid late (contested)': a payment record to pick."""
     # Zero-padded day, unlike texts.format.day: the labels line up in a column of buttons.
     return f"{occurred_on:%d %b %Y} · {source} · {outcome.replace('_', ' ')}" + (
-        " (contested)" if disputed else ""
+        _(" (contested)") if disputed else ""
     )
 
 
@@ -47,45 +50,50 @@ def batch_button(
     received_on: date, source: str, events: int, adverse: int, *, held: bool, disputed: bool
 ) -> str:
     """'05 Mar 2026 · OpenBank · 300 records, 300 late or missed (held)': a batch to pick."""
-    notes = [note for note, on in (("held for review", held), ("contested", disputed)) if on]
-    return (
-        f"{received_on:%d %b %Y} · {source} · {events} record{'s' if events != 1 else ''}, "
-        f"{adverse} late or missed" + (f" ({', '.join(notes)})" if notes else "")
-    )
+    notes = [note for note, on in ((_("held for review"), held), ("contested", disputed)) if on]
+    return _(
+        "{received_on:%d %b %Y} · {source} · {events} record{value}, {adverse} late or missed"
+    ).format(
+        received_on=received_on,
+        source=source,
+        events=events,
+        value=plural_s(events),
+        adverse=adverse,
+    ) + (f" ({', '.join(map(str, notes))})" if notes else "")
 
 
 def ask_statement(label: str, max_chars: int) -> str:
-    return (
-        f"You're contesting {label}.\n\nIn a few sentences (up to {max_chars} characters), "
-        "tell us what is wrong and what you believe is right. /cancel stops here."
-    )
+    return _(
+        "You're contesting {label}.\n\nIn a few sentences (up to {max_chars} "
+        "characters), tell us what is wrong and what you believe is right. "
+        "/cancel stops here."
+    ).format(label=label, max_chars=max_chars)
 
 
 def dispute_opened(
     dispute_id: int, subject_label: str, *, about_event: bool, about_batch: bool = False
 ) -> str:
     extra = (
-        " That record no longer counts towards your score until it has been reviewed."
+        _(" That record no longer counts towards your score until it has been reviewed.")
         if about_event
         else ""
     )
     if about_batch:
-        extra = " None of its records counts towards your score until it has been reviewed."
-    return (
-        f"Thank you. Dispute #{dispute_id} about {subject_label} is with our reviewers."
-        f"{extra} You'll hear the outcome here."
-    )
+        extra = _(" None of its records counts towards your score until it has been reviewed.")
+    return _(
+        "Thank you. Dispute #{dispute_id} about {subject_label} is with our "
+        "reviewers.{extra} You'll hear the outcome here."
+    ).format(dispute_id=dispute_id, subject_label=subject_label, extra=extra)
 
 
 def ask_note(dispute_id: int, *, upheld: bool) -> str:
-    return (
-        f"{'Upholding' if upheld else 'Rejecting'} dispute #{dispute_id}. Type a short note for "
-        "the citizen explaining the decision (they will see it). /cancel to decide later."
-    )
+    return _(
+        "{value} dispute #{dispute_id}. Type a short note for the citizen "
+        "explaining the decision (they will see it). /cancel to decide later."
+    ).format(value=_("Upholding") if upheld else _("Rejecting"), dispute_id=dispute_id)
 
 
 def decided(dispute_id: int, *, upheld: bool) -> str:
-    return (
-        f"Dispute #{dispute_id} {'upheld' if upheld else 'rejected'}; the citizen "
-        "has been told, with your note."
+    return _("Dispute #{dispute_id} {value}; the citizen has been told, with your note.").format(
+        dispute_id=dispute_id, value="upheld" if upheld else "rejected"
     )

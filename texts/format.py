@@ -1,9 +1,17 @@
-"""The one formatter each for money, dates, times, points and bands."""
+"""The one formatter each for money, dates, times, points and bands.
+
+In the reader's language (texts.i18n): English keeps its long-standing forms; Welsh uses CLDR's
+through Babel ('21 Tach 2026', '£1,234.50')."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, get_month_names
+from babel.numbers import format_currency
+
+from texts.i18n import CLDR_LOCALE, ENGLISH, current
 
 
 def money(pence: int, *, drop_zero_pence: bool = False) -> str:
@@ -12,6 +20,16 @@ def money(pence: int, *, drop_zero_pence: bool = False) -> str:
     Whole pounds keep their pence so amounts line up in a schedule; `drop_zero_pence` gives
     '£150' for headline limits ("borrow up to £150") where '.00' is noise.
     """
+    language = current()
+    if language != ENGLISH:
+        whole = drop_zero_pence and pence % 100 == 0
+        return format_currency(
+            pence / 100,
+            "GBP",
+            format="¤#,##0" if whole else None,
+            locale=CLDR_LOCALE[language],
+            currency_digits=not whole,
+        )
     sign = "-" if pence < 0 else ""
     pounds, pennies = divmod(abs(pence), 100)
     if drop_zero_pence and pennies == 0:
@@ -20,13 +38,19 @@ def money(pence: int, *, drop_zero_pence: bool = False) -> str:
 
 
 def day(moment: date) -> str:
-    """'5 Dec 2026'."""
+    """'5 Dec 2026' ('5 Rhag 2026')."""
+    language = current()
+    if language != ENGLISH:
+        return format_date(moment, "d MMM y", locale=CLDR_LOCALE[language])
     return f"{moment.day} {moment:%b %Y}"
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
     """'22 Nov 2026, 02:00' in the reader's time zone."""
     local = moment.astimezone(tz)
+    language = current()
+    if language != ENGLISH:
+        return format_datetime(local, "d MMM y, HH:mm", tzinfo=tz, locale=CLDR_LOCALE[language])
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
@@ -40,10 +64,37 @@ def signed(points: int) -> str:
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 point', '3 points', '2 friends'."""
+    """'1 point', '3 points', '2 friends'. In Welsh a noun after a numeral stays singular
+    ('3 pwynt'), so `one` (already in the reader's language) is all it needs."""
+    if current() != ENGLISH:
+        return f"{n} {one}"
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def band(score: int, band_name: str) -> str:
     """'612 — Good': how a score is shown with its band everywhere."""
     return f"{score} — {band_name}"
+
+
+def plural_s(n: int, *, one: bool = False) -> str:
+    """The English plural 's' for a '{value}' slot: on the noun when n != 1 ('3 days'), or with
+    `one`, on the verb when n == 1 ('1 friend keeps'). Empty in Welsh, whose nouns stay singular
+    after a numeral and whose verbs don't agree that way."""
+    if current() != ENGLISH:
+        return ""
+    return "s" if (n == 1) == one else ""
+
+
+_ENGLISH_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def month_in_language(english_name: str) -> str:
+    """'February' -> 'Chwefror' for a Welsh reader (the name as the services give it)."""
+    language = current()
+    if language == ENGLISH or english_name not in _ENGLISH_MONTHS:
+        return english_name
+    names = get_month_names("wide", locale=CLDR_LOCALE[language])
+    return str(names[_ENGLISH_MONTHS.index(english_name) + 1])

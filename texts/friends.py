@@ -17,7 +17,8 @@ from services.friends_model import (
     RequestResult,
     Via,
 )
-from texts.format import local_time, signed
+from texts.format import local_time, plural_s, signed
+from texts.i18n import _
 
 
 def ordinal(n: int) -> str:
@@ -26,112 +27,149 @@ def ordinal(n: int) -> str:
 
 
 def friends_word(n: int) -> str:
-    return "1 friend" if n == 1 else f"{n} friends"
+    return _("1 friend") if n == 1 else _("{n} friends").format(n=n)
 
 
 def outcome_line(outcome: RequestOutcome) -> str:
     """One line about one request, whichever way it was made."""
     # Only someone picked in Telegram without a name shared can come without one.
-    name = outcome.name or "Someone you picked"
+    name = outcome.name or _("Someone you picked")
     return {
-        RequestResult.SENT: f"✉️ {name}: request sent. You'll be friends once they accept.",
-        RequestResult.ACCEPTED_THEIRS: f"🤝 {name} had already asked you, so you're now friends.",
-        RequestResult.ALREADY_FRIENDS: f"{name}: you're already friends.",
-        RequestResult.ALREADY_ASKED: f"{name}: you've already asked — waiting for their answer.",
-        RequestResult.SELF: "That's you! Pick someone else.",
-        RequestResult.NOT_ON_BRITIZEN: f"{name} isn't on Britizen yet.",
-        RequestResult.NOT_ACCEPTING: f"{name} isn't accepting friend requests.",
-        RequestResult.UNAVAILABLE: f"{name}: you can't send them a friend request at the moment.",
+        RequestResult.SENT: _("✉️ {name}: request sent. You'll be friends once they accept.").format(
+            name=name
+        ),
+        RequestResult.ACCEPTED_THEIRS: _(
+            "🤝 {name} had already asked you, so you're now friends."
+        ).format(name=name),
+        RequestResult.ALREADY_FRIENDS: _("{name}: you're already friends.").format(name=name),
+        RequestResult.ALREADY_ASKED: _(
+            "{name}: you've already asked — waiting for their answer."
+        ).format(name=name),
+        RequestResult.SELF: _("That's you! Pick someone else."),
+        RequestResult.NOT_ON_BRITIZEN: _("{name} isn't on Britizen yet.").format(name=name),
+        RequestResult.NOT_ACCEPTING: _("{name} isn't accepting friend requests.").format(name=name),
+        RequestResult.UNAVAILABLE: _(
+            "{name}: you can't send them a friend request at the moment."
+        ).format(name=name),
         RequestResult.LIMIT_REACHED: (
-            f"{name}: not sent. You can send up to {REQUESTS_PER_DAY} friend requests in any "
-            "24 hours — please try again later."
+            _(
+                "{name}: not sent. You can send up to {requests_per_day} friend "
+                "requests in any 24 hours — please try again later."
+            ).format(name=name, requests_per_day=REQUESTS_PER_DAY)
         ),
         RequestResult.LINK_NOT_VALID: (
-            "That invite link doesn't work any more. Ask your friend to send you a new one."
+            _("That invite link doesn't work any more. Ask your friend to send you a new one.")
         ),
     }[outcome.result]
 
 
 def link_outcome_text(outcome: RequestOutcome) -> str:
     """What an existing citizen hears after opening someone's invite link."""
-    name = outcome.name or "They"
+    name = outcome.name or _("They")
     if outcome.result is RequestResult.SENT:
-        return f"✉️ I've asked {name} to confirm you as a friend. You'll hear when they accept."
+        return _(
+            "✉️ I've asked {name} to confirm you as a friend. You'll hear when they accept."
+        ).format(name=name)
     if outcome.result is RequestResult.SELF:
-        return "That's your own invite link — share it with friends so they can join you."
+        return _("That's your own invite link — share it with friends so they can join you.")
     return outcome_line(outcome)
 
 
 def friend_summary(friend: FriendView) -> str:
     if friend.score is None:
-        return f"{friend.name} — {friend.band} (keeps their score private)"
-    return f"{friend.name} — {friend.score}, {friend.band}"
+        return _("{name} — {band} (keeps their score private)").format(
+            name=friend.name, band=_(friend.band)
+        )
+    return f"{friend.name} — {friend.score}, {_(friend.band)}"
 
 
 def comparison_caption(c: Comparison) -> str:
     gap = c.their_score - c.my_score
     if gap > 0:
-        verdict = f"{c.their_name} is {gap} points ahead."
+        verdict = _("{their_name} is {gap} points ahead.").format(their_name=c.their_name, gap=gap)
     elif gap < 0:
-        verdict = f"You're {-gap} points ahead."
+        verdict = _("You're {value} points ahead.").format(value=-gap)
     else:
-        verdict = "You're level."
+        verdict = _("You're level.")
     lines = [
-        f"You and {c.their_name}",
-        f"You: {c.my_score} ({c.my_band}) · {c.their_name}: {c.their_score} ({c.their_band})",
+        _("You and {their_name}").format(their_name=c.their_name),
+        _("You: {my_score} ({my_band}) · {their_name}: {their_score} ({their_band})").format(
+            my_score=c.my_score,
+            my_band=_(c.my_band),
+            their_name=c.their_name,
+            their_score=c.their_score,
+            their_band=_(c.their_band),
+        ),
         verdict,
         "",
     ]
-    lines += [f"{d.name}: {signed(d.mine)} vs {signed(d.theirs)}" for d in c.dimensions]
+    lines += [
+        _("{name}: {mine} vs {theirs}").format(
+            name=d.name, mine=signed(d.mine), theirs=signed(d.theirs)
+        )
+        for d in c.dimensions
+    ]
     lines += [
         "",
-        "The bars show each part as a share of the most it can add. /why explains yours.",
+        _("The bars show each part as a share of the most it can add. /why explains yours."),
     ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def leaderboard_text(board: Leaderboard) -> str:
     def line(entry: LeaderboardEntry) -> str:
-        name = "You" if entry.me else entry.name
-        value = entry.band if entry.score is None else f"{entry.score} ({entry.band})"
+        name = _("You") if entry.me else entry.name
+        value = _(entry.band) if entry.score is None else f"{entry.score} ({_(entry.band)})"
         mark = " ◀" if entry.me else ""
         return f"{entry.rank}. {name} — {value}{mark}"
 
-    lines = ["🏆 You and your friends", ""]
+    lines = [_("🏆 You and your friends"), ""]
     lines += [line(entry) for entry in board.top]
     if not board.me_in_top:
         lines += ["…", line(board.me)]
     lines.append("")
     if board.size == 1:
         lines.append(
-            "It's just you so far: friends appear here once they turn on leaderboards in /settings."
+            _(
+                "It's just you so far: friends appear here once they turn on "
+                "leaderboards in /settings."
+            )
         )
     else:
-        lines.append(f"You're {ordinal(board.me.rank)} of {board.size}.")
+        lines.append(
+            _("You're {ordinal} of {size}.").format(ordinal=ordinal(board.me.rank), size=board.size)
+        )
     if board.hidden:
-        who = "friend isn't" if board.hidden == 1 else "friends aren't"
-        lines.append(f"{board.hidden} {who} shown because they keep off leaderboards.")
+        who = _("friend isn't") if board.hidden == 1 else _("friends aren't")
+        lines.append(
+            _("{hidden} {who} shown because they keep off leaderboards.").format(
+                hidden=board.hidden, who=who
+            )
+        )
     if not board.me_listed:
         lines.append(
-            "Only you see yourself here: you're not on your friends' leaderboards. "
-            "Turn that on in /settings if you'd like to be."
+            _(
+                "Only you see yourself here: you're not on your friends' leaderboards. "
+                "Turn that on in /settings if you'd like to be."
+            )
         )
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def invite_caption(url: str, accepting: bool) -> str:
-    text = (
-        f"Your personal invite link:\n{url}\n\n"
-        "Send it to people you know, or let them scan this code. Anyone who joins with it asks "
-        "to be your friend — you choose whether to accept — and you get 5 points for each "
-        "person who completes registration, up to 20.\n\n"
-        "Anyone with the link can ask to be your friend, so share it with people you know. "
-        "You can make a new link at any time; the old one then stops working."
-    )
+    text = _(
+        "Your personal invite link:\n{url}\n\nSend it to people you know, or let "
+        "them scan this code. Anyone who joins with it asks to be your friend "
+        "— you choose whether to accept — and you get 5 points for each person "
+        "who completes registration, up to 20.\n\nAnyone with the link can ask "
+        "to be your friend, so share it with people you know. You can make a "
+        "new link at any time; the old one then stops working."
+    ).format(url=url)
     if not accepting:
-        text += (
-            "\n\nYou've turned friend requests off, so people who join with it can't ask to be "
-            "your friend (you still get the points). You can change that in /settings."
+        text += _(
+            "\n\nYou've turned friend requests off, so people who join with it can't "
+            "ask to be your friend (you still get the points). You can change that "
+            "in /settings."
         )
     return text
 
@@ -142,20 +180,25 @@ def pending_request_text(pending: PendingRequest) -> str:
 
 def request_text(name: str, via: Via) -> str:
     opening = {
-        Via.CONTACTS: f"{name} would like to be your friend on Britizen.",
-        Via.LINK: f"{name} opened your invite link and would like to be your friend on Britizen.",
-        Via.INVITE: f"{name} joined Britizen with your invite link and would like to be your "
-        "friend.",
+        Via.CONTACTS: _("{name} would like to be your friend on Britizen.").format(name=name),
+        Via.LINK: _(
+            "{name} opened your invite link and would like to be your friend on Britizen."
+        ).format(name=name),
+        Via.INVITE: _(
+            "{name} joined Britizen with your invite link and would like to be your friend."
+        ).format(name=name),
     }[via]
-    return (
-        f"{opening}\n\n"
-        "Friends see each other's band, and the score itself unless someone keeps it private. "
-        "Nothing is shared until you accept. If you don't know them, you can block them."
-    )
+    return _(
+        "{opening}\n\nFriends see each other's band, and the score itself unless "
+        "someone keeps it private. Nothing is shared until you accept. If you "
+        "don't know them, you can block them."
+    ).format(opening=opening)
 
 
 def accepted_text(name: str) -> str:
-    return f"🤝 {name} accepted your friend request. You're now friends on Britizen — see /friends."
+    return _(
+        "🤝 {name} accepted your friend request. You're now friends on Britizen — see /friends."
+    ).format(name=name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,12 +236,12 @@ COMPARE_PROMPT = "Compare your score with…"
 
 
 def requests_waiting_button(count: int) -> str:
-    return f"Requests waiting ({count})"
+    return _("Requests waiting ({count})").format(count=count)
 
 
 def page_line(page: int, pages: int) -> str:
     """'Page 2 of 3' (page counts from 0)."""
-    return f"Page {page + 1} of {pages}"
+    return _("Page {value} of {pages}").format(value=page + 1, pages=pages)
 
 
 def friends_list_text(
@@ -207,40 +250,51 @@ def friends_list_text(
     """/friends: one page of friends (`shown` of `total`), and how many requests are waiting."""
     if not total:
         lines = [
-            "You haven't got any friends on Britizen yet.",
+            _("You haven't got any friends on Britizen yet."),
             "",
-            "Pick people already on Britizen from your Telegram contacts, or send your invite "
-            "link to people who aren't.",
+            _(
+                "Pick people already on Britizen from your Telegram contacts, or send "
+                "your invite link to people who aren't."
+            ),
         ]
     else:
-        lines = [f"Your friends ({total})", ""]
+        lines = [_("Your friends ({total})").format(total=total), ""]
         lines += [f"• {friend_summary(friend)}" for friend in shown]
         if pages > 1:
             lines += ["", page_line(page, pages)]
-        lines += ["", "Tap a friend to compare or remove them."]
+        lines += ["", _("Tap a friend to compare or remove them.")]
     if incoming:
-        waiting = "1 friend request is" if incoming == 1 else f"{incoming} friend requests are"
-        lines += ["", f"{waiting} waiting for your answer."]
-    return "\n".join(lines)
+        waiting = (
+            _("1 friend request is")
+            if incoming == 1
+            else _("{incoming} friend requests are").format(incoming=incoming)
+        )
+        lines += ["", _("{waiting} waiting for your answer.").format(waiting=waiting)]
+    return "\n".join(map(str, lines))
 
 
 def friend_card_text(friend: FriendView, tz: ZoneInfo) -> str:
     lines = [friend.name]
     if friend.score is None:
-        lines.append(f"Band: {friend.band}. {friend.name} keeps their exact score private.")
+        lines.append(
+            _("Band: {band}. {name} keeps their exact score private.").format(
+                band=_(friend.band), name=friend.name
+            )
+        )
     else:
-        lines.append(f"Score: {friend.score} ({friend.band})")
+        lines.append(_("Score: {score} ({band})").format(score=friend.score, band=_(friend.band)))
     if friend.since is not None:
-        lines.append(f"Friends since {local_time(friend.since, tz)}")
-    return "\n".join(lines)
+        lines.append(_("Friends since {since}").format(since=local_time(friend.since, tz)))
+    return "\n".join(map(str, lines))
 
 
 def picker_prompt(at_once: int) -> str:
-    return (
-        "Choose people from your Telegram chats and I'll ask them to be your friend. Only "
-        "people already on Britizen can be asked; for anyone else I'll give you your invite "
-        f"link. You can choose up to {at_once} at a time."
-    )
+    return _(
+        "Choose people from your Telegram chats and I'll ask them to be your "
+        "friend. Only people already on Britizen can be asked; for anyone else "
+        "I'll give you your invite link. You can choose up to {at_once} at a "
+        "time."
+    ).format(at_once=at_once)
 
 
 def picked_text(outcomes: Sequence[RequestOutcome], invite_url: str | None) -> str:
@@ -248,35 +302,36 @@ def picked_text(outcomes: Sequence[RequestOutcome], invite_url: str | None) -> s
     lines = [outcome_line(outcome) for outcome in outcomes]
     if invite_url is not None:
         lines += ["", STRANGERS_INVITE, invite_url]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def answered_text(answer: Answer, name: str) -> str:
     """A friend request answered, in place of the request."""
     return {
-        Answer.ACCEPT: f"🤝 You and {name} are now friends. See /friends.",
-        Answer.DECLINE: f"Declined. {name} won't be told.",
-        Answer.BLOCK: f"🚫 Blocked. {name} can't send you friend requests any more, and won't be "
-        "told.",
+        Answer.ACCEPT: _("🤝 You and {name} are now friends. See /friends.").format(name=name),
+        Answer.DECLINE: _("Declined. {name} won't be told.").format(name=name),
+        Answer.BLOCK: _(
+            "🚫 Blocked. {name} can't send you friend requests any more, and won't be told."
+        ).format(name=name),
     }[answer]
 
 
 def remove_question(name: str) -> str:
-    return (
-        f"Remove {name} from your friends?\n\n"
-        "They won't be told. You'll stop seeing each other's band and score, and you'll "
-        "stop counting towards each other's connections."
-    )
+    return _(
+        "Remove {name} from your friends?\n\nThey won't be told. You'll stop "
+        "seeing each other's band and score, and you'll stop counting towards "
+        "each other's connections."
+    ).format(name=name)
 
 
 def removed_text(name: str) -> str:
-    return f"{name} is no longer your friend."
+    return _("{name} is no longer your friend.").format(name=name)
 
 
 def nobody_to_compare(has_friends: bool) -> str:
     if has_friends:
-        return "None of your friends share their score yet, so there's nobody to compare with."
-    return "You haven't got any friends on Britizen yet, so there's nobody to compare with."
+        return _("None of your friends share their score yet, so there's nobody to compare with.")
+    return _("You haven't got any friends on Britizen yet, so there's nobody to compare with.")
 
 
 def compare_picker_text(private: int, page: int, pages: int) -> str:
@@ -284,13 +339,20 @@ def compare_picker_text(private: int, page: int, pages: int) -> str:
     lines = [COMPARE_PROMPT]
     if private:
         lines.append(
-            f"({friends_word(private)} who keep{'s' if private == 1 else ''} their score "
-            "private can't be compared.)"
+            _("({friends_word} who keep{value} their score private can't be compared.)").format(
+                friends_word=friends_word(private), value=plural_s(private, one=True)
+            )
         )
     if pages > 1:
         lines.append(page_line(page, pages))
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def their_score_private(name: str) -> str:
-    return f"{name} keeps their score private, so you can't compare."
+    return _("{name} keeps their score private, so you can't compare.").format(name=name)
+
+
+# The buttons under a friend request (services.friendship queues them with the request).
+ACCEPT_BUTTON = "✅ Accept"
+DECLINE_BUTTON = "Decline"
+BLOCK_BUTTON = "🚫 Block"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from texts.debt_help import help_section
+from texts.i18n import _
 
 # Order is the order people see in Telegram's menu and in /help.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -28,18 +29,19 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("reportni", "Someone registered with your NI number? Report it"),
     ("nireply", "Answer a report that your account's NI number is someone else's"),
     ("delete", "Erase your account"),
+    ("language", "Cymraeg / English: the language I speak to you in"),
     ("help", "What I can do"),
     ("cancel", "Stop what you're doing"),
 )
 
 
 def help_text(*, registered: bool = True) -> str:
-    lines = ["Here's what I can do:", ""]
+    lines = [_("Here's what I can do:"), ""]
     lines += [f"/{name} — {description}" for name, description in COMMANDS]
-    lines += ["", "Buttons under my messages do the same as typing.", "", help_section()]
-    text = "\n".join(lines)
+    lines += ["", _("Buttons under my messages do the same as typing."), "", help_section()]
+    text = "\n".join(map(str, lines))
     if not registered:
-        text += "\n\nYou're not registered yet: send /start to join."
+        text += _("\n\nYou're not registered yet: send /start to join.")
     return text
 
 

@@ -7,6 +7,7 @@ from services.offers import (
     PAGE_SIZE,
     OfferPage,
 )
+from texts.i18n import _
 
 SCORE_NOTE = (
     f"Offers never affect your score, except that each voucher you redeem adds "
@@ -65,15 +66,17 @@ NONE_OPTED_OUT = (
 
 
 def _header(listing: OfferPage) -> str:
-    count = "1 offer" if listing.total == 1 else f"{listing.total} offers"
-    lines = [f"🎁 {count} for you right now"]
+    count = _("1 offer") if listing.total == 1 else _("{total} offers").format(total=listing.total)
+    lines = [_("🎁 {count} for you right now").format(count=count)]
     if listing.total > PAGE_SIZE:
-        lines[0] += f" (showing {listing.first}–{listing.last})"
-    lines += ["", "Each is sponsored: it says by whom. " + SCORE_NOTE]
+        lines[0] += _(" (showing {first}–{last})").format(first=listing.first, last=listing.last)
+    lines += ["", _("Each is sponsored: it says by whom. ") + SCORE_NOTE]
     if not listing.opted_in:
         lines += [
             "",
-            "You've switched offers off, so these are ones you were sent before. Tap below to "
-            "get new ones.",
+            _(
+                "You've switched offers off, so these are ones you were sent before. "
+                "Tap below to get new ones."
+            ),
         ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from scoring.rules import VOUCHER_CAP, VOUCHER_POINTS
 from texts.format import local_time
+from texts.i18n import _
 
 YES_BUTTON = "✅ Yes, send me offers"
 NO_THANKS_BUTTON = "No thanks"
@@ -33,38 +34,48 @@ VOUCHERS_GONE = "Sorry — every voucher for this offer has already been claimed
 
 
 def offer_ended(expires_at: datetime, tz: ZoneInfo) -> str:
-    return f"This offer ended on {local_time(expires_at, tz)}, so it can't be redeemed any more."
+    return _("This offer ended on {expires_at}, so it can't be redeemed any more.").format(
+        expires_at=local_time(expires_at, tz)
+    )
 
 
 def queued_cancelled(cancelled: int) -> str:
     """Fills texts.offers.STOPPED's {cancelled}: what happened to offers still queued."""
     if cancelled > 1:
-        return f", and the {cancelled} still queued for you won't be sent"
+        return _(", and the {cancelled} still queued for you won't be sent").format(
+            cancelled=cancelled
+        )
     if cancelled == 1:
-        return ", and the one still queued for you won't be sent"
+        return _(", and the one still queued for you won't be sent")
     return ""
 
 
 def showing(first: int, last: int, total: int) -> str:
-    return f"Showing {first}–{last} of {total} offers."
+    return _("Showing {first}–{last} of {total} offers.").format(
+        first=first, last=last, total=total
+    )
 
 
 def voucher_text(
     *, code: str, title: str, sponsor_name: str, expires_at: datetime, again: bool, tz: ZoneInfo
 ) -> str:
     """HTML, so the code is one tap to copy; everything from the sponsor is escaped."""
-    opening = "Here's your code again" if again else "🎟 Your voucher code"
+    opening = _("Here's your code again") if again else _("🎟 Your voucher code")
     lines = [
-        f"{opening} for “{html.escape(title)}” from {html.escape(sponsor_name)} (sponsored):",
+        _("{opening} for “{escape}” from {escape2} (sponsored):").format(
+            opening=opening, escape=html.escape(title), escape2=html.escape(sponsor_name)
+        ),
         "",
-        f"<code>{html.escape(code)}</code>",
+        _("<code>{escape}</code>").format(escape=html.escape(code)),
         "",
-        f"Offer ends {local_time(expires_at, tz)}.",
+        _("Offer ends {expires_at}.").format(expires_at=local_time(expires_at, tz)),
     ]
     if not again:
         lines += [
             "",
-            f"Redeeming adds {VOUCHER_POINTS} community points to your score at the next "
-            f"nightly update (vouchers count up to +{VOUCHER_CAP}).",
+            _(
+                "Redeeming adds {voucher_points} community points to your score at the "
+                "next nightly update (vouchers count up to +{voucher_cap})."
+            ).format(voucher_points=VOUCHER_POINTS, voucher_cap=VOUCHER_CAP),
         ]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

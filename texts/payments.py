@@ -4,6 +4,7 @@ and refunds. (texts.loans words the loans themselves.)"""
 from __future__ import annotations
 
 from texts.format import money
+from texts.i18n import _
 
 INVALID_INVOICE = "This payment link isn't valid any more. Tap Pay in /loans for a new one."
 NOT_GBP = "Loan repayments can only be made in pounds (GBP)."
@@ -26,29 +27,40 @@ NOTHING_DUE = "That instalment is already paid or no longer available."
 
 
 def amount_changed(due_pence: int) -> str:
-    return (
-        f"The amount due has changed since this invoice was made (it's now {money(due_pence)}): "
-        "tap Pay in /loans for an up-to-date invoice."
-    )
+    return _(
+        "The amount due has changed since this invoice was made (it's now "
+        "{due_pence}): tap Pay in /loans for an up-to-date invoice."
+    ).format(due_pence=money(due_pence))
 
 
 def not_counted_refund(amount_pence: int) -> str:
-    return (
-        f"We received {money(amount_pence)}, but it was for a loan that isn't yours, so it "
-        "wasn't counted against anyone's loan. We'll refund it to you in full."
-    )
+    return _(
+        "We received {amount_pence}, but it was for a loan that isn't yours, "
+        "so it wasn't counted against anyone's loan. We'll refund it to you in "
+        "full."
+    ).format(amount_pence=money(amount_pence))
 
 
 def overpaid(amount_pence: int, applied_pence: int, refund_pence: int, why: str) -> str:
-    lines = [f"We received {money(amount_pence)} more than was due: {why}."]
+    lines = [
+        _("We received {amount_pence} more than was due: {why}.").format(
+            amount_pence=money(amount_pence), why=why
+        )
+    ]
     if applied_pence:
-        lines.append(f"{money(applied_pence)} of it has gone towards your next instalments.")
+        lines.append(
+            _("{applied_pence} of it has gone towards your next instalments.").format(
+                applied_pence=money(applied_pence)
+            )
+        )
     if refund_pence:
         lines.append(
-            f"{money(refund_pence)} will be refunded to you; /loans lists it until it's done."
+            _("{refund_pence} will be refunded to you; /loans lists it until it's done.").format(
+                refund_pence=money(refund_pence)
+            )
         )
-    lines.append("Nothing was counted twice.")
-    return "\n".join(lines)
+    lines.append(_("Nothing was counted twice."))
+    return "\n".join(map(str, lines))
 
 
 OVERPAID_WHY = {
@@ -60,15 +72,20 @@ OVERPAID_WHY = {
 
 
 def credit_line(credit_pence: int) -> str:
-    return f"Credit towards your next instalment: {money(credit_pence)}"
+    return _("Credit towards your next instalment: {credit_pence}").format(
+        credit_pence=money(credit_pence)
+    )
 
 
 def refund_line(refund_pence: int) -> str:
-    return f"Refund on its way to you: {money(refund_pence)}"
+    return _("Refund on its way to you: {refund_pence}").format(refund_pence=money(refund_pence))
 
 
 def part_paid(amount_pence: int, number: int, still_due_pence: int) -> str:
-    return (
-        f"Thank you — {money(amount_pence)} received towards instalment {number}. "
-        f"{money(still_due_pence)} of it is still to pay: /loans has a Pay button for it."
+    return _(
+        "Thank you — {amount_pence} received towards instalment {number}. "
+        "{still_due_pence} of it is still to pay: /loans has a Pay button for "
+        "it."
+    ).format(
+        amount_pence=money(amount_pence), number=number, still_due_pence=money(still_due_pence)
     )

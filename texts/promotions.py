@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from texts.format import local_time
+from texts.i18n import _
+
 SPONSORED_LABEL = "📣 Sponsored by"
 FOOTER = "You get offers because you opted in. Tap “Stop offers” to stop them at any time."
 REDEEM_BUTTON = "🎟 Redeem"
@@ -27,14 +30,16 @@ def promotion_text(
 ) -> str:
     """The label, the sponsor's title and text, where the sponsor's link goes, when the offer
     ends, and the opt-out footer."""
-    expiry = expires_at.astimezone(timezone).strftime("%-d %b %Y, %H:%M")
+    expiry = local_time(expires_at, timezone)
     lines = [f"{SPONSORED_LABEL} {sponsor_name}", "", title, "", text, ""]
     if link_host:
         # Sponsors have no verified domain: the citizen sees where the button really goes.
-        lines.append(f"🔗 The link button opens {link_host}")
+        lines.append(_("🔗 The link button opens {link_host}").format(link_host=link_host))
     if has_voucher:
-        lines.append(f"Tap “Redeem” for your voucher code. Offer ends {expiry}.")
+        lines.append(
+            _("Tap “Redeem” for your voucher code. Offer ends {expiry}.").format(expiry=expiry)
+        )
     else:
-        lines.append(f"Offer ends {expiry}.")
+        lines.append(_("Offer ends {expiry}.").format(expiry=expiry))
     lines += ["", FOOTER]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.friends_model import RequestResult
 from services.invites import InviteRedemption
+from texts.i18n import _
 
 WELCOME = (
     "Welcome to Britizen 👋\n"
@@ -45,11 +46,11 @@ def _invite_note(invite: InviteRedemption | None) -> str:
         return ""
     name = invite.inviter_name
     if invite.request is RequestResult.SENT:
-        return (
-            f"\n\nYou joined with {name}'s invite, so I've asked {name} to be your friend. "
-            "You'll hear when they accept."
-        )
-    return f"\n\nYou joined with {name}'s invite."
+        return _(
+            "\n\nYou joined with {name}'s invite, so I've asked {name} to be your "
+            "friend. You'll hear when they accept."
+        ).format(name=name)
+    return _("\n\nYou joined with {name}'s invite.").format(name=name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,28 +66,30 @@ CONSENT_GIVEN = "✅ Thanks for agreeing.\n\n" + ASK_NI
 
 def mid_registration(prompt: str) -> str:
     """Someone mid-registration asked for a feature: where they are, then the step's prompt."""
-    return (
-        f"You're in the middle of registering — let's finish that first (or /cancel).\n\n{prompt}"
-    )
+    return _(
+        "You're in the middle of registering — let's finish that first (or /cancel).\n\n{prompt}"
+    ).format(prompt=prompt)
 
 
 def welcome_back(first_name: str) -> str:
-    return f"Welcome back, {first_name}! Send /score to see your score or /help for more."
-
-
-def ni_saved(masked: str) -> str:
-    return (
-        f"Thanks — saved as {masked}. I've removed your message so the full number "
-        f"isn't left in this chat.\n\n{ASK_DOB}"
+    return _("Welcome back, {first_name}! Send /score to see your score or /help for more.").format(
+        first_name=first_name
     )
 
 
+def ni_saved(masked: str) -> str:
+    return _(
+        "Thanks — saved as {masked}. I've removed your message so the full "
+        "number isn't left in this chat.\n\n{ask_dob}"
+    ).format(masked=masked, ask_dob=ASK_DOB)
+
+
 def try_again(refusal: str) -> str:
-    return f"{refusal}\n\nPlease try again, or /cancel to stop."
+    return _("{refusal}\n\nPlease try again, or /cancel to stop.").format(refusal=refusal)
 
 
 def try_again_or_skip(refusal: str) -> str:
-    return f"{refusal}\n\nPlease try again, or tap Skip."
+    return _("{refusal}\n\nPlease try again, or tap Skip.").format(refusal=refusal)
 
 
 def registered(
@@ -98,14 +101,19 @@ def registered(
     band: str,
     invite: InviteRedemption | None,
 ) -> str:
-    area = f" in {district}" if district else ""
-    return (
-        f"🎉 You're registered{area}, {first_name}!\n"
-        f"NI number: {ni_masked}\n"
-        f"Your starting score is {starting_score} ({band}). It's recalculated every "
-        "night from your payment history and activity.\n\n"
-        "Try /score, or /help to see everything." + _invite_note(invite)
-    )
+    area = _(" in {district}").format(district=district) if district else ""
+    return _(
+        "🎉 You're registered{area}, {first_name}!\nNI number: {ni_masked}\nYour "
+        "starting score is {starting_score} ({band}). It's recalculated every "
+        "night from your payment history and activity.\n\nTry /score, or /help "
+        "to see everything."
+    ).format(
+        area=area,
+        first_name=first_name,
+        ni_masked=ni_masked,
+        starting_score=starting_score,
+        band=_(band),
+    ) + _invite_note(invite)
 
 
 ALREADY_REGISTERED = "You're already registered. Send /score to see your score."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Set
 
 from texts.format import money, plural
+from texts.i18n import _
 
 # -- reasons -------------------------------------------------------------------------------------
 
@@ -27,22 +28,22 @@ OUTCOME_LABELS = {"on_time": "paid on time", "late": "paid late", "missed": "mis
 def payment_noun(kinds: Set[str], n: int) -> str:
     """'3 bills', '1 loan instalment', or '2 payments' when the kinds are mixed."""
     if kinds == {"bill"}:
-        return plural(n, "bill")
+        return plural(n, _("bill"))
     if kinds == {"loan_instalment"}:
-        return plural(n, "loan instalment")
+        return plural(n, _("loan instalment"))
     if kinds == {"rent"}:
-        return plural(n, "rent payment")
+        return plural(n, _("rent payment"))
     if kinds == {"council_tax"}:
-        return plural(n, "council tax payment")
-    return plural(n, "payment")
+        return plural(n, _("council tax payment"))
+    return plural(n, _("payment"))
 
 
 def payments_when(total: int, recent: int) -> str:
     if total == recent:
-        return "in the last year"
+        return _("in the last year")
     if recent == 0:
-        return "in the last 6 years, none in the last year"
-    return f"in the last 6 years, {recent} in the last year"
+        return _("in the last 6 years, none in the last year")
+    return _("in the last 6 years, {recent} in the last year").format(recent=recent)
 
 
 def payments(kinds: Set[str], outcome: str, total: int, recent: int) -> str:
@@ -52,12 +53,16 @@ def payments(kinds: Set[str], outcome: str, total: int, recent: int) -> str:
 
 def duration(days: int) -> str:
     if days < 31:
-        return plural(days, "day")
+        return plural(days, _("day"))
     if days < 365:
-        return plural(days // 30 if days // 30 < 12 else 11, "month")
+        return plural(days // 30 if days // 30 < 12 else 11, _("month"))
     years, months = days // 365, (days % 365) // 30
-    text = plural(years, "year")
-    return f"{text} and {plural(months, 'month')}" if months else text
+    text = plural(years, _("year"))
+    return (
+        _("{text} and {months}").format(text=text, months=plural(months, _("month")))
+        if months
+        else text
+    )
 
 
 NOTHING_OWED = "Nothing owed"
@@ -74,51 +79,58 @@ _AT_CAP = ", the most that counts"
 def owing(owed_pence: int, limit_pence: int) -> str:
     if limit_pence > 0:
         pct = owed_pence * 100 // limit_pence
-        return f"Owing {money(owed_pence)} of your {money(limit_pence)} limit ({pct}%)"
-    return f"Owing {money(owed_pence)} with no credit limit"
+        return _("Owing {owed_pence} of your {limit_pence} limit ({pct}%)").format(
+            owed_pence=money(owed_pence), limit_pence=money(limit_pence), pct=pct
+        )
+    return _("Owing {owed_pence} with no credit limit").format(owed_pence=money(owed_pence))
 
 
 def defaults(n: int) -> str:
-    return f"{plural(n, 'loan')} in default"
+    return _("{n} in default").format(n=plural(n, _("loan")))
 
 
 def identity(verified: bool) -> str:
-    return "Identity verified" if verified else "Identity not verified yet"
+    return _("Identity verified") if verified else _("Identity not verified yet")
 
 
 def member_for(days: int) -> str:
-    return f"Member for {duration(days)}"
+    return _("Member for {duration}").format(duration=duration(days))
 
 
 def upheld_disputes(n: int) -> str:
-    return plural(n, "upheld dispute")
+    return plural(n, _("upheld dispute"))
 
 
 def vouchers_redeemed(n: int, *, at_cap: bool) -> str:
-    return f"{plural(n, 'sponsor voucher')} redeemed{_AT_CAP if at_cap else ''}"
+    return _("{n} redeemed{value}").format(
+        n=plural(n, _("sponsor voucher")), value=_AT_CAP if at_cap else ""
+    )
 
 
 def referrals(n: int, *, at_cap: bool) -> str:
-    return f"{plural(n, 'verified referral')}{_AT_CAP if at_cap else ''}"
+    return _("{n}{value}").format(
+        n=plural(n, _("verified referral")), value=_AT_CAP if at_cap else ""
+    )
 
 
 def friends_scores(friend_count: int, mean_score: int | None) -> str:
     """'Your 3 friends average 640', 'Your 1 friend has 640', or no scores yet."""
-    friends = plural(friend_count, "friend")
+    friends = plural(friend_count, _("friend"))
     if mean_score is None:
-        return f"Your {friends} have no scores yet"
-    verb = "has" if friend_count == 1 else "average"
-    return f"Your {friends} {verb} {mean_score}"
+        return _("Your {friends} have no scores yet").format(friends=friends)
+    if friend_count == 1:
+        return _("Your {friends} has {mean_score}").format(friends=friends, mean_score=mean_score)
+    return _("Your {friends} average {mean_score}").format(friends=friends, mean_score=mean_score)
 
 
 def reach(pagerank: float) -> str:
-    return f"Your reach in the network is {pagerank:.1f}× the average"
+    return _("Your reach in the network is {pagerank:.1f}× the average").format(pagerank=pagerank)
 
 
 def brokerage(effective_size: float) -> str:
-    return (
-        f"You link people who don't otherwise know each other (effective size {effective_size:.1f})"
-    )
+    return _(
+        "You link people who don't otherwise know each other (effective size {effective_size:.1f})"
+    ).format(effective_size=effective_size)
 
 
 # -- tips ----------------------------------------------------------------------------------------
@@ -134,83 +146,89 @@ KEEP_OWED_LOW_TIP = (
 
 
 def report_bills_tip(year_of_bills_points: int) -> str:
-    return (
+    return _(
         "Get your rent or council tax counted: send /boost to invite your landlord or "
         "council (energy, water and phone companies can report bills too). A year of "
-        f"monthly payments on time would add about +{year_of_bills_points}."
-    )
+        "monthly payments on time would add about +{year_of_bills_points}."
+    ).format(year_of_bills_points=year_of_bills_points)
 
 
 def keep_paying_tip(on_time_max: int, on_time_points: int) -> str:
-    return (
+    return _(
         "Keep paying on time: recent on-time payments count most, up to "
-        f"+{on_time_max} in all (you have {on_time_points:+d})."
-    )
+        "+{on_time_max} in all (you have {on_time_points:+d})."
+    ).format(on_time_max=on_time_max, on_time_points=on_time_points)
 
 
 def settle_defaults_tip(defaults: int, default_cost: int) -> str:
-    loans = "defaulted loan" if defaults == 1 else f"{defaults} defaulted loans"
-    return f"Settle your {loans}: each default costs {default_cost} points."
+    loans = (
+        _("defaulted loan")
+        if defaults == 1
+        else _("{defaults} defaulted loans").format(defaults=defaults)
+    )
+    return _("Settle your {loans}: each default costs {default_cost} points.").format(
+        loans=loans, default_cost=default_cost
+    )
 
 
 def pay_down_tip(target_pence: int, gain: int) -> str:
-    return (
-        f"Pay what you owe down to {money(target_pence)}, 30% of your limit: worth about "
-        f"+{gain} points."
-    )
+    return _(
+        "Pay what you owe down to {target_pence}, 30% of your limit: worth about +{gain} points."
+    ).format(target_pence=money(target_pence), gain=gain)
 
 
 def pay_off_tip(owed_pence: int, no_limit_cost: int) -> str:
-    return (
-        f"Pay off the {money(owed_pence)} you owe: owing with no credit limit "
-        f"costs {no_limit_cost} points."
-    )
+    return _(
+        "Pay off the {owed_pence} you owe: owing with no credit limit costs {no_limit_cost} points."
+    ).format(owed_pence=money(owed_pence), no_limit_cost=no_limit_cost)
 
 
 def verify_tip(verified_points: int) -> str:
-    return (
-        f"Complete identity verification: it turns {-verified_points} into "
-        f"+{verified_points} (+{2 * verified_points} points)."
-    )
+    return _(
+        "Complete identity verification: it turns {value} into "
+        "+{verified_points} (+{value2} points)."
+    ).format(value=-verified_points, verified_points=verified_points, value2=2 * verified_points)
 
 
 def membership_tip(membership_max: int) -> str:
-    return (
-        f"Stay a member: membership adds about 1 point a month, up to +{membership_max} "
-        "after 3 years."
-    )
+    return _(
+        "Stay a member: membership adds about 1 point a month, up to "
+        "+{membership_max} after 3 years."
+    ).format(membership_max=membership_max)
 
 
 def disputes_tip(dispute_cost: int) -> str:
-    return f"Avoid further upheld disputes: each costs {dispute_cost} points."
+    return _("Avoid further upheld disputes: each costs {dispute_cost} points.").format(
+        dispute_cost=dispute_cost
+    )
 
 
 def voucher_tip(voucher_points: int, voucher_cap: int) -> str:
-    return (
-        f"Redeem a sponsor voucher from /offers: +{voucher_points} points each, up to "
-        f"+{voucher_cap}."
-    )
+    return _(
+        "Redeem a sponsor voucher from /offers: +{voucher_points} points each, "
+        "up to +{voucher_cap}."
+    ).format(voucher_points=voucher_points, voucher_cap=voucher_cap)
 
 
 def invite_tip(referral_points: int, referral_cap: int) -> str:
-    return (
-        f"Invite friends with /invite: +{referral_points} points for each one who completes "
-        f"verification, up to +{referral_cap}."
-    )
+    return _(
+        "Invite friends with /invite: +{referral_points} points for each one "
+        "who completes verification, up to +{referral_cap}."
+    ).format(referral_points=referral_points, referral_cap=referral_cap)
 
 
 def add_friends_tip(friend_influence_cap: int) -> str:
-    return (
-        f"Add people you know with /friends: connections can add up to "
-        f"+{friend_influence_cap} points."
-    )
+    return _(
+        "Add people you know with /friends: connections can add up to "
+        "+{friend_influence_cap} points."
+    ).format(friend_influence_cap=friend_influence_cap)
 
 
 def diverse_friends_tip(brokerage_max: int) -> str:
-    return (
-        "Add friends from different parts of your life with /friends: linking groups that "
-        f"don't otherwise meet adds up to +{brokerage_max}."
-    )
+    return _(
+        "Add friends from different parts of your life with /friends: linking "
+        "groups that don't otherwise meet adds up to +{brokerage_max}."
+    ).format(brokerage_max=brokerage_max)
 
 
 # -- the band alert (queued by the scoring pass) -------------------------------------------------
@@ -218,9 +236,14 @@ def diverse_friends_tip(brokerage_max: int) -> str:
 
 def band_change(old_band: str, new_band: str, old_score: int, new_score: int) -> str:
     up = new_score > old_score
-    headline = "🎉 Your band went up" if up else "Your band changed"
-    return (
-        f"{headline}: {old_band} → {new_band}.\n"
-        f"Your score is now {new_score} (was {old_score}).\n"
-        "Send /why to see what changed and how to improve."
+    headline = _("🎉 Your band went up") if up else _("Your band changed")
+    return _(
+        "{headline}: {old_band} → {new_band}.\nYour score is now {new_score} "
+        "(was {old_score}).\nSend /why to see what changed and how to improve."
+    ).format(
+        headline=headline,
+        old_band=_(old_band),
+        new_band=_(new_band),
+        new_score=new_score,
+        old_score=old_score,
     )

@@ -57,7 +57,7 @@ def share_text(code: NewCode, log: list[AccessEntry], tz: ZoneInfo) -> str:
         lines += [_log_line(entry, tz) for entry in log]
     else:
         lines.append(NOBODY_YET)
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 REQUEST_CLOSED = "This request is no longer open."

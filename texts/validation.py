@@ -8,6 +8,9 @@ passes them, already cut down (a prefix, one letter, a short word).
 
 from __future__ import annotations
 
+from texts.format import month_in_language
+from texts.i18n import _
+
 # --- National Insurance numbers ---------------------------------------------------------------
 
 # HMRC's own specimen number: Q is never issued, so the example can't be anyone's real number.
@@ -32,81 +35,86 @@ NI_TEMPORARY = (
 
 def ni_stray_character(stray: str) -> str:
     # An invisible or control character can't be quoted usefully, so it is named instead.
-    what = f"“{stray}”" if stray.isprintable() else "that symbol"
-    return (
-        f"An NI number only has letters and numbers, so {what} can't be part of it. "
-        f"It looks like {NI_EXAMPLE}."
-    )
+    what = f"“{stray}”" if stray.isprintable() else _("that symbol")
+    return _(
+        "An NI number only has letters and numbers, so {what} can't be part of "
+        "it. It looks like {ni_example}."
+    ).format(what=what, ni_example=NI_EXAMPLE)
 
 
 def ni_wrong_length(length: int) -> str:
-    return (
-        f"An NI number has 9 letters and numbers, but that's {length}. "
-        f"It looks like {NI_EXAMPLE}: {_NI_SHAPE}."
-    )
+    return _(
+        "An NI number has 9 letters and numbers, but that's {length}. It looks "
+        "like {ni_example}: {ni_shape}."
+    ).format(length=length, ni_example=NI_EXAMPLE, ni_shape=_NI_SHAPE)
 
 
 def ni_prefix_not_letters(*, has_zero: bool) -> str:
-    hint = " Check for a zero typed instead of the letter O." if has_zero else ""
-    return f"An NI number starts with two letters, like QQ in {NI_EXAMPLE}.{hint}"
+    hint = _(" Check for a zero typed instead of the letter O.") if has_zero else ""
+    return _("An NI number starts with two letters, like QQ in {ni_example}.{hint}").format(
+        ni_example=NI_EXAMPLE, hint=hint
+    )
 
 
 def ni_middle_not_digits(middle: str) -> str:
     """``middle`` is the six characters after the prefix, upper-cased."""
-    return (
+    return _(
         "The six characters after the first two letters should all be numbers, "
-        f"like 12 34 56 in {NI_EXAMPLE}.{_digit_lookalike_hint(middle)}"
-    )
+        "like 12 34 56 in {ni_example}.{digit_lookalike_hint}"
+    ).format(ni_example=NI_EXAMPLE, digit_lookalike_hint=_digit_lookalike_hint(middle))
 
 
 def _digit_lookalike_hint(middle: str) -> str:
     # Letters that look like digits are the usual reason the middle isn't all numbers.
     mixups = []
     if "O" in middle:
-        mixups.append("the letter O instead of 0")
+        mixups.append(_("the letter O instead of 0"))
     if "I" in middle or "L" in middle:
-        mixups.append("I or L instead of 1")
+        mixups.append(_("I or L instead of 1"))
     if not mixups:
         return ""
-    return " Check for " + " or ".join(mixups) + "."
+    return _(" Check for ") + _(" or ").join(mixups) + "."
 
 
 def ni_administrative(prefix: str) -> str:
-    return (
-        f"Numbers starting {prefix} are administrative numbers, not someone's personal NI "
-        f"number. Please check and send your own NI number. {_WHERE_TO_FIND}"
-    )
+    return _(
+        "Numbers starting {prefix} are administrative numbers, not someone's "
+        "personal NI number. Please check and send your own NI number. "
+        "{where_to_find}"
+    ).format(prefix=prefix, where_to_find=_WHERE_TO_FIND)
 
 
 def ni_bad_letters(first: str, second: str) -> str:
-    return (
-        f"NI numbers never have {first} as the first letter or {second} as the second "
-        "letter. Please check the first two letters."
-    )
+    return _(
+        "NI numbers never have {first} as the first letter or {second} as the "
+        "second letter. Please check the first two letters."
+    ).format(first=first, second=second)
 
 
 def ni_bad_first_letter(first: str) -> str:
-    return f"NI numbers never start with the letter {first}. Please check the first letter."
+    return _(
+        "NI numbers never start with the letter {first}. Please check the first letter."
+    ).format(first=first)
 
 
 def ni_bad_second_letter(second: str) -> str:
-    return (
-        f"NI numbers never have {second} as the second letter. Please check the first two letters."
-    )
+    return _(
+        "NI numbers never have {second} as the second letter. Please check the first two letters."
+    ).format(second=second)
 
 
 def ni_never_allocated(prefix: str) -> str:
-    return (
-        f"No NI number starts with {prefix}: HMRC has never issued that prefix. "
+    return _(
+        "No NI number starts with {prefix}: HMRC has never issued that prefix. "
         "Please check the first two letters."
-    )
+    ).format(prefix=prefix)
 
 
 def ni_bad_suffix(suffix: str) -> str:
-    return (
-        f"NI numbers end in A, B, C or D, but that one ends in {suffix}. "
-        "Please check the last letter."
-    )
+    return _(
+        "NI numbers end in A, B, C or D, but that one ends in {suffix}. Please "
+        "check the last letter."
+    ).format(suffix=suffix)
 
 
 # --- Dates of birth ---------------------------------------------------------------------------
@@ -124,50 +132,68 @@ def typed_date(day: int, month: int, year_digits: str) -> str:
 
 
 def two_digit_year(year_digits: str, likely_year: str) -> str:
-    return (
-        "Please write the year with all four digits, "
-        f"for example {likely_year} rather than {year_digits}."
-    )
+    return _(
+        "Please write the year with all four digits, for example {likely_year} "
+        "rather than {year_digits}."
+    ).format(likely_year=likely_year, year_digits=year_digits)
 
 
 def no_such_month(shown: str, month: int, *, day_could_be_month: bool) -> str:
     if day_could_be_month:
-        fix = "It looks like the month came first; in the UK the day goes first, like 14/03/1990."
+        fix = _(
+            "It looks like the month came first; in the UK the day goes first, like 14/03/1990."
+        )
     else:
-        fix = "Please write the day, then the month (1 to 12), then the year, like 14/03/1990."
-    return f"{shown}: month {month} doesn't exist. {fix}"
+        fix = _("Please write the day, then the month (1 to 12), then the year, like 14/03/1990.")
+    return _("{shown}: month {month} doesn't exist. {fix}").format(
+        shown=shown, month=month, fix=fix
+    )
 
 
 def day_zero(shown: str) -> str:
-    return f"{shown}: day 0 doesn't exist. Please check the day."
+    return _("{shown}: day 0 doesn't exist. Please check the day.").format(shown=shown)
 
 
 def no_such_day(
     shown: str, month_name: str, year_digits: str, days: int, *, not_leap_year: bool
 ) -> str:
     """``not_leap_year`` for 29 February of a year that has none."""
-    why = f" ({year_digits} isn't a leap year)" if not_leap_year else ""
-    return f"{shown}: {month_name} {year_digits} has only {days} days{why}. Please check the date."
+    why = (
+        _(" ({year_digits} isn't a leap year)").format(year_digits=year_digits)
+        if not_leap_year
+        else ""
+    )
+    return _(
+        "{shown}: {month_name} {year_digits} has only {days} days{why}. Please check the date."
+    ).format(
+        shown=shown,
+        month_name=month_in_language(month_name),
+        year_digits=year_digits,
+        days=days,
+        why=why,
+    )
 
 
 def born_in_future(shown: str) -> str:
-    return f"{shown} is in the future. Please send the date you were born."
+    return _("{shown} is in the future. Please send the date you were born.").format(shown=shown)
 
 
 def implausible_age(shown: str, age: int) -> str:
-    return (
-        f"{shown} would make you {age} years old, which looks like a typo. Please check the year."
-    )
+    return _(
+        "{shown} would make you {age} years old, which looks like a typo. Please check the year."
+    ).format(shown=shown, age=age)
 
 
 def too_young(minimum_age: int) -> str:
-    return f"Sorry, you need to be {minimum_age} or older to use Britizen."
+    return _("Sorry, you need to be {minimum_age} or older to use Britizen.").format(
+        minimum_age=minimum_age
+    )
 
 
 def unknown_month(word: str) -> str:
-    return (
-        f"I don't recognise “{word}” as a month. Please write it like 14 March 1990 or 14/03/1990."
-    )
+    return _(
+        "I don't recognise “{word}” as a month. Please write it like 14 March 1990 or 14/03/1990."
+    ).format(word=word)
 
 
 # --- Postcode districts -----------------------------------------------------------------------
@@ -186,35 +212,34 @@ NOT_A_POSTCODE = (
 
 
 def bad_inward_code(district: str) -> str:
-    return (
-        "The second part of that postcode doesn't look right. "
-        f"You can send just the first part, {district}, on its own."
-    )
+    return _(
+        "The second part of that postcode doesn't look right. You can send "
+        "just the first part, {district}, on its own."
+    ).format(district=district)
 
 
 def postcode_bad_first_letter(letter: str) -> str:
-    return (
-        f"UK postcodes never start with {letter}. Please check the first letter, "
-        f"{_POSTCODE_EXAMPLE}."
-    )
+    return _(
+        "UK postcodes never start with {letter}. Please check the first letter, {postcode_example}."
+    ).format(letter=letter, postcode_example=_POSTCODE_EXAMPLE)
 
 
 def postcode_bad_second_letter(letter: str) -> str:
-    return (
-        f"UK postcodes never have {letter} as the second letter. Please check it, "
-        f"{_POSTCODE_EXAMPLE}."
-    )
+    return _(
+        "UK postcodes never have {letter} as the second letter. Please check "
+        "it, {postcode_example}."
+    ).format(letter=letter, postcode_example=_POSTCODE_EXAMPLE)
 
 
 def not_a_district(district: str) -> str:
-    return (
-        f"{district} isn't a UK postcode district. Please check it: it's the first part of "
-        f"your postcode, {_POSTCODE_EXAMPLE}."
-    )
+    return _(
+        "{district} isn't a UK postcode district. Please check it: it's the "
+        "first part of your postcode, {postcode_example}."
+    ).format(district=district, postcode_example=_POSTCODE_EXAMPLE)
 
 
 def zero_for_letter_o(lettered: str) -> str:
-    return (
-        f"Did you mean {lettered}? Postcodes start with letters, so check for a zero typed "
-        "instead of the letter O."
-    )
+    return _(
+        "Did you mean {lettered}? Postcodes start with letters, so check for a "
+        "zero typed instead of the letter O."
+    ).format(lettered=lettered)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from scoring.rules import FRIEND_INFLUENCE_CAP, STARTING_SCORE
 from scoring.whatif import Change, LoanPreview, Projection, WhatIf
 from texts.format import money, plural
+from texts.i18n import _
 
 
 def _change(then: Projection, now: Projection) -> str:
     difference = then.score - now.score
     if difference == 0:
-        return "no change"
-    return f"{'up' if difference > 0 else 'down'} {plural(abs(difference), 'point')}"
+        return _("no change")
+    points = plural(abs(difference), _("point"))
+    return (_("up {points}") if difference > 0 else _("down {points}")).format(points=points)
 
 
 def _at(p: Projection) -> str:
-    return f"{p.score} ({p.band})"
+    return f"{p.score} ({_(p.band)})"
 
 
 def loan_preview_lines(preview: LoanPreview | None) -> list[str]:
@@ -25,14 +27,21 @@ def loan_preview_lines(preview: LoanPreview | None) -> list[str]:
     now = preview.now
     return [
         "",
-        "What it does to your score:",
-        f"• Now: {_at(now)}",
-        f"• Right after borrowing: {_at(preview.borrowed)}, {_change(preview.borrowed, now)}",
-        f"• After a year of paying on time: {_at(preview.year_on_time)}, "
-        f"{_change(preview.year_on_time, now)}",
-        f"• With one missed payment: {_at(preview.one_missed)}, {_change(preview.one_missed, now)}",
-        "Worked out by the score model from what it knows today; a year on assumes nothing "
-        "else changes.",
+        _("What it does to your score:"),
+        _("• Now: {at}").format(at=_at(now)),
+        _("• Right after borrowing: {at}, {change}").format(
+            at=_at(preview.borrowed), change=_change(preview.borrowed, now)
+        ),
+        _("• After a year of paying on time: {at}, {change}").format(
+            at=_at(preview.year_on_time), change=_change(preview.year_on_time, now)
+        ),
+        _("• With one missed payment: {at}, {change}").format(
+            at=_at(preview.one_missed), change=_change(preview.one_missed, now)
+        ),
+        _(
+            "Worked out by the score model from what it knows today; a year on "
+            "assumes nothing else changes."
+        ),
     ]
 
 
@@ -57,20 +66,28 @@ def what_if_text(result: WhatIf, late_fee_pence: int) -> str:
     """ "If you …, your score would be 642 (Good), up 12." and what the preview assumes."""
     then, now = result.then, result.now
     lines = [
-        f"{_QUESTIONS[result.change]}, your score would be {_at(then)}, "
-        f"{_change(then, now)} on {now.score}."
+        _("{questions}, your score would be {at}, {change} on {score}.").format(
+            questions=_QUESTIONS[result.change],
+            at=_at(then),
+            change=_change(then, now),
+            score=now.score,
+        )
     ]
     if result.change is Change.MISS:
         lines.append(
-            f"A missed loan instalment also adds a {money(late_fee_pence)} late fee; missed "
-            "payments count most while they are recent."
+            _(
+                "A missed loan instalment also adds a {late_fee_pence} late fee; "
+                "missed payments count most while they are recent."
+            ).format(late_fee_pence=money(late_fee_pence))
         )
     elif result.change is Change.FRIEND:
         lines.append(
-            f"A new friend starts at {STARTING_SCORE}. Friends can move your score by at most "
-            f"{FRIEND_INFLUENCE_CAP} points up or down, whoever they are."
+            _(
+                "A new friend starts at {starting_score}. Friends can move your score "
+                "by at most {friend_influence_cap} points up or down, whoever they are."
+            ).format(starting_score=STARTING_SCORE, friend_influence_cap=FRIEND_INFLUENCE_CAP)
         )
     else:
-        lines.append("Instalments paid on or before their due date count as paid on time.")
-    lines.append("This is only a preview: nothing has changed.")
-    return "\n".join(lines)
+        lines.append(_("Instalments paid on or before their due date count as paid on time."))
+    lines.append(_("This is only a preview: nothing has changed."))
+    return "\n".join(map(str, lines))

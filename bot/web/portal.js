@@ -3,6 +3,7 @@
 // The API key lives in sessionStorage only (this tab), never in a cookie or localStorage.
 
 import { $, el } from "./dom.js";
+import { setUpLanguage } from "./i18n.js";
 
 const API = "/api/v1";
 const KEY_STORAGE = "britizen.sponsorKey";
@@ -499,3 +500,4 @@ function main() {
 }
 
 main();
+setUpLanguage("portal");

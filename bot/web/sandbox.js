@@ -2,6 +2,7 @@
 // Everything goes through /sandbox/api (the stand-in's user side); nothing reaches Telegram.
 
 import { $, el } from "./dom.js";
+import { currentLanguage, setUpLanguage } from "./i18n.js";
 import { showTools } from "./sandbox_tools.js";
 
 const API = "/sandbox/api";
@@ -619,7 +620,15 @@ async function loadState() {
 }
 
 async function main() {
+  // The page's language is also the test citizens' Telegram app language (bot/sandbox.py), so
+  // switching to Cymraeg makes the bot answer anyone who hasn't chosen with /language in Welsh.
+  document.addEventListener("britizen:language", async (event) => {
+    await api("/language", { language_code: event.detail.language }).catch(() => {});
+    await loadState().catch(() => {});
+  });
+  await api("/language", { language_code: currentLanguage() }).catch(() => {});
   await loadState();
+  await setUpLanguage("sandbox");
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = $("text");

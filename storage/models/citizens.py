@@ -265,3 +265,19 @@ class PaymentEvent(Base):
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("event_batches.id", ondelete="SET NULL"), default=None
     )
+
+
+class LanguageChoice(Base):
+    """The language a person reads Britizen in ('en' or 'cy'), keyed by Telegram id so it holds
+    for people who have not registered (yet) too. A row exists once they choose with /language,
+    or when they register (the language they registered in, so messages the bot starts for them,
+    which have no Telegram `language_code` to go by, come in it). No row, or a row not
+    `chosen`: Telegram's `language_code` decides (and a remembered row follows it)."""
+
+    __tablename__ = "language_choices"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    chosen: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """True once the person picked it themselves (then registration never overrides it)."""
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

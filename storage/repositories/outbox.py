@@ -6,17 +6,28 @@ its rows from storage.models.messaging.pending_defaults.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, delete, insert, literal, or_, select, update
+from sqlalchemy import Select, String, case, delete, exists, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
-from storage.models import Citizen, OutboxMessage
+from storage.models import Citizen, LanguageChoice, OutboxMessage
 from storage.models.messaging import pending_defaults
 from storage.statuses import OutboxStatus
+
+
+def _plain(value: Any) -> Any:
+    """str() of every string inside (a Text's str() is its translation)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def enqueue(
@@ -30,15 +41,18 @@ def enqueue(
     now: datetime,
     reply_markup: dict[str, Any] | None = None,
 ) -> OutboxMessage:
-    """Add a pending row, due at once, to the caller's transaction."""
+    """Add a pending row, due at once, to the caller's transaction.
+
+    Wording constants (texts.i18n.Text, a str whose value is the English) become plain text in
+    the language being worded in now, which the caller sets to the recipient's."""
     row = OutboxMessage.due_now(
         chat_id=chat_id,
         citizen_id=citizen_id,
         kind=kind,
         priority=priority,
-        text=text,
+        text=str(text),
         now=now,
-        reply_markup=reply_markup,
+        reply_markup=_plain(reply_markup),
     )
     session.add(row)
     return row
@@ -110,6 +124,7 @@ async def enqueue_audience(
     markup: dict[str, Any] | None,
     now: datetime,
     promotion_id: int | None = None,
+    by_language: Mapping[str, tuple[str, dict[str, Any] | None]] | None = None,
 ) -> int:
     """Queue the same message to everyone `audience` selects, in one INSERT ... SELECT.
 
@@ -117,6 +132,9 @@ async def enqueue_audience(
     Citizen in its FROM clause: the rows are built by the database, so a large audience never
     passes through Python. Returns the number of rows queued. A promotion's rows pass no text
     or markup (None): the dispatcher renders them from the promotion when it sends.
+
+    `by_language` gives the text and markup for recipients who read another language (their
+    language_choices row says so): chosen per row by the same statement.
     """
     table = OutboxMessage.__table__
     constants: dict[str, object] = {
@@ -127,15 +145,41 @@ async def enqueue_audience(
         **pending_defaults(now),
         "promotion_id": promotion_id,
     }
+    alternatives = {
+        "text": {lang: str(alt_text) for lang, (alt_text, _) in (by_language or {}).items()},
+        "reply_markup": {lang: _plain(alt) for lang, (_, alt) in (by_language or {}).items()},
+    }
     columns = [
         Citizen.chat_id,
         Citizen.id,
-        *(literal(value, _bound_type(table.c[name].type)) for name, value in constants.items()),
+        *(
+            _per_language(_plain(value), alternatives.get(name), _bound_type(table.c[name].type))
+            for name, value in constants.items()
+        ),
     ]
     inserted = await session.execute(
         insert(OutboxMessage).from_select(["chat_id", "citizen_id", *constants], audience(*columns))
     )
     return int(getattr(inserted, "rowcount", 0) or 0)
+
+
+def _per_language(
+    value: object, alternatives: Mapping[str, object] | None, bound: TypeEngine[Any]
+) -> Any:
+    """`value` for everyone, or a CASE on the recipient's stored language."""
+    if not alternatives:
+        return literal(value, bound)
+    whens = [
+        (
+            exists().where(
+                LanguageChoice.telegram_id == Citizen.telegram_id,
+                LanguageChoice.language == language,
+            ),
+            literal(alternative, bound),
+        )
+        for language, alternative in alternatives.items()
+    ]
+    return case(*whens, else_=literal(value, bound))
 
 
 def _bound_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:

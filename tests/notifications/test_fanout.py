@@ -294,3 +294,37 @@ async def test_a_cancel_racing_the_fan_out_leaves_nothing_to_send(
         assert after.status == "cancelled"
         assert after.counts["queued"] == 0
         assert after.counts["cancelled"] in (0, 1000)
+
+
+async def test_a_welsh_reader_gets_britizens_frame_in_welsh_and_the_sponsors_words_as_written(
+    db: Database, promotions: PromotionService, fanout: PromotionFanout, clock: ManualClock
+) -> None:
+    from services.languages import LanguageService
+    from texts.i18n import worded_in
+
+    ids = await add_people(db, [Person(21), Person(22), Person(23)], clock())
+    await LanguageService(db).choose(22, "cy")
+    await LanguageService(db).choose(23, "en")
+    sponsor = await add_sponsor(db, "Acme Ltd")
+    view = await promotions.create(sponsor, draft(vouchers={"kind": "shared", "code": "ACME10"}))
+    pid = view.promotion.id
+    summary = await fanout.run_once()
+    assert summary.fanned_out == {pid: 3}
+    rows = {row.citizen_id: row for row in await outbox_rows(db, pid)}
+    english, welsh = rows[ids[21]], rows[ids[22]]
+    assert (
+        english.text.startswith("📣 Sponsored by Acme Ltd") and rows[ids[23]].text == english.text
+    )
+    assert welsh.text.startswith("📣 Wedi'i noddi gan Acme Ltd")
+    # The sponsor's title and text are not translated; the expiry date is in Welsh.
+    assert "10% off groceries" in welsh.text and "Show the code at any Acme store." in welsh.text
+    assert "Tach 2026" in welsh.text or "Rhag 2026" in welsh.text
+    assert welsh.reply_markup == worded_in(
+        "cy", promotion_markup, pid, button_label=None, button_url=None, has_voucher=True
+    )
+    labels = [b["text"] for line in welsh.reply_markup["inline_keyboard"] for b in line]
+    assert "🎟 Defnyddio" in labels and "🔕 Stopio cynigion" in labels
+    assert english.reply_markup is not None
+    assert "🎟 Redeem" in [
+        b["text"] for line in english.reply_markup["inline_keyboard"] for b in line
+    ]
