@@ -19,9 +19,13 @@ import sys
 from types import ModuleType
 from typing import Any
 
-# Not wording: the machinery itself, the formatter, and the partner API's messages (partners'
-# software reads them; the API speaks English).
-NOT_WORDING = frozenset({"texts.i18n", "texts.format", "texts.api", "texts.catalog"})
+# Not wording: the machinery itself, the formatter, the partner API's messages (partners'
+# software reads them; the API speaks English) and the operators' growth report (the
+# `britizen growth report` command line, the operator page's API and chart: staff tools, in
+# English like the rest of the command line).
+NOT_WORDING = frozenset(
+    {"texts.i18n", "texts.format", "texts.api", "texts.catalog", "texts.growth"}
+)
 
 
 def make_lazy(module: ModuleType) -> None:
