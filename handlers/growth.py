@@ -81,7 +81,7 @@ def contest_screen(view: ContestView, context: BotContext) -> tuple[str, InlineK
             )
         rows.append([button])
     lines += ["", words.board(view.board)]
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    return "\n".join(map(str, lines)), InlineKeyboardMarkup(rows)
 
 
 @registered_only

@@ -390,6 +390,7 @@ class Dispatcher:
                 OutboxMessage.attempts,
                 OutboxMessage.kind,
                 OutboxMessage.promotion_id,
+                OutboxMessage.citizen_id,
             )
         )
         # A Core connection, not an ORM session: this runs ten times a second in a broadcast.

@@ -23,6 +23,13 @@ from texts.i18n import ENGLISH, worded_in
 RENDERED_KEPT = 256
 
 
+def _plain(*args: Any) -> tuple[str, dict[str, Any]]:
+    """render_promotion's text and keyboard as a tuple, which worded_in turns into plain text
+    (button labels included) in the reader's language."""
+    rendered = render_promotion(*args)
+    return rendered.text, rendered.reply_markup
+
+
 class PromotionRenderer:
     def __init__(self, db: Database, timezone: ZoneInfo) -> None:
         self._db = db
@@ -47,11 +54,9 @@ class PromotionRenderer:
             ids = {p for p, _ in missing}
             for promotion, sponsor_name in await promotions.for_rendering(session, ids):
                 for language in {lang for p, lang in missing if p == promotion.id}:
-                    rendered = worded_in(
-                        language, render_promotion, promotion, sponsor_name, self._timezone
-                    )
+                    rendered = worded_in(language, _plain, promotion, sponsor_name, self._timezone)
                     self._rendered[(promotion.id, language)] = (
-                        rendered,
+                        RenderedPromotion(*rendered),
                         bool(promotion.paid_broadcast),
                     )
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from texts.format import day, plural, signed
+from texts.i18n import _
 
 if TYPE_CHECKING:
     from services.boost import BoostAdded, BoostScreen
@@ -80,7 +81,7 @@ def boost_text(screen: BoostScreen, confirm_days: int) -> str:
         ]
     if screen.open_invites:
         lines += ["", OPEN_INVITES.format(count=screen.open_invites)]
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 def role_kind(role: str) -> str:
@@ -165,9 +166,9 @@ WHY_INVITE_HINT = "\nPay rent or council tax? /boost lets your landlord or counc
 
 
 def _counted(on_time: int, adverse: int) -> str:
-    text = plural(on_time, "on-time payment")
+    text = plural(on_time, _("on-time payment"))
     if adverse:
-        text += ", " + plural(adverse, "late or missed payment")
+        text += ", " + plural(adverse, _("late or missed payment"))
     return text
 
 
@@ -189,7 +190,7 @@ def why_boost_lines(added: Sequence[BoostAdded]) -> str:
         if item.waiting:
             line += WHY_WAITING.format(waiting=item.waiting)
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(map(str, lines))
 
 
 # -- the sign-up page (bot.pages; the HTML is bot/web/boost.html) -----------------------------
@@ -241,7 +242,7 @@ API_NO_SCORE_REQUESTS = (
 
 def api_outside_scope(fields: dict[str, str]) -> str:
     return API_OUTSIDE_SCOPE.format(
-        fields="; ".join(f"{field} ({why})" for field, why in fields.items())
+        fields="; ".join(map(str, (f"{field} ({why})" for field, why in fields.items())))
     )
 
 

@@ -118,7 +118,7 @@ def board(lines: list[tuple[int, str, int]]) -> str:
     if not lines:
         return f"{BOARD_HEADING}\n{BOARD_EMPTY}"
     rows = [BOARD_LINE.format(place=place, name=name, count=count) for place, name, count in lines]
-    return "\n".join([BOARD_HEADING, *rows])
+    return "\n".join(map(str, [BOARD_HEADING, *rows]))
 
 
 def contest_heading(name: str, ends_at: datetime, tz: ZoneInfo) -> str:

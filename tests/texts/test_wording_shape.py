@@ -13,7 +13,7 @@ from pathlib import Path
 from texts.i18n import is_wording
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_WORDING_MODULES = {"i18n.py", "catalog.py", "format.py", "api.py", "__init__.py"}
+NOT_WORDING_MODULES = {"i18n.py", "catalog.py", "format.py", "api.py", "growth.py", "__init__.py"}
 
 
 def _texts_files() -> list[Path]:
