@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     # every row; the next rewrites those that changed the day before, settling their previous
     # score; from the third on it is the steady state).
     big = max(reversed(results), key=lambda r: r["users"])
-    if big["users"] >= 1_000_000:
+    if big["users"] == 1_000_000:
         ok = big["seconds"] <= TARGET_SECONDS and big["peak_rss_mb"] <= TARGET_RSS_MB
         print(
             f"  target at 1M (nightly): <= {TARGET_SECONDS:.0f} s and < {TARGET_RSS_MB:,.0f} MB: "
