@@ -22,6 +22,10 @@ PUBLIC_ROUTES = frozenset({"openapi"})
 PUBLIC_PREFIX = "public."
 PARTNER_PREFIX = "partner."
 OPERATOR_PREFIX = "operator."
+BOOST_PARTNER_ROUTES = frozenset({"partner.events"})
+"""The only partner routes a Boost key (a landlord, letting agent or council a citizen invited,
+services.boost) may call: it reports rent and council tax for its own tenants, nothing else.
+api.app refuses it everywhere else with 403, before the handler runs."""
 
 
 def caller_for(route_name: str) -> Caller:

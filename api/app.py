@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from api import schemas
-from api.access import SPONSOR_KEY, caller_for
-from api.errors import ApiError, error_code, error_response, respond
+from api.access import BOOST_PARTNER_ROUTES, SPONSOR_KEY, caller_for
+from api.errors import BOOST_KEY_NOT_ALLOWED, ApiError, error_code, error_response, respond
 from api.limits import EVENTS_MAX_BODY_BYTES, MAX_BODY_BYTES, RateLimiter, SlidingWindowLimiter
 from api.openapi import API_PREFIX, openapi_document
 from api.promotions import PromotionCreated, add_promotion_routes
@@ -28,6 +28,7 @@ from services.promotions import PromotionService
 from services.sponsors import SponsorService
 from storage.models import Operator, Partner, Sponsor
 from texts import api as texts
+from texts import boost as boost_texts
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,14 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     # The root app allows 1 MiB for Telegram's webhook; the API's own, smaller limit applies
     # here. Reading now also catches chunked bodies that announced no length.
     request = request.clone(client_max_size=limit)
+    if (
+        isinstance(caller, Partner)
+        and route_name not in BOOST_PARTNER_ROUTES
+        and await request.app[PARTNERS_KEY].is_boost_partner(caller.id)
+    ):
+        # A Boost key reports rent and council tax for its own tenants and nothing else: no
+        # score with a code, no yes/no checks, no access requests (api.access).
+        raise ApiError(403, boost_texts.API_BOOST_KEY_REFUSED, error=BOOST_KEY_NOT_ALLOWED)
     if isinstance(caller, Sponsor):
         request[SPONSOR_KEY] = caller
     elif isinstance(caller, Partner):

@@ -41,9 +41,11 @@ _CODES = {
 # 403s that say why the citizen's consent does not cover what was asked (issue 20).
 SCORE_NOT_SHARED = "score_not_shared"
 NOT_CONSENTED = "not_consented"
+BOOST_KEY_NOT_ALLOWED = "boost_key_not_allowed"
+"""A Boost key (services.boost) on a route other than POST /events (api.access)."""
 """Every ``error`` code the API answers with: ERROR_CODES (tests/api check the README lists
 them all, so a client author can branch on each)."""
-ERROR_CODES = frozenset(_CODES.values()) | {SCORE_NOT_SHARED, NOT_CONSENTED}
+ERROR_CODES = frozenset(_CODES.values()) | {SCORE_NOT_SHARED, NOT_CONSENTED, BOOST_KEY_NOT_ALLOWED}
 
 
 def error_code(status: int) -> str:

@@ -54,6 +54,12 @@ class Reply:
     content: Mapping[str, Any] | None = None
 
 
+_BOOST_KEY_REFUSED = (
+    "`boost_key_not_allowed`: a Boost key (a landlord, letting agent or council a citizen "
+    "invited) only reports rent and council tax on POST /events."
+)
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -243,7 +249,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Ask a citizen to let you see their score (partners).",
         {
             "202": Reply("The request, pending.", schemas.AccessRequest),
-            "403": Reply("A Boost key cannot ask to see scores.", schemas.Error),
+            "403": Reply(_BOOST_KEY_REFUSED, schemas.Error),
             "409": Reply(
                 "The person declined your last request under 30 days ago, or has blocked "
                 "requests from you, or you were answered this check with another value in the "
@@ -268,7 +274,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "get", "/access-requests/{id}", "partner.access_request_status", "getScoreAccess",
         "An access request's status; once a request for the score is allowed, the score, "
         "read once (a check's answer comes from POST /checks).",
-        {"200": Reply("The request.", schemas.AccessRequest), "404": "NotFound"},
+        {
+            "200": Reply("The request.", schemas.AccessRequest),
+            "403": Reply(_BOOST_KEY_REFUSED, schemas.Error),
+            "404": "NotFound",
+        },
         params=(_ROW_ID,),
     ),
     Operation(
@@ -278,7 +288,8 @@ OPERATIONS: tuple[Operation, ...] = (
             "200": Reply("Band, score, computed at.", schemas.SharedScore),
             "403": Reply(
                 "`score_not_shared`: the citizen made this code for yes/no answers only; "
-                "it still answers one check (POST /checks).",
+                "it still answers one check (POST /checks). `boost_key_not_allowed`: "
+                "a Boost key may not read scores (the code stays unused).",
                 schemas.Error,
             ),
             "404": "NotFound",
@@ -296,7 +307,8 @@ OPERATIONS: tuple[Operation, ...] = (
             "200": Reply("The answer, and nothing else about the person.", schemas.CheckResult),
             "403": Reply(
                 "`not_consented`: the access request is not allowed (still pending, or "
-                "denied), asked for the score, or named another check.",
+                "denied), asked for the score, or named another check. "
+                "`boost_key_not_allowed`: a Boost key may not ask checks.",
                 schemas.Error,
             ),
             "404": "NotFound",

@@ -18,7 +18,7 @@ from api.app import PARTNER_KEY, RouteAdder
 from api.checks import check_json, read_with_check, to_check
 from api.errors import ApiError, ValidationFailed, read_model, respond
 from api.limits import row_id
-from services.boost import BoostService, OutsideBoostScope
+from services.boost import OutsideBoostScope
 from services.checks import ThresholdMoved
 from services.clock import Clock
 from services.event_rules import YEARS_KEPT, earliest_date, latest_date
@@ -38,7 +38,6 @@ from texts import boost as boost_texts
 EVENTS_KEY: web.AppKey[EventService] = web.AppKey("events", EventService)
 SHARING_KEY: web.AppKey[SharingService] = web.AppKey("sharing", SharingService)
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
-BOOST_KEY: web.AppKey[BoostService] = web.AppKey("boost", BoostService)
 
 assert get_args(schemas.EventIn.model_fields["kind"].annotation) == EVENT_KINDS
 assert get_args(schemas.EventIn.model_fields["outcome"].annotation) == OUTCOMES
@@ -120,9 +119,6 @@ def access_request_model(state: RequestState) -> schemas.AccessRequest:
 
 async def post_access_request(request: web.Request) -> web.Response:
     body = await read_with_check(request, schemas.AccessRequestBody)
-    boost = request.app.get(BOOST_KEY)
-    if boost is not None and await boost.is_boost_partner(request[PARTNER_KEY].id):
-        raise ApiError(403, boost_texts.API_NO_SCORE_REQUESTS)
     check = None if body.check is None else to_check(body.check)
     try:
         state = await request.app[SHARING_KEY].request_access(
@@ -151,14 +147,11 @@ def partner_routes(
     events: EventService,
     sharing: SharingService,
     clock: Clock,
-    boost: BoostService | None = None,
 ) -> RouteAdder:
     def add(app: web.Application) -> None:
         app[EVENTS_KEY] = events
         app[SHARING_KEY] = sharing
         app[CLOCK_KEY] = clock
-        if boost is not None:
-            app[BOOST_KEY] = boost
         app.router.add_post("/events", post_events, name="partner.events")
         app.router.add_post("/access-requests", post_access_request, name="partner.access_request")
         app.router.add_get(

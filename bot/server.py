@@ -89,7 +89,7 @@ def build_web_app(service: BritizenService) -> web.Application:
         on_promotion_created=service.request_promotion_run,
         partners=services.partners,
         extra_routes=(
-            partner_routes(services.events, services.sharing, services.clock, services.boost),
+            partner_routes(services.events, services.sharing, services.clock),
             score_routes(services.sharing),
             check_routes(services.sharing),
             open_data_routes(services.open_data),

@@ -13,6 +13,7 @@ from services.api_clients import ApiClients
 from services.clock import Clock, system_clock
 from storage.db import Database
 from storage.models import Partner
+from storage.repositories import boost as boost_repo
 
 PARTNER_KEY_PREFIX = "bz_pt_"
 
@@ -31,3 +32,9 @@ async def partner_names(session: AsyncSession) -> dict[str, str]:
 class PartnerService(ApiClients[Partner]):
     def __init__(self, db: Database, secret_key: bytes, clock: Clock = system_clock) -> None:
         super().__init__(Partner, "partner", PARTNER_KEY_PREFIX, db, secret_key, clock)
+
+    async def is_boost_partner(self, partner_id: int) -> bool:
+        """Whether the partner signed up through a citizen's Boost invitation (api.access
+        keeps such a key to the routes in BOOST_PARTNER_ROUTES)."""
+        async with self._db.autocommit() as session:
+            return await boost_repo.is_boost_partner(session, partner_id)

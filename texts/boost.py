@@ -235,8 +235,10 @@ API_OUTSIDE_SCOPE = (
     "A Boost key reports only rent and council_tax, and only for people who invited you "
     "through Britizen Boost; nothing in this request was recorded. Refused: {fields}."
 )
-API_NO_SCORE_REQUESTS = (
-    "A Boost key reports rent and council tax only; it cannot ask to see anyone's score."
+API_BOOST_KEY_REFUSED = (
+    "A Boost key only reports rent and council tax (POST /api/v1/events) for the people who "
+    "invited you through Britizen Boost: it cannot ask to see anyone's score, read a shared "
+    "code or ask yes/no questions. Nothing was read or recorded."
 )
 
 

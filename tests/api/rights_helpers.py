@@ -184,7 +184,7 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
         from tests.api.boost_helpers import boost_partner
 
         n = next(counter)
-        _citizen, key = await boost_partner(service, 980_000 + n, ni(7000 + n), f"Landlord {n}")
+        _citizen, key = await boost_partner(service, 970_000 + n, ni(7000 + n), f"Landlord {n}")
         data = batch(event(f"sc-b{n}", ni(6000 + n), kind="rent"))
         return await call(http, service, events, method="POST", key=key, data=data)
 
@@ -192,9 +192,16 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
         from tests.api.boost_helpers import boost_partner
 
         n = next(counter)
-        _citizen, key = await boost_partner(service, 981_000 + n, ni(8000 + n), f"Agent {n}")
+        _citizen, key = await boost_partner(service, 971_000 + n, ni(8000 + n), f"Agent {n}")
         data = json.dumps({"ni_number": ni(8000 + n)}).encode()
         return await call(http, service, requests, method="POST", key=key, data=data)
+
+    async def status_by_boost(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
+        from tests.api.boost_helpers import boost_partner
+
+        n = next(counter)
+        _citizen, key = await boost_partner(service, 972_000 + n, ni(9000 + n), f"Council {n}")
+        return await call(http, service, f"{requests}/1", key=key)
 
     async def bands_bad(http: aiohttp.ClientSession, service: BritizenService) -> Reply:
         return await call(http, service, f"{bands}?format=xml")
@@ -217,6 +224,7 @@ def scenarios(call: Call) -> dict[tuple[str, str, str], Callable[..., Awaitable[
         (requests, "post", "429"): rate_limited(requests, "POST", b"{}"),
         (request_status, "get", "200"): status_ok,
         (request_status, "get", "401"): no_key(f"{requests}/1", "GET"),
+        (request_status, "get", "403"): status_by_boost,
         (request_status, "get", "404"): status_missing,
         (request_status, "get", "413"): oversized(f"{requests}/1", "GET", small),
         (request_status, "get", "429"): rate_limited(f"{requests}/1", "GET"),

@@ -16,6 +16,7 @@ from api.openapi import API_PREFIX
 from bot.service import BritizenService
 from services.clock import ManualClock
 from storage.models import (
+    AccessRequest,
     BoostInvite,
     BoostLink,
     BoostPartner,
@@ -24,8 +25,10 @@ from storage.models import (
     Partner,
     PaymentEvent,
     RetainedRecord,
+    ScoreAccess,
 )
 from tests.api.boost_helpers import boost_partner, token_of
+from tests.api.checks_helpers import band
 from tests.api.rights_helpers import batch, event, new_partner, ni, register_directly
 from tests.api.test_sponsor_api import Reply, call
 
@@ -148,3 +151,86 @@ async def test_an_erasure_keeps_no_boost_payment_that_does_not_count(
         kept = (await session.scalars(select(RetainedRecord.external_id))).all()
         left = await session.scalar(select(func.count()).select_from(BoostLink))
     assert list(kept) == ["waiting"] and left == 0
+
+
+async def test_a_boost_key_is_refused_on_every_partner_route_but_events(
+    service: BritizenService, http: aiohttp.ClientSession
+) -> None:
+    """Even with a valid code the citizen made to share their score, and about the very
+    citizen who invited it: a Boost key reads nothing, and the code stays unused."""
+    _citizen, key = await boost_partner(service, 406, ni(406), "Nosy Lettings")
+    sharing = service.services.sharing
+    score_code = (await sharing.new_code(406, share_score=True)).code
+    requests = f"{API_PREFIX}/access-requests"
+    tries = [
+        ("GET", f"{API_PREFIX}/scores/{score_code}", None),
+        ("POST", f"{API_PREFIX}/checks", json.dumps({"check": band("Good"), "code": score_code})),
+        ("POST", requests, json.dumps({"ni_number": ni(406)})),
+        ("POST", requests, json.dumps({"ni_number": ni(406), "check": band("Fair")})),
+        ("GET", f"{requests}/1", None),
+    ]
+    for method, path, data in tries:
+        refused = await call(http, service, path, method=method, key=key, data=data)
+        assert refused.status == 403, (path, refused.body)
+        assert refused.json["error"] == "boost_key_not_allowed", (path, refused.json)
+        assert "only reports rent and council tax" in refused.json["detail"]
+    async with service.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ScoreAccess)) == 0
+        assert await session.scalar(select(func.count()).select_from(AccessRequest)) == 0
+        notices = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind.in_(["score_access", "access_request"]))
+        )
+    assert notices == 0
+    # The code was not used up: the partner the citizen meant it for reads the score once.
+    _pid, plain = await new_partner(service, "Letting Referee")
+    read = await call(http, service, f"{API_PREFIX}/scores/{score_code}", key=plain)
+    assert read.status == 200 and read.json["score"] == 600
+    # And its own route still works for the citizen who invited it.
+    ok = await post_events(http, service, key, event("r-1", ni(406), kind="rent"))
+    assert ok.status == 200 and ok.json["accepted"] == 1
+
+
+async def test_an_allowed_yes_no_request_never_carries_the_score(
+    service: BritizenService, http: aiohttp.ClientSession
+) -> None:
+    """A normal partner whose consent covers one question (a yes/no code, or an allowed
+    request naming a check) cannot turn it into the raw score."""
+    await register_directly(service, 407, ni(407))
+    _pid, key = await new_partner(service, "Referencing Ltd")
+    sharing = service.services.sharing
+    requests = f"{API_PREFIX}/access-requests"
+    asked = await call(
+        http,
+        service,
+        requests,
+        method="POST",
+        key=key,
+        data=json.dumps({"ni_number": ni(407), "check": band("Good")}),
+    )
+    assert asked.status == 202
+    await sharing.answer_request(407, asked.json["id"], allow=True)
+    status = await call(http, service, f"{requests}/{asked.json['id']}", key=key)
+    assert status.status == 200 and status.json["status"] == "allowed"
+    assert "score" not in status.json and status.json["check"]["name"] == "band_at_least"
+    # The yes/no code: the score is refused and the code stays good for one check.
+    yes_no = (await sharing.new_code(407)).code
+    refused = await call(http, service, f"{API_PREFIX}/scores/{yes_no}", key=key)
+    assert (refused.status, refused.json["error"]) == (403, "score_not_shared")
+    answered = await call(
+        http,
+        service,
+        f"{API_PREFIX}/checks",
+        method="POST",
+        key=key,
+        data=json.dumps({"check": band("Good"), "code": yes_no}),
+    )
+    assert answered.status == 200 and set(answered.json) == {"check", "result", "computed_at"}
+    again = await call(http, service, f"{API_PREFIX}/scores/{yes_no}", key=key)
+    assert again.status == 410
+    async with service.db.transaction() as session:
+        reads = await session.scalar(
+            select(func.count()).select_from(ScoreAccess).where(ScoreAccess.check_name.is_(None))
+        )
+    assert reads == 0
