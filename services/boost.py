@@ -20,7 +20,7 @@ the same condition for the ORM).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +38,7 @@ from services.partners import PARTNER_KEY_PREFIX, partner_names, partner_source
 from services.scores import _payment_event, explained_limit, model_inputs, row_for, stored_as_of
 from services.secrets import keyed_hash
 from storage.db import Database
-from storage.models import BoostInvite, BoostPartner, Citizen, Partner
+from storage.models import BoostInvite, BoostPartner, Citizen, Partner, ScoreAccess
 from storage.repositories import boost as repo
 from storage.repositories.outbox import enqueue_to_citizen
 from storage.statuses import BoostReviewStatus, PaymentKind
@@ -57,6 +57,10 @@ _MAX_TOKEN_LENGTH = 100
 
 CONFIRM = "ok"
 DISPUTE = "no"
+REVOKED_VIA = "boost_revoked"
+"""``score_accesses.via`` of the citizen's removal of a Boost partner (the /share log)."""
+ENDED_VIA = "boost_ended"
+"""``score_accesses.via`` of an operator's removal (``britizen boost revoke``)."""
 
 
 class BoostError(ServiceError):
@@ -69,6 +73,20 @@ class TooManyInvites(BoostError):
 
 class TooLateToDispute(BoostError):
     pass
+
+
+class NotLinked(BoostError, StaleAction):
+    """A Remove button for a partner that can no longer report about the citizen."""
+
+    def __init__(self) -> None:
+        super().__init__(texts.PARTNER_ALREADY_REMOVED)
+
+
+class InviteGone(BoostError, StaleAction):
+    """A Cancel button for an invitation no longer waiting (used, expired or cancelled)."""
+
+    def __init__(self) -> None:
+        super().__init__(texts.INVITE_NOT_WAITING)
 
 
 class InviteRefused(BoostError):
@@ -88,11 +106,29 @@ class OutsideBoostScope(Exception):
 
 
 @dataclass(frozen=True)
+class WaitingInvite:
+    id: int
+    role: str
+    expires_on: date
+
+
+@dataclass(frozen=True)
 class BoostScreen:
     reporting: list[tuple[str, str]]
     """(partner name, kind) of everything on the record, each once."""
     partners: list[repo.LinkedPartner]
     open_invites: int
+    invites: list[WaitingInvite] = field(default_factory=list)
+    """The invitations waiting to be used, oldest first (each with a Cancel button)."""
+
+
+@dataclass(frozen=True)
+class CitizenBoost:
+    """One citizen's Boost, as ``britizen boost list --citizen`` prints it."""
+
+    citizen_id: int
+    partners: list[repo.LinkedPartner]
+    invites: list[WaitingInvite]
 
 
 @dataclass(frozen=True)
@@ -235,11 +271,106 @@ class BoostService:
                 for source, kind in await repo.reporting_sources(session, citizen.id)
                 if source in names
             ]
+            invites = await self._waiting(session, citizen.id)
             return BoostScreen(
                 reporting=reporting,
                 partners=await repo.partners_of(session, citizen.id),
-                open_invites=await repo.open_invites(session, citizen.id, self._clock()),
+                open_invites=len(invites),
+                invites=invites,
             )
+
+    async def _waiting(self, session: AsyncSession, citizen_id: int) -> list[WaitingInvite]:
+        return [
+            WaitingInvite(
+                invite.id, invite.role, as_aware_utc(invite.expires_at).astimezone(self._tz).date()
+            )
+            for invite in await repo.waiting_invites(session, citizen_id, self._clock())
+        ]
+
+    async def removal(self, telegram_id: int, partner_id: int) -> repo.LinkedPartner:
+        """The partner a Remove button names, for the confirm step; NotLinked if it can no
+        longer report about this citizen."""
+        async with self._db.transaction() as session:
+            citizen, _ = await row_for(session, telegram_id)
+            found = await repo.linked_partner(session, citizen.id, partner_id)
+            if found is None:
+                raise NotLinked()
+            return found
+
+    async def revoke(self, telegram_id: int, partner_id: int) -> repo.LinkedPartner:
+        """The citizen removes a Boost partner: its key can no longer report about them (what
+        it reported stays, counted or waiting as before), logged in their /share access log.
+        NotLinked if it already could not (a second press, an old button)."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            citizen, _ = await row_for(session, telegram_id)
+            found = await repo.linked_partner(session, citizen.id, partner_id)
+            if found is None or not await repo.remove_link(session, partner_id, citizen.id):
+                raise NotLinked()
+            _log_removal(session, citizen.id, partner_id, REVOKED_VIA, now)
+            return found
+
+    async def cancel_invite(self, telegram_id: int, invite_id: int) -> str:
+        """Cancel an invitation still waiting (its link stops working at once); returns its
+        role. InviteGone if it was used, expired or cancelled already."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            citizen, _ = await row_for(session, telegram_id)
+            invite = await session.get(BoostInvite, invite_id)
+            if invite is None or invite.citizen_id != citizen.id:
+                raise InviteGone()
+            role = invite.role
+            if not await repo.delete_waiting_invite(session, citizen.id, invite_id, now):
+                raise InviteGone()
+            return role
+
+    # --- operators (`britizen boost ...`) ---------------------------------------------------
+
+    async def all_partners(self) -> list[repo.BoostPartnerRow]:
+        async with self._db.transaction() as session:
+            return await repo.all_boost_partners(session)
+
+    async def of_citizen(self, citizen_id: int) -> CitizenBoost | None:
+        """A citizen's Boost partners and waiting invitations; None for no such citizen."""
+        async with self._db.transaction() as session:
+            if await session.get(Citizen, citizen_id) is None:
+                return None
+            return CitizenBoost(
+                citizen_id,
+                await repo.partners_of(session, citizen_id),
+                await self._waiting(session, citizen_id),
+            )
+
+    async def end(self, partner_id: int, citizen_id: int | None = None) -> list[int] | None:
+        """An operator stops a Boost partner reporting about one citizen, or (no
+        ``citizen_id``) about anyone. Each citizen concerned has it logged in their access
+        log and is told in their chat. Returns their ids (empty: nothing to remove); None if
+        ``partner_id`` is not a Boost partner."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            partner = await session.get(Partner, partner_id)
+            boost = await session.get(BoostPartner, partner_id)
+            if partner is None or boost is None:
+                return None
+            linked = await repo.citizens_of(session, partner_id)
+            chosen = linked if citizen_id is None else [c for c in linked if c == citizen_id]
+            ended: list[int] = []
+            for cid in chosen:
+                if not await repo.remove_link(session, partner_id, cid):
+                    continue
+                ended.append(cid)
+                _log_removal(session, cid, partner_id, ENDED_VIA, now)
+                citizen = await session.get(Citizen, cid)
+                if citizen is not None:
+                    enqueue_to_citizen(
+                        session,
+                        citizen,
+                        texts.ended_by_britizen(partner.name, boost.role),
+                        "boost_ended",
+                        now,
+                        priority=NOTICE_PRIORITY,
+                    )
+            return ended
 
     async def invite(self, telegram_id: int, role: str) -> Invitation:
         """A new one-time sign-up link; TooManyInvites beyond MAX_OPEN_INVITES open ones."""
@@ -422,6 +553,13 @@ class BoostService:
     async def is_boost_partner(self, partner_id: int) -> bool:
         async with self._db.autocommit() as session:
             return await repo.is_boost_partner(session, partner_id)
+
+
+def _log_removal(
+    session: AsyncSession, citizen_id: int, partner_id: int, via: str, now: datetime
+) -> None:
+    """A line in the citizen's access log (what /share lists and /mydata exports)."""
+    session.add(ScoreAccess(citizen_id=citizen_id, partner_id=partner_id, via=via, accessed_at=now))
 
 
 def _without(inputs: CitizenInputs, removed: list[Any]) -> CitizenInputs:

@@ -178,4 +178,16 @@ GROWTH = Codec("grow", {"stop": Arg.NONE})
 CONTEST = Codec("cst", {"show": Arg.NONE, "jl": Arg.ID, "ju": Arg.ID, "ls": Arg.ID, "hd": Arg.ID})
 # Boost (issue 20): open /boost, invite a landlord / agent / council (a role), and Confirm or
 # Dispute a late or missed payment a Boost partner reported (a payment event id).
-BOOST = Codec("boost", {"open": Arg.NONE, "inv": Arg.WORD, "ok": Arg.ID, "no": Arg.ID})
+BOOST = Codec(
+    "boost",
+    {
+        "open": Arg.NONE,
+        "inv": Arg.WORD,
+        "ok": Arg.ID,
+        "no": Arg.ID,
+        "rm": Arg.ID,  # Remove a Boost partner: the confirm step
+        "rmy": Arg.ID,  # ... Yes, remove them
+        "rmn": Arg.ID,  # ... No, keep them
+        "cx": Arg.ID,  # Cancel a waiting invitation
+    },
+)

@@ -51,6 +51,35 @@ INVITE_BUTTONS = {
 }
 BOOST_BUTTON = "Add rent or council tax"
 
+REMOVE_BUTTON = "✖ Remove {name}"
+CANCEL_INVITE_BUTTON = "✖ Cancel the {role} invitation (until {expires})"
+CONFIRM_REMOVE = (
+    "Remove {name} (your {role}) from Boost?\n\n"
+    "They won't be able to report your {kind} any more. What they have already reported "
+    "stays on your record and counts as before; a late or missed payment still waiting for "
+    "your answer can still be confirmed or disputed. You can invite them again later."
+)
+REMOVE_YES_BUTTON = "Yes, remove them"
+REMOVE_NO_BUTTON = "No, keep them"
+REMOVED = (
+    "Removed: {name} can no longer report your {kind}. What they already reported stays "
+    "and counts as before. /share lists this with everyone who has had access to your record."
+)
+KEPT = "Nothing changed: {name} can still report your {kind}."
+INVITE_CANCELLED = "Cancelled: the link you made for your {role} no longer works."
+PARTNER_ALREADY_REMOVED = (
+    "They can no longer report to your record: they were already removed. /boost shows "
+    "where things stand."
+)
+INVITE_NOT_WAITING = (
+    "This invitation isn't waiting any more: it was used, cancelled or has expired. /boost "
+    "shows where things stand."
+)
+ENDED_BY_BRITIZEN = (
+    "Britizen has stopped {name} (your {role}) reporting your {kind}. What they already "
+    "reported stays on your record. /boost lets you invite someone else."
+)
+
 INVITE_LINK = (
     "Send this link to your {role}:\n{url}\n\n"
     "It works once, until {expires}. They give a name and get a key to report your {kind} "
@@ -82,6 +111,36 @@ def boost_text(screen: BoostScreen, confirm_days: int) -> str:
     if screen.open_invites:
         lines += ["", OPEN_INVITES.format(count=screen.open_invites)]
     return "\n".join(map(str, lines))
+
+
+def remove_button(name: str) -> str:
+    return REMOVE_BUTTON.format(name=name)
+
+
+def cancel_invite_button(role: str, expires: date) -> str:
+    return CANCEL_INVITE_BUTTON.format(role=ROLE_NAMES.get(role, role), expires=day(expires))
+
+
+def confirm_remove(name: str, role: str) -> str:
+    return CONFIRM_REMOVE.format(name=name, role=ROLE_NAMES.get(role, role), kind=role_kind(role))
+
+
+def removed(name: str, role: str) -> str:
+    return REMOVED.format(name=name, kind=role_kind(role))
+
+
+def kept(name: str, role: str) -> str:
+    return KEPT.format(name=name, kind=role_kind(role))
+
+
+def invite_cancelled(role: str) -> str:
+    return INVITE_CANCELLED.format(role=ROLE_NAMES.get(role, role))
+
+
+def ended_by_britizen(name: str, role: str) -> str:
+    return ENDED_BY_BRITIZEN.format(
+        name=name, role=ROLE_NAMES.get(role, role), kind=role_kind(role)
+    )
 
 
 def role_kind(role: str) -> str:

@@ -30,12 +30,22 @@ LOG_HEADING = "Who has asked about you:"
 NOBODY_YET = "Nobody has asked about you yet."
 LOG_SCORE_LINE = "• {partner} — {at}, {how}: saw your score"
 LOG_CHECK_LINE = "• {partner} — {at}, {how}: “{question}” {answer}"
+LOG_BOOST_REVOKED_LINE = (
+    "• {partner} — {at}: you removed them from Boost; they can no longer report to your record"
+)
+LOG_BOOST_ENDED_LINE = (
+    "• {partner} — {at}: Britizen removed them from Boost; they can no longer report to your record"
+)
 VIA_CODE = "with a code"
 VIA_REQUEST = "you allowed it"
 
 
 def _log_line(entry: AccessEntry, tz: ZoneInfo) -> str:
     at = local_time(entry.at, tz)
+    if entry.via == "boost_revoked":
+        return LOG_BOOST_REVOKED_LINE.format(partner=entry.partner, at=at)
+    if entry.via == "boost_ended":
+        return LOG_BOOST_ENDED_LINE.format(partner=entry.partner, at=at)
     how = VIA_CODE if entry.via == "code" else VIA_REQUEST
     if entry.check is None:
         return LOG_SCORE_LINE.format(partner=entry.partner, at=at, how=how)

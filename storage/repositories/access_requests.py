@@ -60,7 +60,10 @@ async def partners_in_touch(session: AsyncSession, citizen_id: int) -> list[tupl
     """Partners who have asked about, or looked at, this citizen's score (to block from /share)."""
     ids = union(
         select(AccessRequest.partner_id).where(AccessRequest.citizen_id == citizen_id),
-        select(ScoreAccess.partner_id).where(ScoreAccess.citizen_id == citizen_id),
+        # Not a Boost partner the citizen removed (services.boost logs that here too).
+        select(ScoreAccess.partner_id).where(
+            ScoreAccess.citizen_id == citizen_id, ScoreAccess.via.in_(("code", "request"))
+        ),
     ).subquery()
     rows = await session.execute(
         select(Partner.id, Partner.name).where(Partner.id.in_(select(ids))).order_by(Partner.name)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -255,3 +255,107 @@ async def reviews_of(
         .order_by(PaymentEvent.occurred_on, PaymentEvent.id)
     )
     return [(review, event) for review, event in rows.all()]
+
+
+# -- revoking and cancelling (the citizen in /boost, operators with `britizen boost`) ----------
+
+
+async def remove_link(session: AsyncSession, partner_id: int, citizen_id: int) -> bool:
+    """The partner may no longer report about the citizen; False if it already could not. The
+    DELETE's own condition decides, so two presses racing remove (and log) it once."""
+    done = await session.execute(
+        delete(BoostLink).where(
+            BoostLink.partner_id == partner_id, BoostLink.citizen_id == citizen_id
+        )
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+async def linked_partner(
+    session: AsyncSession, citizen_id: int, partner_id: int
+) -> LinkedPartner | None:
+    for partner in await partners_of(session, citizen_id):
+        if partner.partner_id == partner_id:
+            return partner
+    return None
+
+
+async def citizens_of(session: AsyncSession, partner_id: int) -> list[int]:
+    """The citizens this Boost partner may report about, by id."""
+    rows = await session.scalars(
+        select(BoostLink.citizen_id)
+        .where(BoostLink.partner_id == partner_id)
+        .order_by(BoostLink.citizen_id)
+    )
+    return [int(citizen_id) for citizen_id in rows.all()]
+
+
+@dataclass(frozen=True)
+class BoostPartnerRow:
+    partner_id: int
+    name: str
+    role: str
+    created_at: datetime
+    citizens: int
+
+
+async def all_boost_partners(session: AsyncSession) -> list[BoostPartnerRow]:
+    """Every Boost partner with how many citizens it may report about, oldest first."""
+    linked = (
+        select(BoostLink.partner_id, func.count().label("n"))
+        .group_by(BoostLink.partner_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            Partner.id,
+            Partner.name,
+            BoostPartner.role,
+            BoostPartner.created_at,
+            func.coalesce(linked.c.n, 0),
+        )
+        .join(BoostPartner, BoostPartner.partner_id == Partner.id)
+        .outerjoin(linked, linked.c.partner_id == Partner.id)
+        .order_by(BoostPartner.created_at, Partner.id)
+    )
+    return [
+        BoostPartnerRow(int(pid), name, role, created, int(n))
+        for pid, name, role, created, n in rows.all()
+    ]
+
+
+async def waiting_invites(
+    session: AsyncSession, citizen_id: int, now: datetime
+) -> list[BoostInvite]:
+    """The citizen's invitations not used and not expired, oldest first."""
+    return list(
+        (
+            await session.scalars(
+                select(BoostInvite)
+                .where(
+                    BoostInvite.citizen_id == citizen_id,
+                    BoostInvite.used_at.is_(None),
+                    BoostInvite.expires_at > now,
+                )
+                .order_by(BoostInvite.created_at, BoostInvite.id)
+            )
+        ).all()
+    )
+
+
+async def delete_waiting_invite(
+    session: AsyncSession, citizen_id: int, invite_id: int, now: datetime
+) -> bool:
+    """Cancel one of the citizen's invitations if it is still waiting (not used, not expired):
+    the row goes, so its link is as unknown as one never made. False if it was not waiting."""
+    done = await session.execute(
+        delete(BoostInvite)
+        .where(
+            BoostInvite.id == invite_id,
+            BoostInvite.citizen_id == citizen_id,
+            BoostInvite.used_at.is_(None),
+            BoostInvite.expires_at > now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(done, "rowcount", 0))

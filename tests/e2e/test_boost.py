@@ -19,7 +19,7 @@ from api.openapi import API_PREFIX
 from bot.service import BritizenService
 from services.clock import ManualClock
 from standin import BotApiStandIn
-from storage.models import BoostReview, PaymentEvent, Score
+from storage.models import BoostReview, PaymentEvent, Score, ScoreAccess
 from tests.api.rights_helpers import batch, event
 from tests.api.test_sponsor_api import call
 from tests.e2e.conftest import START, ServiceFactory, register
@@ -59,7 +59,7 @@ async def invite(person: Citizen, button: str, role_words: str) -> str:
     """/boost, then an invite button: the token of the link the bot gave."""
     await person.send("/boost")
     await person.expect("Boost: add rent and council tax", "What you can add")
-    assert person.buttons() == [
+    assert person.buttons()[:3] == [
         "Invite my landlord",
         "Invite my letting agent",
         "Invite my council",
@@ -335,3 +335,90 @@ async def test_too_many_open_invitations_are_refused(
     await fay.press("Invite my council")
     await fay.expect("You already have 5 invitations waiting to be used")
     await fay.expect_nothing()
+
+
+async def test_a_citizen_removes_a_landlord_and_cancels_an_unused_invitation(
+    service: BritizenService,
+    citizen: Callable[..., Citizen],
+    http: aiohttp.ClientSession,
+    standin: BotApiStandIn,
+) -> None:
+    gil = citizen(1207, "Gil")
+    await register(gil, "AB 12 07 01 A")
+    key = await sign_up(
+        http, service, await invite(gil, "Invite my landlord", "landlord"), "Gone Lettings"
+    )
+    await gil.expect("Gone Lettings, whom you invited as your landlord, has signed up")
+    reply = await report(http, service, key, *monthly("rent", "AB120701A", 3))
+    assert reply.json["accepted"] == 3  # type: ignore[attr-defined]
+    council_token = await invite(gil, "Invite my council", "council")
+
+    await gil.send("/boost")
+    screen = await gil.expect("Signed up through Boost:", "Invitations waiting to be used: 1")
+    assert gil.buttons(screen)[3:] == [
+        "✖ Remove Gone Lettings",
+        "✖ Cancel the council invitation (until 28 Nov 2026)",
+    ]
+    # Remove asks first; "No" changes nothing.
+    await gil.press("✖ Remove Gone Lettings", message=screen)
+    ask = await gil.expect(
+        "Remove Gone Lettings (your landlord) from Boost?",
+        "stays on your record and counts as before",
+    )
+    assert gil.buttons(ask) == ["Yes, remove them", "No, keep them"]
+    await gil.press("No, keep them", message=ask)
+    await gil.expect("Nothing changed: Gone Lettings can still report your rent.")
+    still = await report(http, service, key, event("kept-1", "AB120701A", kind="rent"))
+    assert still.status == 200  # type: ignore[attr-defined]
+
+    await gil.press("✖ Remove Gone Lettings", message=screen)
+    ask = await gil.expect("Remove Gone Lettings (your landlord) from Boost?")
+    yes = callback_data(gil, "Yes, remove them")
+    await gil.press("Yes, remove them", message=ask)
+    await gil.expect("Removed: Gone Lettings can no longer report your rent")
+    # The key can't report about Gil any more; what it reported stays.
+    refused = await report(http, service, key, event("after-1", "AB120701A", kind="rent"))
+    assert refused.status == 403 and "events.0.ni_number" in refused.json["detail"]  # type: ignore[attr-defined]
+    async with service.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(PaymentEvent)) == 4
+        log = (await session.scalars(select(ScoreAccess))).all()
+    assert [row.via for row in log] == ["boost_revoked"]
+    # The old confirm button, replayed, and the screen's Remove: gone, said so, nothing logged.
+    since = standin.mark()
+    standin.callback_query(1207, ask, yes, strict=False)
+    answer = await standin.wait_for("answerCallbackQuery", since=since)
+    assert "already removed" in str(answer.params.get("text"))
+    since = standin.mark()
+    await gil.press("✖ Remove Gone Lettings", message=screen)
+    answer = await standin.wait_for("answerCallbackQuery", since=since)
+    assert "already removed" in str(answer.params.get("text"))
+    async with service.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ScoreAccess)) == 1
+
+    # Logged in the access log /share shows (and not offered as a partner to block).
+    await gil.send("/share")
+    shown = await gil.expect(
+        "• Gone Lettings — ", "you removed them from Boost; they can no longer report"
+    )
+    assert not any("Gone Lettings" in b for b in gil.buttons(shown))
+
+    # The unused invitation: cancelled at once, its link no longer works.
+    cancel = callback_data(gil, "✖ Cancel the council invitation (until 28 Nov 2026)")
+    await gil.press("✖ Cancel the council invitation (until 28 Nov 2026)", message=screen)
+    await gil.expect("Cancelled: the link you made for your council no longer works.")
+    status, html = await page(http, service, council_token)
+    assert status == 404 and "isn't valid" in html
+    since = standin.mark()
+    standin.callback_query(1207, screen, cancel, strict=False)
+    answer = await standin.wait_for("answerCallbackQuery", since=since)
+    assert "isn't waiting any more" in str(answer.params.get("text"))
+    await gil.send("/boost")
+    after = await gil.expect("Already on your record:", "• Gone Lettings: rent")
+    assert "Signed up through Boost" not in after.text
+    assert "Invitations waiting" not in after.text
+    assert gil.buttons(after) == [
+        "Invite my landlord",
+        "Invite my letting agent",
+        "Invite my council",
+    ]
+    await gil.expect_nothing()
