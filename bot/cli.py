@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.cli_boost import add_boost_commands
 from bot.cli_growth import add_growth_outreach_commands
 from bot.logs import configure_logging
 from bot.settings import Environment, Settings, SettingsError, load_settings
@@ -399,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("id", type=int)
     release.set_defaults(handler=_cmd_events_release)
 
+    add_boost_commands(commands)
     _add_operator_commands(commands)
     _add_growth_commands(commands)
 

@@ -34,6 +34,7 @@ from services.api_clients import API_KEY_PURPOSE, MAX_NAME_LENGTH
 from services.callbacks import BOOST
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
+from services.languages import citizen_language
 from services.partners import PARTNER_KEY_PREFIX, partner_names, partner_source
 from services.scores import _payment_event, explained_limit, model_inputs, row_for, stored_as_of
 from services.secrets import keyed_hash
@@ -43,6 +44,7 @@ from storage.repositories import boost as repo
 from storage.repositories.outbox import enqueue_to_citizen
 from storage.statuses import BoostReviewStatus, PaymentKind
 from texts import boost as texts
+from texts.i18n import worded_in
 
 ROLES = ("landlord", "agent", "council")
 ROLE_KINDS = {"landlord": "rent", "agent": "rent", "council": "council_tax"}
@@ -227,13 +229,22 @@ async def hold_for_confirmation(
         if found is None or citizen is None:
             continue
         _review, event = found
+        language = await citizen_language(session, citizen)
         enqueue_to_citizen(
             session,
             citizen,
-            texts.adverse_reported(name, event.kind, event.occurred_on, event.outcome, counts_from),
+            worded_in(
+                language,
+                texts.adverse_reported,
+                name,
+                event.kind,
+                event.occurred_on,
+                event.outcome,
+                counts_from,
+            ),
             "boost_review",
             now,
-            review_markup(event_id),
+            worded_in(language, review_markup, event_id),
             priority=NOTICE_PRIORITY,
         )
     return len(held)
@@ -365,7 +376,12 @@ class BoostService:
                     enqueue_to_citizen(
                         session,
                         citizen,
-                        texts.ended_by_britizen(partner.name, boost.role),
+                        worded_in(
+                            await citizen_language(session, citizen),
+                            texts.ended_by_britizen,
+                            partner.name,
+                            boost.role,
+                        ),
                         "boost_ended",
                         now,
                         priority=NOTICE_PRIORITY,
@@ -527,7 +543,12 @@ class BoostService:
                     enqueue_to_citizen(
                         session,
                         citizen,
-                        texts.signed_up(partner.name, invite.role),
+                        worded_in(
+                            await citizen_language(session, citizen),
+                            texts.signed_up,
+                            partner.name,
+                            invite.role,
+                        ),
                         "boost_signed_up",
                         now,
                         priority=NOTICE_PRIORITY,
