@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 import texts.common as texts
+from handlers import ni_claims
 from handlers.context import BotContext
 from texts import help as help_texts
 
@@ -46,6 +47,10 @@ async def cancel(update: Update, context: BotContext) -> None:
 async def unknown_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     if not await context.services.registration.is_registered(update.effective_user.id):
+        dialog = await ni_claims.claimant_dialog(context, update.effective_user.id)
+        if dialog is not None:
+            await ni_claims.remind_claim_step(update.effective_message, dialog)
+            return
         await update.effective_message.reply_text(texts.NOT_REGISTERED)
         return
     await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)

@@ -21,7 +21,7 @@ from handlers.context import BotContext
 from handlers.guards import registered_button, registered_only
 from handlers.ui import edit_in_place
 from services.callbacks import CONTEST, GROWTH, BadCallback
-from services.contests import ContestView
+from services.contests import ContestOver, ContestView
 from texts import growth_outreach as words
 
 SETTINGS_OPEN_DATA = "set:open"
@@ -113,7 +113,12 @@ async def on_contest_button(update: Update, context: BotContext) -> None:
     listed = {"jl": True, "ju": False, "ls": True, "hd": False}.get(press.action)
     if listed is None:
         raise BadCallback(press.action)
-    view = await contests.join(user.id, press.number, listed=listed)
+    try:
+        view = await contests.join(user.id, press.number, listed=listed)
+    except ContestOver:
+        # A button from a contest that has ended: say so plainly, change nothing.
+        await query.answer(words.CONTEST_OVER, show_alert=True)
+        return
     if press.action in ("jl", "ju"):
         toast = words.JOINED_TOAST
     else:

@@ -10,8 +10,10 @@ from telegram import Update
 
 import texts.common as texts
 from handlers.context import BotContext
+from handlers.ni_claims import remind_claim_step
 from handlers.registration_steps import remind_step
 from services.errors import NotRegistered
+from services.ni_claims import FLOW as NI_CLAIM_FLOW
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -32,6 +34,8 @@ def registered_only(handler: Handler) -> Handler:
         dialog = await context.services.dialogs.get(user.id)
         if dialog is not None and dialog.flow == "registration":
             await remind_step(message, dialog)
+        elif dialog is not None and dialog.flow == NI_CLAIM_FLOW:
+            await remind_claim_step(message, dialog)
         else:
             await message.reply_text(texts.NOT_REGISTERED)
 

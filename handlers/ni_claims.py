@@ -20,6 +20,7 @@ from handlers.context import BotContext
 from handlers.ui import edit_in_place
 from services.callbacks import NI_CLAIM, NI_REVIEW
 from services.dialogs import Dialog
+from services.ni_claims import FLOW as NI_CLAIM_FLOW
 from services.ni_claims import (
     MAX_DOCUMENT_BYTES,
     MAX_STATEMENT,
@@ -52,6 +53,10 @@ async def start_report(update: Update, context: BotContext) -> None:
     """/reportni: the typed route to "Report this"."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
+    dialog = await claimant_dialog(context, user.id)
+    if dialog is not None:
+        await remind_claim_step(message, dialog)
+        return
     try:
         await context.services.ni_claims.start(user.id)
     except ClaimError as refusal:
@@ -67,6 +72,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     claims = context.services.ni_claims
     try:
         if press.action == "report":
+            if await claimant_dialog(context, user.id) is not None:
+                # "Report this" again, mid-report: the report goes on where it was.
+                await query.answer(texts.ALREADY_REPORTING, show_alert=True)
+                return
             await claims.start(user.id)
             await query.answer()
             await query.edit_message_reply_markup(None)
@@ -159,6 +168,21 @@ async def _open(
         await context.bot.send_message(chat.id, str(refusal))
         return
     await context.bot.send_message(chat.id, texts.claim_opened(opened.id, opened.contact_kind))
+
+
+async def remind_claim_step(message: Message, dialog: Dialog) -> None:
+    """Someone mid-report (not registered: a claimant has no account) sent a command we can't
+    serve: say where they are, and keep the report as it was."""
+    markup = SKIP_MARKUP if dialog.step == STEP_DOCUMENT else None
+    await message.reply_text(texts.mid_claim(dialog.step), reply_markup=markup)
+
+
+async def claimant_dialog(context: BotContext, telegram_id: int) -> Dialog | None:
+    """The claimant's report in progress (contact or document step), if any."""
+    dialog = await context.services.dialogs.get(telegram_id)
+    if dialog is None or dialog.flow != NI_CLAIM_FLOW or dialog.step == STEP_STATEMENT:
+        return None
+    return dialog
 
 
 # --- the holder -------------------------------------------------------------------------------

@@ -38,6 +38,11 @@ async def start(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     payload = context.args[0] if context.args else None
+    claim = await ni_claims.claimant_dialog(context, user.id)
+    if claim is not None:
+        # Mid-report about their NI number: /start would lose it; say where they are instead.
+        await ni_claims.remind_claim_step(message, claim)
+        return
     if payload == START_PAYLOAD:
         payload = None  # "open a private chat" from a group: a plain start
     try:

@@ -61,6 +61,17 @@ NOT_TEXT_AT_STEP: dict[tuple[str, str | None], str] = {
         "Please type what's wrong as a text message, in a sentence or two (or /cancel)."
     ),
     ("review", None): "Please type your note on the decision as text (or /cancel).",
+    ("ni_claim", "contact"): (
+        "Please type an email address or a phone number as text, like 07700 900123 (or /cancel)."
+    ),
+    ("ni_claim", "document"): (
+        "Please send a photo, or a JPEG, PNG or PDF file, of a document that shows your NI "
+        "number — or tap Skip (or /cancel)."
+    ),
+    ("ni_claim", "statement"): (
+        "Please type your reply to the report as text, in one message (or /cancel)."
+    ),
+    ("ni_claim_review", None): "Please type your note on the decision as text (or /cancel).",
     ("delete", None): "Please answer with the buttons above: erase your account or keep it.",
 }
 NOT_TEXT_IN_A_STEP = "Please answer as text, or with the buttons above (or /cancel)."

@@ -22,6 +22,19 @@ NOTHING_TO_REPORT = (
     "There's nothing to report right now. If Britizen told you your NI number is already in "
     "use, send /start, type the number again and tap “Report this”."
 )
+MID_CLAIM = "You're in the middle of reporting your NI number. {step}\n/cancel stops the report."
+MID_CLAIM_CONTACT = "Please send an email address or a phone number where our team can reach you."
+MID_CLAIM_DOCUMENT = (
+    "Please send a photo or a file (image or PDF) of a document that shows your NI number, "
+    "or tap Skip."
+)
+ALREADY_REPORTING = "You're already reporting this: answer the last question above (or /cancel)."
+
+
+def mid_claim(step: str) -> str:
+    return MID_CLAIM.format(step=MID_CLAIM_DOCUMENT if step == "document" else MID_CLAIM_CONTACT)
+
+
 ASK_CONTACT = (
     "Sorry this happened — let's sort it out.\n\n"
     "First, how can our team reach you? Send an email address or a phone number (like "
