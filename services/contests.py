@@ -30,6 +30,7 @@ from services.accounts import citizen_for
 from services.clock import Clock, as_aware_utc
 from services.errors import StaleAction
 from services.growth_outreach import CONTEST_KIND, GROWTH_PRIORITY, OutreachBusy, OutreachError
+from services.languages import citizens_languages
 from services.quiet_hours import first_moment_to_send
 from services.sponsor_text import PlainLine
 from storage.db import Database
@@ -37,6 +38,7 @@ from storage.locks import job_lock
 from storage.models import ContestEntry, ReferralContest
 from storage.repositories import growth_outreach as repo
 from texts import growth_outreach as words
+from texts.i18n import ENGLISH, worded_in
 
 MAX_DAYS = 90
 BOARD_SIZE = 10
@@ -185,11 +187,19 @@ class ContestService:
                 {p.citizen_id for p in people if p.listed},
             )
             told = await repo.announced(session, contest_id)
+            # Each in their own language (English for anyone without a stored one).
+            languages = await citizens_languages(session, [p.citizen_id for p in people])
             results = [
                 repo.Queued(
                     p.citizen_id,
                     p.chat_id,
-                    words.contest_result(contest.name, frozen[p.citizen_id], board),
+                    worded_in(
+                        languages.get(p.citizen_id, ENGLISH),
+                        words.contest_result,
+                        contest.name,
+                        frozen[p.citizen_id],
+                        board,
+                    ),
                 )
                 for p in people
                 if p.reachable and p.citizen_id not in told

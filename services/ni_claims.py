@@ -53,6 +53,7 @@ from services.callbacks import NI_CLAIM
 from services.clock import Clock, as_aware_utc
 from services.dialogs import Dialog, DialogService
 from services.errors import NotAllowed, ServiceError
+from services.languages import citizen_language, language_of
 from services.secrets import keyed_hash
 from storage.db import Database
 from storage.models import Citizen, NiClaim
@@ -60,6 +61,7 @@ from storage.repositories import ni_claims as repo
 from storage.repositories.outbox import enqueue, enqueue_to_citizen
 from storage.statuses import NiClaimStatus
 from texts import ni_claims as texts
+from texts.i18n import ENGLISH, worded_in
 
 FLOW = "ni_claim"
 STEP_CONTACT = "contact"
@@ -291,13 +293,14 @@ class NiClaimService:
                 repo.log(session, claim.id, telegram_id, CLAIMANT, "claim_opened", now)
                 repo.log(session, claim.id, holder_row.telegram_id, HOLDER, "account_reported", now)
                 await repo.retire_sharing(session, holder_row.id, now)
+                holder_language = await citizen_language(session, holder_row)
                 enqueue_to_citizen(
                     session,
                     holder_row,
-                    texts.holder_notice(holder_row.ni_masked),
+                    worded_in(holder_language, texts.holder_notice, holder_row.ni_masked),
                     "ni_claim_notice",
                     now,
-                    _reply_markup(claim.id),
+                    worded_in(holder_language, _reply_markup, claim.id),
                     priority=CLAIM_PRIORITY,
                 )
                 for admin in self._admins:
@@ -436,6 +439,9 @@ class NiClaimService:
                 else await session.get(Citizen, claim.holder_citizen_id)
             )
             masked = RELEASED_MASK if holder is None else holder.ni_masked
+            # Each is told in their own language (the reviewer's update is worded in theirs).
+            claimant_language = await language_of(session, claim.claimant_telegram_id)
+            holder_language = ENGLISH if holder is None else await citizen_language(session, holder)
             if move:
                 claimant_account = await session.scalar(
                     select(Citizen.id).where(Citizen.telegram_id == claim.claimant_telegram_id)
@@ -458,15 +464,25 @@ class NiClaimService:
                     claimant_dialog = Dialog(
                         reg.FLOW, reg.STEP_DOB, {"ni_hash": claim.ni_hash, "ni_masked": masked}
                     )
-                claimant_text = texts.claimant_moved(
-                    claim.id, note_text or None, holder_left=holder is not None
+                claimant_text = worded_in(
+                    claimant_language,
+                    texts.claimant_moved,
+                    claim.id,
+                    note_text or None,
+                    holder_left=holder is not None,
                 )
-                holder_text = texts.holder_moved(masked, note_text or None)
+                holder_text = worded_in(
+                    holder_language, texts.holder_moved, masked, note_text or None
+                )
                 claimant_action, holder_action = "number_moved_to_you", "number_moved_away"
             else:
                 claim.status = NiClaimStatus.REJECTED
-                claimant_text = texts.claimant_rejected(claim.id, note_text or None)
-                holder_text = texts.holder_cleared(masked, note_text or None)
+                claimant_text = worded_in(
+                    claimant_language, texts.claimant_rejected, claim.id, note_text or None
+                )
+                holder_text = worded_in(
+                    holder_language, texts.holder_cleared, masked, note_text or None
+                )
                 claimant_action, holder_action = "claim_rejected", "report_rejected"
             claim.decided_at = now
             claim.reviewer_telegram_id = reviewer_id

@@ -27,8 +27,8 @@ from standin import BotApiStandIn
 from storage.models import BoostLink, ContestEntry, DialogState, NiClaim
 from tests.e2e.conftest import ServiceFactory, register
 from tests.e2e.test_boost import invite, sign_up
-from tests.e2e.test_ni_claims import NI, told_in_use
-from tests.e2e.test_welsh import assert_no_english
+from tests.e2e.test_ni_claims import MASKED, NI, told_in_use
+from tests.e2e.test_welsh import ENGLISH, _texts
 from tests.standin.driver import Citizen, SentMessage, callback_data
 from texts import boost as boost_texts
 from texts import growth_outreach as growth_texts
@@ -73,6 +73,22 @@ class Reader:
         self.standin.callback_query(self.person.user_id, message, data, strict=False)
         answer = await self.standin.wait_for("answerCallbackQuery", since=since)
         return str(answer.params.get("text"))
+
+
+def assert_no_english(standin: BotApiStandIn, since: int, chat_id: int) -> int:
+    """tests/e2e/test_welsh.py's check, on what was sent to this one chat (and every button
+    answer): others in the test read English."""
+    checked = 0
+    for call in standin.calls[since:]:
+        if call.method not in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
+            continue
+        if call.method != "answerCallbackQuery" and str(call.params.get("chat_id")) != str(chat_id):
+            continue
+        for text in _texts(call):
+            leaked = [run for run in ENGLISH if run in text]
+            assert not leaked, f"English in a Welsh reply ({call.method}): {leaked[:3]}\n{text}"
+            checked += 1
+    return checked
 
 
 async def dialog_of(service: BritizenService, telegram_id: int) -> tuple[str, str] | None:
@@ -142,7 +158,7 @@ async def test_reportni_steps_answer_every_stray_update_and_keep_the_report(
     assert await me.stale(asked, skip) == me.says(common.STALE_BUTTON)
     await alice.expect_nothing()
     if language == "cy":
-        assert assert_no_english(standin, since) > 20
+        assert assert_no_english(standin, since, 602) > 20
 
 
 # --- /nireply: the holder (registered) writing their side -------------------------------------
@@ -183,7 +199,7 @@ async def test_nireply_step_answers_every_stray_update_and_keeps_the_reply(
     await mallory.send("/nonsense")
     await mallory.expect(me.says(common.UNKNOWN_COMMAND))
     # The notice's button again: asked again, at the same step (nothing lost, nothing sent).
-    await mallory.press(me.says(claim_texts.HOLDER_REPLY_BUTTON), message=notice)
+    await mallory.press("Reply to this report", message=notice)  # sent while read in English
     await mallory.expect(me.says(claim_texts.ask_statement, MAX_STATEMENT))
     assert await dialog_of(service, 611) == ("ni_claim", "statement")
     async with service.db.transaction() as session:
@@ -196,14 +212,15 @@ async def test_nireply_step_answers_every_stray_update_and_keeps_the_reply(
         claim = await session.scalar(select(NiClaim))
     assert claim is not None and claim.holder_statement == "It is mine: I have had it since 2004."
     assert await dialog_of(service, 611) is None
-    # Once decided, the old button says there is nothing to reply to.
+    if language == "cy":
+        assert assert_no_english(standin, since, 611) > 10
+    # Once decided (the holder told in their language), the old button says there is nothing
+    # to reply to.
     await service.services.ni_claims.decide(claim.id, ADMIN, move=False, note="-")
-    await mallory.expect()  # the outcome
+    await mallory.expect(me.says(claim_texts.holder_cleared, MASKED, None))
     await me.stale(notice, reply_button)
     await mallory.expect(me.says(claim_texts.NO_REPORT_AGAINST_YOU))
     await mallory.expect_nothing()
-    if language == "cy":
-        assert assert_no_english(standin, since) > 10
 
 
 # --- /boost: the screen and the Remove confirm step -------------------------------------------
@@ -257,7 +274,7 @@ async def test_boost_screens_answer_every_stray_update_and_the_confirm_still_wor
     )
     await tom.expect_nothing()
     if language == "cy":
-        assert assert_no_english(standin, since) > 10
+        assert assert_no_english(standin, since, 621) > 10
 
 
 # --- /contest: the screen, and a button from a contest that has ended --------------------------
@@ -299,4 +316,4 @@ async def test_contest_screen_answers_every_stray_update_and_an_ended_contest_sa
         assert await session.scalar(select(func.count()).select_from(ContestEntry)) == 1
     await una.expect_nothing()
     if language == "cy":
-        assert assert_no_english(standin, since) > 5
+        assert assert_no_english(standin, since, 631) > 5
