@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from services.boost import BoostService
+    from services.boost_operators import BoostOperators
     from storage.db import Database
 
 
-def _on_boost(settings: Settings, work: Callable[[BoostService], Awaitable[int]]) -> int:
-    """Migrate, then run `work` with a BoostService on a database opened for it."""
-    from services.boost import BoostService
+def _on_boost(settings: Settings, work: Callable[[BoostOperators], Awaitable[int]]) -> int:
+    """Migrate, then run `work` with the operators' Boost service on a database opened for it."""
+    from services.boost_operators import BoostOperators
     from services.clock import system_clock
     from storage.db import Database
     from storage.migrate import upgrade
@@ -41,8 +41,7 @@ def _on_boost(settings: Settings, work: Callable[[BoostService], Awaitable[int]]
     async def run() -> int:
         db: Database = Database(settings.database_url)
         try:
-            boost = BoostService(db, settings.resolved_secret_key(), system_clock, settings.tz)
-            return await work(boost)
+            return await work(BoostOperators(db, system_clock, settings.tz))
         finally:
             await db.close()
 
@@ -50,7 +49,7 @@ def _on_boost(settings: Settings, work: Callable[[BoostService], Awaitable[int]]
 
 
 def _cmd_boost_list(settings: Settings, args: argparse.Namespace) -> int:
-    async def listing(boost: BoostService) -> int:
+    async def listing(boost: BoostOperators) -> int:
         if args.citizen is not None:
             return await _list_citizen(boost, args.citizen)
         partners = await boost.all_partners()
@@ -70,7 +69,7 @@ def _cmd_boost_list(settings: Settings, args: argparse.Namespace) -> int:
     return _on_boost(settings, listing)
 
 
-async def _list_citizen(boost: BoostService, citizen_id: int) -> int:
+async def _list_citizen(boost: BoostOperators, citizen_id: int) -> int:
     found = await boost.of_citizen(citizen_id)
     if found is None:
         print(f"britizen: no citizen #{citizen_id}", file=sys.stderr)
@@ -89,7 +88,7 @@ async def _list_citizen(boost: BoostService, citizen_id: int) -> int:
 
 
 def _cmd_boost_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    async def revoke(boost: BoostService) -> int:
+    async def revoke(boost: BoostOperators) -> int:
         ended = await boost.end(args.partner, args.citizen)
         if ended is None:
             print(f"britizen: no Boost partner #{args.partner}", file=sys.stderr)

@@ -125,15 +125,6 @@ class BoostScreen:
 
 
 @dataclass(frozen=True)
-class CitizenBoost:
-    """One citizen's Boost, as ``britizen boost list --citizen`` prints it."""
-
-    citizen_id: int
-    partners: list[repo.LinkedPartner]
-    invites: list[WaitingInvite]
-
-
-@dataclass(frozen=True)
 class Invitation:
     role: str
     url: str
@@ -282,21 +273,13 @@ class BoostService:
                 for source, kind in await repo.reporting_sources(session, citizen.id)
                 if source in names
             ]
-            invites = await self._waiting(session, citizen.id)
+            invites = await waiting_invites(session, citizen.id, self._clock(), self._tz)
             return BoostScreen(
                 reporting=reporting,
                 partners=await repo.partners_of(session, citizen.id),
                 open_invites=len(invites),
                 invites=invites,
             )
-
-    async def _waiting(self, session: AsyncSession, citizen_id: int) -> list[WaitingInvite]:
-        return [
-            WaitingInvite(
-                invite.id, invite.role, as_aware_utc(invite.expires_at).astimezone(self._tz).date()
-            )
-            for invite in await repo.waiting_invites(session, citizen_id, self._clock())
-        ]
 
     async def removal(self, telegram_id: int, partner_id: int) -> repo.LinkedPartner:
         """The partner a Remove button names, for the confirm step; NotLinked if it can no
@@ -318,7 +301,7 @@ class BoostService:
             found = await repo.linked_partner(session, citizen.id, partner_id)
             if found is None or not await repo.remove_link(session, partner_id, citizen.id):
                 raise NotLinked()
-            _log_removal(session, citizen.id, partner_id, REVOKED_VIA, now)
+            log_removal(session, citizen.id, partner_id, REVOKED_VIA, now)
             return found
 
     async def cancel_invite(self, telegram_id: int, invite_id: int) -> str:
@@ -334,59 +317,6 @@ class BoostService:
             if not await repo.delete_waiting_invite(session, citizen.id, invite_id, now):
                 raise InviteGone()
             return role
-
-    # --- operators (`britizen boost ...`) ---------------------------------------------------
-
-    async def all_partners(self) -> list[repo.BoostPartnerRow]:
-        async with self._db.transaction() as session:
-            return await repo.all_boost_partners(session)
-
-    async def of_citizen(self, citizen_id: int) -> CitizenBoost | None:
-        """A citizen's Boost partners and waiting invitations; None for no such citizen."""
-        async with self._db.transaction() as session:
-            if await session.get(Citizen, citizen_id) is None:
-                return None
-            return CitizenBoost(
-                citizen_id,
-                await repo.partners_of(session, citizen_id),
-                await self._waiting(session, citizen_id),
-            )
-
-    async def end(self, partner_id: int, citizen_id: int | None = None) -> list[int] | None:
-        """An operator stops a Boost partner reporting about one citizen, or (no
-        ``citizen_id``) about anyone. Each citizen concerned has it logged in their access
-        log and is told in their chat. Returns their ids (empty: nothing to remove); None if
-        ``partner_id`` is not a Boost partner."""
-        now = self._clock()
-        async with self._db.transaction() as session:
-            partner = await session.get(Partner, partner_id)
-            boost = await session.get(BoostPartner, partner_id)
-            if partner is None or boost is None:
-                return None
-            linked = await repo.citizens_of(session, partner_id)
-            chosen = linked if citizen_id is None else [c for c in linked if c == citizen_id]
-            ended: list[int] = []
-            for cid in chosen:
-                if not await repo.remove_link(session, partner_id, cid):
-                    continue
-                ended.append(cid)
-                _log_removal(session, cid, partner_id, ENDED_VIA, now)
-                citizen = await session.get(Citizen, cid)
-                if citizen is not None:
-                    enqueue_to_citizen(
-                        session,
-                        citizen,
-                        worded_in(
-                            await citizen_language(session, citizen),
-                            texts.ended_by_britizen,
-                            partner.name,
-                            boost.role,
-                        ),
-                        "boost_ended",
-                        now,
-                        priority=NOTICE_PRIORITY,
-                    )
-            return ended
 
     async def invite(self, telegram_id: int, role: str) -> Invitation:
         """A new one-time sign-up link; TooManyInvites beyond MAX_OPEN_INVITES open ones."""
@@ -576,7 +506,17 @@ class BoostService:
             return await repo.is_boost_partner(session, partner_id)
 
 
-def _log_removal(
+async def waiting_invites(
+    session: AsyncSession, citizen_id: int, now: datetime, tz: ZoneInfo
+) -> list[WaitingInvite]:
+    """The citizen's invitations still waiting to be used, oldest first."""
+    return [
+        WaitingInvite(invite.id, invite.role, as_aware_utc(invite.expires_at).astimezone(tz).date())
+        for invite in await repo.waiting_invites(session, citizen_id, now)
+    ]
+
+
+def log_removal(
     session: AsyncSession, citizen_id: int, partner_id: int, via: str, now: datetime
 ) -> None:
     """A line in the citizen's access log (what /share lists and /mydata exports)."""

@@ -9,12 +9,14 @@ import asyncio
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.cli import main
 from services.boost import OutsideBoostScope, check_scope
+from services.boost_operators import BoostOperators
 from services.container import Services
 from services.secrets import ni_number_hash
 from storage.db import Database
@@ -23,6 +25,7 @@ from storage.models import OutboxMessage, ScoreAccess
 from tests.e2e.conftest import TEST_SECRET
 
 KEY = TEST_SECRET.encode()
+UK_TIME = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
@@ -72,7 +75,8 @@ def _seed(url: str) -> dict[str, int]:
             )
             await boost.sign_up(_token((await boost.invite(501, "council")).url), "Borough")
             await boost.invite(502, "agent")
-            partners = {p.name: p.partner_id for p in await boost.all_partners()}
+            operators = BoostOperators(db, services.clock, UK_TIME)
+            partners = {p.name: p.partner_id for p in await operators.all_partners()}
             return {"ann": ann, "ben": ben, **partners}
         finally:
             await db.close()
