@@ -31,6 +31,7 @@ from services.languages import citizen_language, language_of
 from storage.db import Database
 from storage.models import Citizen, Dispute, EventBatch, Partner, PaymentEvent
 from storage.repositories import event_batches, outbox
+from storage.repositories import review_queues as queues
 from storage.statuses import BatchStatus, DisputeKind, DisputeStatus
 from texts import disputes as texts
 from texts.i18n import worded_in
@@ -304,17 +305,8 @@ class DisputeService:
         """The oldest open dispute, for a reviewer (NotAllowed for anyone else)."""
         self._require_reviewer(reviewer_id)
         async with self._db.transaction() as session:
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(Dispute)
-                .where(Dispute.status == DisputeStatus.OPEN)
-            )
-            row = await session.scalar(
-                select(Dispute)
-                .where(Dispute.status == DisputeStatus.OPEN)
-                .order_by(Dispute.created_at, Dispute.id)
-                .limit(1)
-            )
+            waiting = await queues.count_open(session, Dispute)
+            row = await queues.oldest_open(session, Dispute)
             if row is None:
                 return None
             citizen = await session.get(Citizen, row.citizen_id)

@@ -15,6 +15,7 @@ from storage.models import (
     RetainedRecord,
     ShareCode,
 )
+from storage.repositories import review_queues as queues
 from storage.statuses import AccessRequestStatus, NiClaimStatus
 
 FREEZING = (NiClaimStatus.OPEN, NiClaimStatus.MOVED)
@@ -88,21 +89,11 @@ async def take_for_decision(session: AsyncSession, claim_id: int, now: datetime)
 
 
 async def oldest_open(session: AsyncSession) -> NiClaim | None:
-    return await session.scalar(
-        select(NiClaim)
-        .where(NiClaim.status == NiClaimStatus.OPEN)
-        .order_by(NiClaim.created_at, NiClaim.id)
-        .limit(1)
-    )
+    return await queues.oldest_open(session, NiClaim)
 
 
 async def count_open(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(NiClaim).where(NiClaim.status == NiClaimStatus.OPEN)
-        )
-        or 0
-    )
+    return await queues.count_open(session, NiClaim)
 
 
 def log(

@@ -3,11 +3,12 @@ current request, a borrower's requests and the reviewers' queue."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import PaymentPlanRequest
+from storage.repositories import review_queues as queues
 from storage.statuses import PaymentPlanStatus
 
 HOLDING = (PaymentPlanStatus.OPEN, PaymentPlanStatus.AGREED)
@@ -62,20 +63,8 @@ async def holding_by_loan(session: AsyncSession, citizen_id: int) -> dict[int, s
 
 
 async def count_open(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(PaymentPlanRequest)
-            .where(PaymentPlanRequest.status == PaymentPlanStatus.OPEN)
-        )
-        or 0
-    )
+    return await queues.count_open(session, PaymentPlanRequest)
 
 
 async def oldest_open(session: AsyncSession) -> PaymentPlanRequest | None:
-    return await session.scalar(
-        select(PaymentPlanRequest)
-        .where(PaymentPlanRequest.status == PaymentPlanStatus.OPEN)
-        .order_by(PaymentPlanRequest.created_at, PaymentPlanRequest.id)
-        .limit(1)
-    )
+    return await queues.oldest_open(session, PaymentPlanRequest)
