@@ -147,3 +147,25 @@ async def test_the_home_page_wording(client: Client) -> None:
     assert welsh["database reachability and mode"] != "database reachability and mode"
     marked = re.findall(r"data-i18n>([^<]+)<", page)
     assert len(marked) >= 8 and all(text in welsh for text in marked)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "accept", "language"),
+    [
+        (None, "", "en"),
+        (None, "cy-GB,cy;q=0.9,en;q=0.5", "cy"),
+        (None, "en-GB,cy;q=0.5", "en"),
+        ("en", "cy", "en"),
+        ("cy", "en-GB", "cy"),
+        ("fr", "cy", "cy"),
+    ],
+)
+def test_the_boost_pages_language(chosen: str | None, accept: str, language: str) -> None:
+    """The switch's choice (lang), else the browser's first language, else English."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.pages import boost_language
+
+    headers = {"Accept-Language": accept} if accept else {}
+    request = make_mocked_request("GET", "/boost/signup", headers=headers)
+    assert boost_language(request, chosen) == language
