@@ -33,6 +33,7 @@ SANDBOX = (
     "Lost the connection to the sandbox; retrying…",
     "No messages yet: send /start. Chats start empty at every run; the database remembers "
     "who registered.",
+    "Chat with the bot",
     "Message",
     "Send",
     "Bot commands",
