@@ -14,11 +14,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from babel.dates import format_date
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, num2date
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from scoring.bands import BANDS
+from texts import charts as texts
+from texts.i18n import CLDR_LOCALE, current, gettext
 
 PNG_DPI = 110
 
@@ -29,8 +33,23 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your score") -> bytes:
-    """Score over time with the bands shaded behind the line."""
+def _date_labels(first: datetime, last: datetime) -> FuncFormatter:
+    """Axis dates in the reader's language (CLDR month names: "5 Rhag" in Welsh), with the
+    year once the history spans most of one."""
+    pattern = "MMM yyyy" if (last - first).days > 300 else "d MMM"
+    cldr = CLDR_LOCALE.get(current(), "en_GB")
+    return FuncFormatter(lambda value, _pos: format_date(num2date(value), pattern, locale=cldr))
+
+
+def score_history_png(points: Sequence[tuple[datetime, int]], title: str | None = None) -> bytes:
+    """Score over time with the bands shaded behind the line, worded in the reader's language
+    (texts.i18n.LANGUAGE: asyncio.to_thread carries it into the worker thread)."""
+    return _png(score_history_figure(points, title))
+
+
+def score_history_figure(
+    points: Sequence[tuple[datetime, int]], title: str | None = None
+) -> Figure:
     if not points:
         raise ValueError("a history chart needs at least one point")
     figure = Figure(figsize=(7, 3.6), dpi=PNG_DPI)
@@ -46,7 +65,12 @@ def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your
         axes.axhspan(max(lower, low), min(upper + 1, high), color=band.colour, zorder=0)
         middle = (max(lower, low) + min(upper + 1, high)) / 2
         axes.text(
-            1.01, middle, band.name, transform=axes.get_yaxis_transform(), va="center", fontsize=8
+            1.01,
+            middle,
+            gettext(band.name),
+            transform=axes.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
         )
     # Dots mark each calculation while there are few; a year of nightly dots would be a smear.
     marker = "o" if len(points) <= 60 else None
@@ -62,14 +86,13 @@ def score_history_png(points: Sequence[tuple[datetime, int]], title: str = "Your
         drawstyle="steps-post",
     )
     axes.set_ylim(low, high)
-    axes.set_title(title)
-    axes.set_ylabel("Score")
-    locator = AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.set_title(str(texts.HISTORY_TITLE) if title is None else title)
+    axes.set_ylabel(str(texts.HISTORY_AXIS))
+    axes.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
+    axes.xaxis.set_major_formatter(_date_labels(min(times), max(times)))
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
-    return _png(figure)
+    return figure
 
 
 def comparison_png(

@@ -1,6 +1,8 @@
 // The page in English or Welsh (Cymraeg). Marked elements keep their English (the msgid) in the
 // HTML; the translations come from the same gettext catalog as the bot's, served by
 // GET /i18n/{lang}.json?page=... (bot/pages.py). The choice is remembered in this browser.
+// Text the scripts build at runtime goes through t("English with {placeholders}", {values}):
+// the English is the key (listed in texts/web.py), so English is always the fallback.
 
 const STORE = "britizen.language";
 const ATTRIBUTES = [
@@ -10,12 +12,31 @@ const ATTRIBUTES = [
   ["data-i18n-label", "aria-label"],
 ];
 
+let strings = {};
+let active = "en";
+
 export function currentLanguage() {
   try {
     return localStorage.getItem(STORE) === "cy" ? "cy" : "en";
   } catch {
     return "en";
   }
+}
+
+// The BCP 47 locale for Intl (dates, times, numbers, money) in the page's language.
+export function locale() {
+  return active === "cy" ? "cy-GB" : "en-GB";
+}
+
+// `english` in the page's language, {name} placeholders filled from `values`.
+export function t(english, values = {}) {
+  const text = strings[english] ?? english;
+  return text.replace(/\{([a-z_]+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// A whole number in the page's language ("1,234").
+export function number(n) {
+  return new Intl.NumberFormat(locale()).format(n);
 }
 
 function english(node, target) {
@@ -30,7 +51,9 @@ function english(node, target) {
 export async function applyLanguage(page, language) {
   const response = await fetch(`/i18n/${language}.json?page=${encodeURIComponent(page)}`);
   if (!response.ok) return;
-  const { strings, switch_to: switchTo } = await response.json();
+  const { strings: loaded, switch_to: switchTo } = await response.json();
+  strings = loaded;
+  active = language === "cy" ? "cy" : "en";
   for (const [attribute, target] of ATTRIBUTES) {
     for (const node of document.querySelectorAll(`[${attribute}]`)) {
       const source = english(node, target);

@@ -3,13 +3,101 @@
 // The API key lives in sessionStorage only (this tab), never in a cookie or localStorage.
 
 import { $, el } from "./dom.js";
-import { setUpLanguage } from "./i18n.js";
+import { locale, number, setUpLanguage, t } from "./i18n.js";
 
 const API = "/api/v1";
 const KEY_STORAGE = "britizen.sponsorKey";
 const REFRESH_MS = 3000;
 const LIVE = new Set(["scheduled", "sending"]);
 const SVG = "http://www.w3.org/2000/svg";
+
+// What the portal shows for each status and count (the API's codes are the data attributes).
+const STATUS = {
+  scheduled: "Scheduled",
+  sending: "Sending",
+  completed: "Completed",
+  cancelled: "Cancelled",
+  expired: "Expired",
+};
+const COUNT = {
+  targeted: "Targeted",
+  sent: "Sent",
+  queued: "Queued",
+  redeemed: "Redeemed",
+  failed: "Failed",
+  unreachable: "Unreachable",
+  uncertain: "Uncertain",
+  cancelled: "Cancelled",
+};
+const statusText = (status) => (STATUS[status] ? t(STATUS[status]) : status);
+
+// The API's field messages are English (its clients are programs); the portal shows the ones a
+// sponsor can meet in this form in the page's language, matched by their stable wording.
+const FIELD_MESSAGES = [
+  [/^Field required$/, "Fill this in."],
+  [/^String should have at least 1 character$/, "Fill this in."],
+  [/^must not be empty$/, "Fill this in."],
+  [/^String should have at most (\d+) characters?$/, "At most {n} characters."],
+  [/^must be at most (\d+) characters as Telegram counts them/, "At most {n} characters (most emoji count as two)."],
+  [/^Input should be less than or equal to (\d+)$/, "At most {n}."],
+  [/^Input should be greater than or equal to (\d+)$/, "At least {n}."],
+  [/^Input should be a valid integer/, "A whole number, please."],
+  [/^must start with https:\/\//, "The link must start with https://."],
+  [/^must not contain user info/, "The link must not contain a name and @ before the host."],
+  [/^must name a host such as/, "The link must name a web address such as example.com."],
+  [/^must be printable ASCII after the host/, "Spaces and special characters in the link must be percent-encoded."],
+  [/^must be plain text/, "Plain text only: remove control or formatting characters."],
+  [/^must be in the future$/, "Must be in the future."],
+  [/^must be after starts_at$/, "Must be after the start."],
+  [/^must be at most (\d+) days after the start$/, "At most {n} days after the start."],
+  [/^must be within (\d+) days from now$/, "Within {n} days from now."],
+  [/^List should have at most (\d+) items?/, "At most {n} districts."],
+  [/^Input should be a valid datetime/, "Choose a date and time."],
+];
+
+function fieldMessage(message) {
+  for (const [pattern, text] of FIELD_MESSAGES) {
+    const match = pattern.exec(message);
+    if (match) return t(text, { n: match[1] ? number(Number(match[1])) : "" });
+  }
+  // A message this page does not know yet: said in the page's language, the API's words after.
+  return t("Not accepted: {reason}", { reason: message });
+}
+
+// The API's error codes (stable, unlike its English detail) -> what a person reads.
+function problemText(problem) {
+  switch (problem.body.error) {
+    case undefined: return problem.status === 0 ? t("The server did not answer. Is Britizen running?") : t("The server gave an answer the portal did not understand (HTTP {status}).", { status: problem.status });
+    case "unauthorized": return t("That key was not accepted. Check it and try again.");
+    case "forbidden": return t("This key may not do that: use a sponsor key.");
+    case "not_found": return t("That promotion no longer exists.");
+    case "conflict": return t("That promotion can no longer be changed.");
+    case "rate_limited": return tooMany(problem.retryAfter);
+    case "payload_too_large": return t("The promotion is too long to send.");
+    case "internal": return t("Something went wrong on the server (it was logged). Try again.");
+    default: return t("The server refused the request ({code}).", { code: problem.body.error });
+  }
+}
+
+function tooMany(retryAfter) {
+  return retryAfter
+    ? t("Too many requests: try again in {seconds} seconds.", { seconds: retryAfter })
+    : t("Too many requests: try again in a few seconds.");
+}
+
+// A translated sentence with its {placeholders} in bold (text nodes, never markup).
+function bold(english, values) {
+  const text = t(english);
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(/\{([a-z_]+)\}/g)) {
+    if (match.index > last) nodes.push(text.slice(last, match.index));
+    nodes.push(el("b", { text: values[match[1]] }));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) nodes.push(text.slice(last));
+  return nodes;
+}
 
 const state = { key: null, sponsor: null, promotions: [], selected: null, detail: null, timer: 0, confirmCancel: false };
 
@@ -25,6 +113,7 @@ function toast(text) {
 class ApiProblem extends Error {
   constructor(status, body, retryAfter) {
     super(body.detail || `HTTP ${status}`);
+    // What a person reads: the page's language, picked by the API's error code.
     this.status = status;
     this.body = body;
     this.retryAfter = retryAfter;
@@ -38,13 +127,13 @@ async function api(method, path, body) {
   try {
     response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiProblem(0, { detail: "The server did not answer. Is Britizen running?" });
+    throw new ApiProblem(0, {});
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const problem = new ApiProblem(response.status, data, response.headers.get("Retry-After"));
     if (response.status === 401 && state.sponsor) {
-      signOut("Your key is no longer accepted. Sign in again.");
+      signOut(t("Your key is no longer accepted. Sign in again."));
     }
     throw problem;
   }
@@ -63,9 +152,7 @@ async function signIn(key, { quiet = false } = {}) {
     state.key = null;
     sessionStorage.removeItem(KEY_STORAGE);
     if (!quiet) {
-      $("api-key-error").textContent = problem.status === 401
-        ? "That key was not accepted. Check it and try again."
-        : problem.message;
+      $("api-key-error").textContent = problemText(problem);
     }
     showSignIn();
     return;
@@ -76,10 +163,14 @@ async function signIn(key, { quiet = false } = {}) {
   $("sign-in").hidden = true;
   $("workspace").hidden = false;
   $("who").hidden = false;
-  $("who").textContent = `Signed in as ${state.sponsor.name}`;
+  showWho();
   $("sign-out").hidden = false;
   resetForm();
   await refresh();
+}
+
+function showWho() {
+  if (state.sponsor) $("who").textContent = t("Signed in as {name}", { name: state.sponsor.name });
 }
 
 function signOut(message) {
@@ -159,9 +250,13 @@ function formBody() {
 function describeEstimate(estimate) {
   if (!estimate) return "";
   const minutes = Math.ceil(estimate.sending_seconds / 60);
-  const length = minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-  const hours = estimate.quiet_hours ? " of sending between 08:00 and 21:00" : "";
-  return ` Delivery: about ${length}${hours} at ${estimate.send_rate}/s, finishing around ${formatTime(estimate.estimated_finish)}.`;
+  const length = minutes < 60
+    ? t("{minutes} min", { minutes: number(minutes) })
+    : t("{hours} h {minutes} min", { hours: number(Math.floor(minutes / 60)), minutes: minutes % 60 });
+  const values = { length, rate: number(estimate.send_rate), finish: formatTime(estimate.estimated_finish) };
+  return " " + (estimate.quiet_hours
+    ? t("Delivery: about {length} of sending between 08:00 and 21:00 at {rate} a second, finishing around {finish}.", values)
+    : t("Delivery: about {length} at {rate} a second, finishing around {finish}.", values));
 }
 
 function clearErrors() {
@@ -179,7 +274,8 @@ function showFieldErrors(fields) {
   // path deeper than the form ("audience.postcode_districts.1") belongs to its nearest field.
   const leftovers = [];
   let first = null;
-  for (const [path, message] of Object.entries(fields)) {
+  for (const [path, english] of Object.entries(fields)) {
+    const message = fieldMessage(english);
     let target = null;
     const parts = path.split(".");
     while (parts.length && !target) {
@@ -213,10 +309,14 @@ async function createPromotion(event) {
   clearErrors();
   const button = $("create-button");
   button.disabled = true;
-  button.textContent = "Creating…";
+  button.textContent = t("Creating…");
   try {
     const promotion = await api("POST", "/promotions", formBody());
-    toast(`Created “${promotion.title}”: ${promotion.counts.targeted} ${promotion.counts.targeted === 1 ? "person" : "people"} targeted.${describeEstimate(promotion.delivery_estimate)}`);
+    const targeted = promotion.counts.targeted;
+    const created = targeted === 1
+      ? t("Created “{title}”: 1 person targeted.", { title: promotion.title })
+      : t("Created “{title}”: {count} people targeted.", { title: promotion.title, count: number(targeted) });
+    toast(created + describeEstimate(promotion.delivery_estimate));
     resetForm();
     state.selected = promotion.id;
     await refresh();
@@ -224,15 +324,15 @@ async function createPromotion(event) {
     if (problem.status === 422 && problem.body.fields) {
       showFieldErrors(problem.body.fields);
     } else if (problem.status === 429) {
-      $("form-error").textContent = `Too many requests: try again in ${problem.retryAfter || "a few"} seconds.`;
+      $("form-error").textContent = tooMany(problem.retryAfter);
       $("form-error").hidden = false;
     } else if (problem.status !== 401) {
-      $("form-error").textContent = problem.message;
+      $("form-error").textContent = problemText(problem);
       $("form-error").hidden = false;
     }
   } finally {
     button.disabled = false;
-    button.textContent = "Create promotion";
+    button.textContent = t("Create promotion");
   }
 }
 
@@ -264,7 +364,7 @@ function updateCounter() {
 
 function formatTime(iso) {
   if (!iso) return "—";
-  return new Date(iso).toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleString(locale(), { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 
 function progressBar(counts) {
@@ -275,7 +375,7 @@ function progressBar(counts) {
     "aria-valuemin": "0",
     "aria-valuemax": String(counts.targeted),
     "aria-valuenow": String(counts.sent),
-    "aria-label": `${counts.sent} of ${counts.targeted} sent`,
+    "aria-label": t("{sent} of {targeted} sent", { sent: number(counts.sent), targeted: number(counts.targeted) }),
   });
   for (const part of ["sent", "failed", "unreachable"]) {
     const segment = el("span", { class: part });
@@ -301,15 +401,15 @@ function renderList() {
     },
     el("div", { class: "head" },
       el("span", { class: "title", text: promotion.title }),
-      el("span", { class: `status status-${promotion.status}`, text: promotion.status })),
+      el("span", { class: `status status-${promotion.status}`, text: statusText(promotion.status) })),
     progressBar(c),
     el("div", { class: "counts" },
-      el("span", { class: "count-sent" }, el("b", { text: c.sent }), ` / ${c.targeted} sent`),
-      el("span", {}, el("b", { text: c.queued }), " queued"),
-      el("span", {}, el("b", { text: c.redeemed }), " redeemed"),
-      c.failed ? el("span", {}, el("b", { text: c.failed }), " failed") : null,
-      c.unreachable ? el("span", {}, el("b", { text: c.unreachable }), " unreachable") : null,
-      el("span", { text: `ends ${formatTime(promotion.expires_at)}` })));
+      el("span", { class: "count-sent" }, ...bold("{sent} / {targeted} sent", { sent: number(c.sent), targeted: number(c.targeted) })),
+      el("span", {}, ...bold("{n} queued", { n: number(c.queued) })),
+      el("span", {}, ...bold("{n} redeemed", { n: number(c.redeemed) })),
+      c.failed ? el("span", {}, ...bold("{n} failed", { n: number(c.failed) })) : null,
+      c.unreachable ? el("span", {}, ...bold("{n} unreachable", { n: number(c.unreachable) })) : null,
+      el("span", { text: t("ends {time}", { time: formatTime(promotion.expires_at) }) })));
     list.append(el("li", {}, item));
   }
 }
@@ -336,20 +436,20 @@ function chart(perMinute) {
     for (let m = first; m <= last; m += 1) points.push({ minute: m, count: byMinute.get(m) || 0 });
   }
   const total = points.reduce((sum, p) => sum + p.count, 0);
-  svg.setAttribute("aria-label", `Sends per minute: ${total} over ${points.length} minute(s)`);
+  svg.setAttribute("aria-label", t("Sends per minute: {total} over {minutes} minute(s)", { total: number(total), minutes: number(points.length) }));
   const left = 44, right = 590, top = 12, bottom = 170;
   add("line", { class: "axis", x1: left, y1: bottom, x2: right, y2: bottom });
   add("line", { class: "axis", x1: left, y1: top, x2: left, y2: bottom });
   if (!points.length) {
-    add("text", { x: (left + right) / 2, y: (top + bottom) / 2, "text-anchor": "middle" }, "Nothing sent yet");
+    add("text", { x: (left + right) / 2, y: (top + bottom) / 2, "text-anchor": "middle" }, t("Nothing sent yet"));
     return svg;
   }
   const max = Math.max(...points.map((p) => p.count), 1);
-  add("text", { x: left - 6, y: top + 4, "text-anchor": "end" }, max);
+  add("text", { x: left - 6, y: top + 4, "text-anchor": "end" }, number(max));
   add("text", { x: left - 6, y: bottom, "text-anchor": "end" }, 0);
   // At least 15 slots, so a new promotion's first minute is a bar, not a wall.
   const slot = (right - left) / Math.max(points.length, 15);
-  const label = (m) => new Date(m * 60000).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  const label = (m) => new Date(m * 60000).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
   points.forEach((p, i) => {
     const height = ((bottom - top) * p.count) / max;
     const bar = add("rect", {
@@ -361,30 +461,30 @@ function chart(perMinute) {
       rx: 2,
     });
     const tip = document.createElementNS(SVG, "title");
-    tip.textContent = `${label(p.minute)}: ${p.count} sent`;
+    tip.textContent = t("{time}: {count} sent", { time: label(p.minute), count: number(p.count) });
     bar.append(tip);
   });
   const ticks = points.length === 1 ? [0] : [0, Math.floor((points.length - 1) / 2), points.length - 1];
   for (const i of new Set(ticks)) {
     add("text", { x: left + i * slot + slot / 2, y: bottom + 18, "text-anchor": "middle" }, label(points[i].minute));
   }
-  add("text", { x: right, y: bottom + 30, "text-anchor": "end" }, "sends per minute");
+  add("text", { x: right, y: bottom + 30, "text-anchor": "end" }, t("sends per minute"));
   return svg;
 }
 
 function audienceText(audience) {
   const parts = [];
-  if (audience.min_band) parts.push(`band ${audience.min_band} or better`);
-  if (audience.min_score) parts.push(`score ≥ ${audience.min_score}`);
-  if (audience.postcode_districts && audience.postcode_districts.length) parts.push(`in ${audience.postcode_districts.join(", ")}`);
-  if (audience.max_recipients) parts.push(`at most ${audience.max_recipients}`);
-  return parts.length ? `Opted-in citizens, ${parts.join(", ")}` : "Every opted-in citizen";
+  if (audience.min_band) parts.push(t("band {band} or better", { band: t(audience.min_band) }));
+  if (audience.min_score) parts.push(t("score ≥ {score}", { score: audience.min_score }));
+  if (audience.postcode_districts && audience.postcode_districts.length) parts.push(t("in {districts}", { districts: audience.postcode_districts.join(", ") }));
+  if (audience.max_recipients) parts.push(t("at most {count}", { count: number(audience.max_recipients) }));
+  return parts.length ? t("Opted-in citizens, {conditions}", { conditions: parts.join(", ") }) : t("Every opted-in citizen");
 }
 
 function voucherText(vouchers) {
-  if (vouchers.kind === "shared") return `One code for everyone: ${vouchers.code}`;
-  if (vouchers.kind === "unique") return `${vouchers.count} unique codes`;
-  return "None";
+  if (vouchers.kind === "shared") return t("One code for everyone: {code}", { code: vouchers.code });
+  if (vouchers.kind === "unique") return t("{count} unique codes", { count: number(vouchers.count) });
+  return t("None");
 }
 
 function renderDetail() {
@@ -392,28 +492,28 @@ function renderDetail() {
   const p = state.detail;
   if (!p) { box.hidden = true; box.replaceChildren(); return; }
   const c = p.counts;
-  const stat = (n, l, cls) => el("div", { class: `stat ${cls || ""}`, "data-count": l }, el("div", { class: "n", text: n }), el("div", { class: "l", text: l }));
+  const stat = (n, l, cls) => el("div", { class: `stat ${cls || ""}`, "data-count": l }, el("div", { class: "n", text: number(n) }), el("div", { class: "l", text: t(COUNT[l]) }));
   const actions = el("div", { class: "detail-actions" });
   if (LIVE.has(p.status)) {
     if (state.confirmCancel) {
       actions.append(
-        el("button", { type: "button", class: "danger", id: "confirm-cancel", text: "Yes, cancel it: nothing more is sent", onclick: () => cancelPromotion(p.id) }),
-        el("button", { type: "button", class: "secondary", text: "Keep it", onclick: () => { state.confirmCancel = false; renderDetail(); } }),
+        el("button", { type: "button", class: "danger", id: "confirm-cancel", text: t("Yes, cancel it: nothing more is sent"), onclick: () => cancelPromotion(p.id) }),
+        el("button", { type: "button", class: "secondary", text: t("Keep it"), onclick: () => { state.confirmCancel = false; renderDetail(); } }),
       );
     } else {
-      actions.append(el("button", { type: "button", class: "secondary", id: "cancel-promotion", text: "Cancel promotion", onclick: () => { state.confirmCancel = true; renderDetail(); } }));
+      actions.append(el("button", { type: "button", class: "secondary", id: "cancel-promotion", text: t("Cancel promotion"), onclick: () => { state.confirmCancel = true; renderDetail(); } }));
     }
   }
   box.replaceChildren(
     el("div", { class: "head" },
       el("h3", { text: p.title }),
-      el("span", { class: `status status-${p.status}`, id: "detail-status", text: p.status })),
+      el("span", { class: `status status-${p.status}`, id: "detail-status", text: statusText(p.status) })),
     el("div", { class: "body", text: p.text }),
     el("dl", {},
-      el("dt", { text: "Audience" }), el("dd", { text: audienceText(p.audience) }),
-      el("dt", { text: "Runs" }), el("dd", { text: `${formatTime(p.starts_at)} – ${formatTime(p.expires_at)}` }),
-      el("dt", { text: "Button" }), el("dd", { text: p.button ? `${p.button.label} → ${p.button.url}` : "None" }),
-      el("dt", { text: "Vouchers" }), el("dd", { text: voucherText(p.vouchers) })),
+      el("dt", { text: t("Audience") }), el("dd", { text: audienceText(p.audience) }),
+      el("dt", { text: t("Runs") }), el("dd", { text: `${formatTime(p.starts_at)} – ${formatTime(p.expires_at)}` }),
+      el("dt", { text: t("Button") }), el("dd", { text: p.button ? `${p.button.label} → ${p.button.url}` : t("None") }),
+      el("dt", { text: t("Vouchers") }), el("dd", { text: voucherText(p.vouchers) })),
     progressBar(c),
     el("div", { class: "stat-grid" },
       stat(c.targeted, "targeted"), stat(c.sent, "sent"), stat(c.queued, "queued"), stat(c.redeemed, "redeemed"),
@@ -446,10 +546,10 @@ async function cancelPromotion(id) {
   try {
     state.detail = await api("DELETE", `/promotions/${id}`);
     state.confirmCancel = false;
-    toast("Cancelled: nothing more will be sent.");
+    toast(t("Cancelled: nothing more will be sent."));
     await refresh();
   } catch (problem) {
-    if (problem.status !== 401) toast(`Could not cancel it: ${problem.message}`);
+    if (problem.status !== 401) toast(t("Could not cancel it: {reason}", { reason: problemText(problem) }));
   }
 }
 
@@ -462,10 +562,10 @@ async function refresh() {
     if (state.selected === null && state.promotions.length) state.selected = state.promotions[0].id;
     renderList();
     await refreshDetail();
-    $("refreshed").textContent = `Updated ${new Date().toLocaleTimeString("en-GB")}`;
+    $("refreshed").textContent = t("Updated {time}", { time: new Date().toLocaleTimeString(locale()) });
   } catch (problem) {
     if (problem.status === 401) return;
-    $("refreshed").textContent = problem.status === 429 ? "Paused: too many requests" : `Not updated: ${problem.message}`;
+    $("refreshed").textContent = problem.status === 429 ? t("Paused: too many requests") : t("Not updated: {reason}", { reason: problemText(problem) });
   }
   // Live counts while anything can still change; a slower look otherwise.
   const live = state.promotions.some((p) => LIVE.has(p.status) || (p.status === "completed" && p.counts.queued));
@@ -479,7 +579,7 @@ function main() {
     event.preventDefault();
     const key = $("api-key").value.trim();
     if (!key) {
-      $("api-key-error").textContent = "Paste your API key first.";
+      $("api-key-error").textContent = t("Paste your API key first.");
       return;
     }
     signIn(key);
@@ -500,4 +600,9 @@ function main() {
 }
 
 main();
+// Text built at runtime is built again in the new language.
+document.addEventListener("britizen:language", () => {
+  showWho();
+  if (state.key) { renderList(); renderDetail(); }
+});
 setUpLanguage("portal");

@@ -2,7 +2,7 @@
 // Everything goes through /sandbox/api (the stand-in's user side); nothing reaches Telegram.
 
 import { $, el } from "./dom.js";
-import { currentLanguage, setUpLanguage } from "./i18n.js";
+import { currentLanguage, locale, setUpLanguage, t } from "./i18n.js";
 import { showTools } from "./sandbox_tools.js";
 
 const API = "/sandbox/api";
@@ -105,7 +105,7 @@ function wrapEntity(entity, inner, text) {
     case "blockquote":
     case "expandable_blockquote": return el("blockquote", {}, inner);
     case "spoiler": {
-      const node = el("span", { class: "spoiler", title: "Spoiler" }, inner);
+      const node = el("span", { class: "spoiler", title: t("Spoiler") }, inner);
       node.addEventListener("click", () => node.classList.add("shown"));
       return node;
     }
@@ -157,7 +157,7 @@ function renderText(text, entities) {
 function formatMoney(amount, currency) {
   if (currency === "XTR") return `${amount} ⭐`;
   try {
-    return new Intl.NumberFormat("en-GB", { style: "currency", currency }).format(amount / 100);
+    return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(amount / 100);
   } catch {
     return `${(amount / 100).toFixed(2)} ${currency}`;
   }
@@ -171,7 +171,7 @@ function formatSize(bytes) {
 
 function nameOf(userId) {
   const person = state.citizens.find((c) => c.id === userId);
-  return person ? person.first_name : `user ${userId}`;
+  return person ? person.first_name : t("user {id}", { id: userId });
 }
 
 function renderMessage(msg) {
@@ -179,7 +179,7 @@ function renderMessage(msg) {
   const bubble = el("div", { class: "bubble" });
   if (msg.kind === "photo" && msg.file) {
     bubble.classList.add("media");
-    const img = el("img", { class: "photo", src: msg.file.url, alt: msg.text || "Photo from the bot", loading: "lazy" });
+    const img = el("img", { class: "photo", src: msg.file.url, alt: msg.text || t("Photo from the bot"), loading: "lazy" });
     img.addEventListener("load", () => keepScrolled());
     img.addEventListener("click", () => {
       $("viewer-image").src = msg.file.url;
@@ -190,7 +190,7 @@ function renderMessage(msg) {
     bubble.append(el("a", { class: "document", href: `${msg.file.url}?download=1`, download: msg.file.name || "file" },
       el("span", { class: "icon", "aria-hidden": "true", text: "📄" }),
       el("span", {},
-        el("div", { class: "file-name", text: msg.file.name || "Document" }),
+        el("div", { class: "file-name", text: msg.file.name || t("Document") }),
         el("div", { class: "file-size", text: `${formatSize(msg.file.size)} · ${msg.file.mime_type || "file"}` }))));
   } else if (msg.kind === "invoice" && msg.invoice) {
     bubble.append(el("div", { class: "invoice" },
@@ -201,13 +201,13 @@ function renderMessage(msg) {
   let text = msg.text;
   let service = false;
   if (msg.kind === "users_shared" && msg.users_shared) {
-    text = `👥 Shared: ${msg.users_shared.users.map((u) => u.first_name || nameOf(u.user_id)).join(", ")}`;
+    text = `👥 ${t("Shared: {names}", { names: msg.users_shared.users.map((u) => u.first_name || nameOf(u.user_id)).join(", ") })}`;
     service = true;
   } else if (msg.kind === "contact" && msg.contact) {
-    text = `📱 Shared my contact: ${msg.contact.phone_number}`;
+    text = `📱 ${t("Shared my contact: {phone}", { phone: msg.contact.phone_number })}`;
     service = true;
   } else if (msg.kind === "successful_payment" && msg.payment) {
-    text = `💳 Paid ${formatMoney(msg.payment.total_amount, msg.payment.currency)}`;
+    text = `💳 ${t("Paid {amount}", { amount: formatMoney(msg.payment.total_amount, msg.payment.currency) })}`;
     service = true;
   } else if (msg.kind === "invoice") {
     text = "";
@@ -217,8 +217,8 @@ function renderMessage(msg) {
     node.append(service ? document.createTextNode(text) : renderText(text, msg.entities));
     bubble.append(node);
   }
-  const time = new Date(msg.date * 1000).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
-  bubble.append(el("div", { class: "meta", text: msg.version > 0 ? `edited ${time}` : time }));
+  const time = new Date(msg.date * 1000).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
+  bubble.append(el("div", { class: "meta", text: msg.version > 0 ? t("edited {time}", { time }) : time }));
 
   const wrapper = el("div", { class: `msg ${mine ? "me" : "bot"}`, "data-id": msg.message_id, "data-kind": msg.kind }, bubble);
   const keyboard = msg.inline_keyboard || [];
@@ -230,7 +230,7 @@ function renderMessage(msg) {
 
 function renderInlineKeyboard(msg, keyboard) {
   const box = el("div", { class: "inline-keyboard" });
-  const rows = keyboard.length ? keyboard : [[{ text: `Pay ${formatMoney(msg.invoice.total_amount, msg.invoice.currency)}`, pay: true }]];
+  const rows = keyboard.length ? keyboard : [[{ text: t("Pay {amount}", { amount: formatMoney(msg.invoice.total_amount, msg.invoice.currency) }), pay: true }]];
   for (const row of rows) {
     const line = el("div", { class: "row" });
     for (const button of row) {
@@ -254,9 +254,9 @@ async function pressInline(msg, button, node) {
     node.classList.add("pending");
     try {
       const answer = await api(`/chats/${userId}/pay`, { message_id: msg.message_id });
-      if (!answer.ok) toast(answer.error || "The payment was declined.");
+      if (!answer.ok) toast(answer.error || t("The payment was declined."));
     } catch (error) {
-      toast(`Payment failed: ${error.message}`);
+      toast(t("Payment failed: {reason}", { reason: error.message }));
     } finally {
       node.classList.remove("pending");
     }
@@ -264,18 +264,18 @@ async function pressInline(msg, button, node) {
   }
   if (button.copy_text) {
     await navigator.clipboard?.writeText(button.copy_text.text).catch(() => {});
-    toast("Copied to the clipboard.");
+    toast(t("Copied to the clipboard."));
     return;
   }
   if (button.callback_data === undefined) {
-    toast("This kind of button does not work in the sandbox.");
+    toast(t("This kind of button does not work in the sandbox."));
     return;
   }
   node.classList.add("pending");
   try {
     await api(`/chats/${userId}/press`, { message_id: msg.message_id, data: button.callback_data });
   } catch (error) {
-    toast(error.status === 409 ? "That button is no longer there." : `Could not press it: ${error.message}`);
+    toast(error.status === 409 ? t("That button is no longer there.") : t("Could not press it: {reason}", { reason: error.message }));
   } finally {
     setTimeout(() => node.classList.remove("pending"), 400);
   }
@@ -292,11 +292,11 @@ function openBotLink(href) {
   if (!state.bot.username || name.toLowerCase() !== state.bot.username.toLowerCase()) return false;
   const payload = url.searchParams.get("start");
   choose({
-    title: "Open this link as…",
-    hint: payload ? `It opens the bot with “/start ${payload}”.` : "It opens the chat with the bot.",
+    title: t("Open this link as…"),
+    hint: payload ? t("It opens the bot with “/start {payload}”.", { payload }) : t("It opens the chat with the bot."),
     // Someone else first: an invite link is usually opened by the person it was sent to.
     options: [...state.citizens.filter((c) => c.id !== state.current), ...state.citizens.filter((c) => c.id === state.current)]
-      .map((c) => ({ value: c.id, label: `${c.first_name} ${c.last_name}${c.id === state.current ? " (you)" : ""}` })),
+      .map((c) => ({ value: c.id, label: c.id === state.current ? t("{name} (you)", { name: `${c.first_name} ${c.last_name}` }) : `${c.first_name} ${c.last_name}` })),
     single: true,
   }).then(async (picked) => {
     if (!picked || !picked.length) return;
@@ -350,7 +350,7 @@ function renderReplyKeyboard() {
   box.replaceChildren();
   if (!chat.keyboard || chat.keyboardHidden) {
     box.hidden = true;
-    $("text").placeholder = "Message";
+    $("text").placeholder = t("Message");
     return;
   }
   for (const row of chat.keyboard.rows) {
@@ -360,7 +360,7 @@ function renderReplyKeyboard() {
     }
     box.append(line);
   }
-  $("text").placeholder = chat.keyboard.placeholder || "Message";
+  $("text").placeholder = chat.keyboard.placeholder || t("Message");
   box.hidden = false;
 }
 
@@ -374,7 +374,7 @@ async function pressReply(button) {
       const max = request.max_quantity || 1;
       const picked = await choose({
         title: button.text,
-        hint: `Choose up to ${max} of the other test citizens.`,
+        hint: t("Choose up to {max} of the other test citizens.", { max }),
         options: others.map((c) => ({ value: c.id, label: `${c.first_name} ${c.last_name}` })),
         single: max === 1,
         max,
@@ -391,7 +391,7 @@ async function pressReply(button) {
       renderReplyKeyboard();
     }
   } catch (error) {
-    toast(`Could not send it: ${error.message}`);
+    toast(t("Could not send it: {reason}", { reason: error.message }));
   }
 }
 
@@ -469,14 +469,14 @@ function drawChat() {
 let typingTimer = 0;
 function showTyping() {
   const status = $("status");
-  status.textContent = "typing…";
+  status.textContent = t("typing…");
   status.classList.add("typing");
   clearTimeout(typingTimer);
   typingTimer = setTimeout(hideTyping, 5000);
 }
 function hideTyping() {
   const status = $("status");
-  status.textContent = "bot";
+  status.textContent = t("Bot");
   status.classList.remove("typing");
 }
 
@@ -521,7 +521,7 @@ async function sendText(text, userId = state.current) {
   try {
     await api(`/chats/${userId}/messages`, { text: trimmed });
   } catch (error) {
-    toast(`Could not send it: ${error.message}`);
+    toast(t("Could not send it: {reason}", { reason: error.message }));
   }
 }
 
@@ -536,8 +536,11 @@ function renderCitizens() {
     const chat = chatOf(person.id);
     const lastId = chat.order[chat.order.length - 1];
     const last = lastId !== undefined ? chat.messages.get(lastId) : null;
-    let preview = "No messages yet";
-    if (last) preview = `${last.from_bot ? "" : "You: "}${last.kind === "photo" ? "🖼 " : ""}${last.text || last.kind}`;
+    let preview = t("No messages yet");
+    if (last) {
+      const said = `${last.kind === "photo" ? "🖼 " : ""}${last.text || last.kind}`;
+      preview = last.from_bot ? said : t("You: {text}", { text: said });
+    }
     const initials = person.first_name[0] + (person.last_name ? person.last_name[0] : "");
     const button = el("button", {
       type: "button",
@@ -549,7 +552,7 @@ function renderCitizens() {
     el("span", { class: `avatar hue-${person.id % 6}`, text: initials }),
     el("span", { class: "who" },
       el("div", { class: "name", text: `${person.first_name} ${person.last_name}` },
-        person.reviewer ? el("span", { class: "badge", title: "Can try /review", text: "reviewer" }) : null),
+        person.reviewer ? el("span", { class: "badge", title: t("Can try /review"), text: t("Reviewer") }) : null),
       el("div", { class: "preview", text: preview.split("\n")[0] })),
     chat.unread && person.id !== state.current ? el("span", { class: "unread", text: chat.unread }) : null);
     list.append(el("li", {}, button));
@@ -564,14 +567,14 @@ function renderSample() {
   const chip = (label, value) => el("button", {
     type: "button",
     class: "small secondary",
-    title: `Put “${value}” in the message box`,
+    title: t("Put “{value}” in the message box", { value }),
     onclick: () => { const input = $("text"); input.value = value; input.focus(); },
-  }, `${label} ${value}`);
+  }, label);
   box.append(
-    `Invented details for ${person.first_name} (click to type): `,
-    chip("NI number", person.sample.ni_number),
-    chip("born", person.sample.date_of_birth),
-    chip("postcode", person.sample.postcode),
+    t("Invented details for {name} (click to type): ", { name: person.first_name }),
+    chip(t("NI number {value}", { value: person.sample.ni_number }), person.sample.ni_number),
+    chip(t("born {value}", { value: person.sample.date_of_birth }), person.sample.date_of_birth),
+    chip(t("postcode {value}", { value: person.sample.postcode }), person.sample.postcode),
   );
   box.hidden = false;
 }
@@ -625,6 +628,13 @@ async function main() {
   document.addEventListener("britizen:language", async (event) => {
     await api("/language", { language_code: event.detail.language }).catch(() => {});
     await loadState().catch(() => {});
+    // What the page built itself is built again in the new language.
+    if (state.current !== null) {
+      hideTyping();
+      renderCitizens();
+      renderSample();
+      drawChat();
+    }
   });
   await api("/language", { language_code: currentLanguage() }).catch(() => {});
   await loadState();
@@ -655,9 +665,9 @@ async function main() {
   $("copy-key").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText($("sponsor-key").textContent);
-      toast("Key copied.");
+      toast(t("Key copied."));
     } catch {
-      toast("Select the key and copy it.");
+      toast(t("Select the key and copy it."));
     }
   });
   const wanted = Number(new URLSearchParams(location.hash.slice(1)).get("citizen"));
@@ -669,6 +679,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  $("connection").textContent = `The sandbox did not answer: ${error.message}. Is \`make run\` running?`;
+  $("connection").textContent = t("The sandbox did not answer: {reason}. Is `make run` running?", { reason: error.message });
   $("connection").hidden = false;
 });

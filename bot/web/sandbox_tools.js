@@ -3,6 +3,7 @@
 // without the command line (`britizen score` is the same pass).
 
 import { $ } from "./dom.js";
+import { number, t } from "./i18n.js";
 
 let wired = false;
 
@@ -17,12 +18,16 @@ export function showTools(data, { api, toast }) {
   const button = $("run-pass");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    $("pass-result").textContent = "Running…";
+    $("pass-result").textContent = t("Running…");
     try {
       const done = await api("/nightly-pass", {});
-      const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-      $("pass-result").textContent =
-        `Scored ${plural(done.users, "citizen")}; ${plural(done.band_changes, "band change")}. Try /history.`;
+      const scored = done.users === 1
+        ? t("Scored 1 citizen;")
+        : t("Scored {count} citizens;", { count: number(done.users) });
+      const changes = done.band_changes === 1
+        ? t("1 band change.")
+        : t("{count} band changes.", { count: number(done.band_changes) });
+      $("pass-result").textContent = `${scored} ${changes} ${t("Try /history.")}`;
     } catch (error) {
       $("pass-result").textContent = "";
       toast(error.message);

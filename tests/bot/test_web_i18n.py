@@ -4,6 +4,8 @@ GET /i18n/{language}.json serves a page's wording from the same catalog as the b
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 
@@ -69,6 +71,48 @@ def test_every_marked_element_is_in_the_catalog(page: str, listed: tuple[str, ..
     assert not missing, f"{page}.html marks text that texts/web.py doesn't list: {missing}"
 
 
+# t("English {placeholder}", ...) in a page's scripts: the literal, a JSON-style string.
+_T_CALL = re.compile(r'\bt\(\s*("(?:[^"\\]|\\.)*")')
+_SCRIPTS = {
+    "sandbox": ("sandbox.js", "sandbox_tools.js"),
+    "portal": ("portal.js",),
+}
+
+
+def runtime_strings(page: str) -> list[str]:
+    found = []
+    for name in _SCRIPTS[page]:
+        source = (WEB_DIR / name).read_text(encoding="utf-8")
+        found += [json.loads(literal) for literal in _T_CALL.findall(source)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("page", "listed"),
+    [
+        ("sandbox", web_texts.SANDBOX + web_texts.SANDBOX_RUNTIME),
+        ("portal", web_texts.PORTAL + web_texts.PORTAL_RUNTIME),
+    ],
+)
+def test_every_string_a_script_builds_is_in_the_catalog(page: str, listed: tuple[str, ...]) -> None:
+    """What the scripts word at runtime goes through t() with its English as the key: each key
+    must be listed in texts/web.py, or a Welsh reader would see it in English."""
+    found = runtime_strings(page)
+    assert len(found) > 30
+    english = {str.__str__(s) for s in listed}
+    missing = [text for text in found if text not in english]
+    assert not missing, f"{page}'s scripts word text that texts/web.py doesn't list: {missing}"
+
+
+def test_the_portal_words_every_status_and_count_through_the_catalog() -> None:
+    source = (WEB_DIR / "portal.js").read_text(encoding="utf-8")
+    english = {str.__str__(s) for s in web_texts.PORTAL_RUNTIME + web_texts.PORTAL}
+    labels = re.findall(r'^  [a-z]+: "([A-Z][a-z]+)",$', source, re.MULTILINE)
+    field_messages = re.findall(r'^  \[/.*/, "(.+)"\],$', source, re.MULTILINE)
+    assert len(labels) == 13 and len(field_messages) > 15
+    assert not [text for text in labels + field_messages if text not in english]
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[Client]:
     app = web.Application()
@@ -93,3 +137,35 @@ async def test_bad_requests_for_page_wording(client: Client) -> None:
     assert response.status == 400
     assert (await response.json())["field"] == "page"
     assert (await client.get("/i18n/fr.json", params={"page": "portal"})).status == 404
+
+
+async def test_the_home_page_wording(client: Client) -> None:
+    page = await (await client.get("/")).text()
+    assert "data-i18n>Sponsor portal</a>" in page and "/static/home.js" in page
+    welsh = (await (await client.get("/i18n/cy.json", params={"page": "home"})).json())["strings"]
+    assert welsh["Sponsor portal"] == "Porth noddwyr"
+    assert welsh["database reachability and mode"] != "database reachability and mode"
+    marked = re.findall(r"data-i18n>([^<]+)<", page)
+    assert len(marked) >= 8 and all(text in welsh for text in marked)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "accept", "language"),
+    [
+        (None, "", "en"),
+        (None, "cy-GB,cy;q=0.9,en;q=0.5", "cy"),
+        (None, "en-GB,cy;q=0.5", "en"),
+        ("en", "cy", "en"),
+        ("cy", "en-GB", "cy"),
+        ("fr", "cy", "cy"),
+    ],
+)
+def test_the_boost_pages_language(chosen: str | None, accept: str, language: str) -> None:
+    """The switch's choice (lang), else the browser's first language, else English."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.pages import boost_language
+
+    headers = {"Accept-Language": accept} if accept else {}
+    request = make_mocked_request("GET", "/boost/signup", headers=headers)
+    assert boost_language(request, chosen) == language

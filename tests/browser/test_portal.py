@@ -117,13 +117,13 @@ async def test_cancel_a_scheduled_promotion_and_a_wrong_key_is_refused(
     await page.fill("#voucher-count", "50")
     await page.click("#create-button")
     detail = page.locator("#detail")
-    await expect(detail.locator("#detail-status")).to_have_text("scheduled")
+    await expect(detail.locator("#detail-status")).to_have_text("Scheduled")
     await expect(detail).to_contain_text("50 unique codes")
 
     await page.click("#cancel-promotion")
     await page.click("#confirm-cancel")
-    await expect(detail.locator("#detail-status")).to_have_text("cancelled")
-    await expect(page.locator(".promotion .status")).to_have_text(["cancelled"])
+    await expect(detail.locator("#detail-status")).to_have_text("Cancelled")
+    await expect(page.locator(".promotion .status")).to_have_text(["Cancelled"])
     await expect(detail.locator("#cancel-promotion")).to_have_count(0)
 
     # Reloading keeps the tab signed in (sessionStorage), and signing out forgets the key.

@@ -175,7 +175,7 @@ async def test_the_sandbox_tools_show_the_partner_key_the_reviewer_and_run_the_p
     await expect(page.locator("#sponsor-key")).to_have_text(sandbox.sponsor_key)
     await expect(page.locator("#partner-key")).to_have_text(sandbox.partner_key)
     reviewer = page.locator(f"button.citizen[data-user='{REVIEWERS[0]}']")
-    await expect(reviewer.locator(".badge")).to_have_text("reviewer")
+    await expect(reviewer.locator(".badge")).to_have_text("Reviewer")
 
     await register(page, ALICE.first_name)
     await page.click("#run-pass")
