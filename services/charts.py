@@ -100,14 +100,16 @@ def comparison_png(
     right_name: str,
     dimensions: Sequence[tuple[str, float, float, float]],
 ) -> bytes:
-    """Side-by-side bars per dimension: (dimension name, left points, right points, max points).
+    """Side-by-side bars per dimension: (dimension name, left points, right points, max points),
+    worded in the reader's language like the history chart.
 
     Points are shown as a share of each dimension's maximum so dimensions of different sizes
     read on one scale.
     """
     figure = Figure(figsize=(7, 3.8), dpi=PNG_DPI)
     axes = figure.add_subplot()
-    names = [name for name, *_ in dimensions]
+    # Dimension names are the model's English (texts.model_words lists them for the catalog).
+    names = [gettext(name) for name, *_ in dimensions]
     positions = range(len(names))
     width = 0.38
 
@@ -129,7 +131,7 @@ def comparison_png(
     axes.set_xlim(-100 if lowest < 0 else 0, 100)
     if lowest < 0:
         axes.axvline(0, color="#555555", linewidth=0.8)
-    axes.set_xlabel("% of the points available in each part of the score")
+    axes.set_xlabel(str(texts.COMPARISON_AXIS))
     axes.legend(loc="lower right")
     figure.tight_layout()
     return _png(figure)

@@ -6,3 +6,4 @@ from __future__ import annotations
 
 HISTORY_TITLE = "Your score"
 HISTORY_AXIS = "Score"
+COMPARISON_AXIS = "Percentage of the points available in each part of the score"
