@@ -35,7 +35,12 @@ from services.callbacks import BOOST
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
 from services.languages import citizen_language
-from services.partners import PARTNER_KEY_PREFIX, partner_names, partner_source
+from services.partners import (
+    PARTNER_KEY_PREFIX,
+    partner_id_of_source,
+    partner_names,
+    partner_source,
+)
 from services.scores import _payment_event, explained_limit, model_inputs, row_for, stored_as_of
 from services.secrets import keyed_hash
 from storage.db import Database
@@ -166,6 +171,8 @@ class BoostAdded:
     """Late or missed payments waiting for the citizen's answer."""
     points: int
     """The score with this partner's counted events minus the score without them."""
+    removed: bool = False
+    """The citizen removed this partner: it reports no more, what it reported still counts."""
 
 
 def review_markup(event_id: int) -> dict[str, Any]:
@@ -378,6 +385,14 @@ class BoostService:
         async with self._db.transaction() as session:
             citizen, row = await row_for(session, telegram_id)
             partners = await repo.partners_of(session, citizen.id)
+            # A partner the citizen removed reports no more, but what it reported still
+            # counts: /why still says so, marked removed.
+            linked = {p.partner_id for p in partners}
+            sources = await repo.reporting_sources(session, citizen.id)
+            reporting = {partner_id_of_source(source) for source, _kind in sources}
+            former = sorted(pid for pid in reporting - linked if pid is not None)
+            removed = await repo.boost_partners_among(session, former)
+            partners = [*partners, *removed]
             if not partners:
                 return []
             as_of = stored_as_of(row, self._tz)
@@ -403,6 +418,7 @@ class BoostService:
             on_time = sum(1 for e in events if e.outcome == "on_time")
             out.append(
                 BoostAdded(
+                    removed=partner.partner_id not in linked,
                     partner=partner.name,
                     role=partner.role,
                     kind=kind,

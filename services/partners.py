@@ -23,6 +23,12 @@ def partner_source(partner_id: int) -> str:
     return f"partner:{partner_id}"
 
 
+def partner_id_of_source(source: str) -> int | None:
+    """The partner id in a ``payment_events.source`` (None for other sources)."""
+    prefix, _, number = source.partition(":")
+    return int(number) if prefix == "partner" and number.isdigit() else None
+
+
 async def partner_names(session: AsyncSession) -> dict[str, str]:
     """Every partner's name by its events' source (``partner:<id>``)."""
     rows = await session.execute(select(Partner.id, Partner.name))

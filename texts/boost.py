@@ -220,6 +220,7 @@ def too_late_to_dispute(days: int) -> str:
 WHY_HEADING = "\nWhat Boost added"
 WHY_LINE = "• {kind} reported by {name}: {counted}, {points} points"
 WHY_WAITING = " ({waiting} waiting for your answer)"
+WHY_REMOVED = " (you removed them: they report no more, what they reported still counts)"
 WHY_NOTHING_YET = "• {name} (your {role}) has signed up; nothing they reported counts yet"
 WHY_INVITE_HINT = "\nPay rent or council tax? /boost lets your landlord or council report it."
 
@@ -248,6 +249,8 @@ def why_boost_lines(added: Sequence[BoostAdded]) -> str:
             )
         if item.waiting:
             line += WHY_WAITING.format(waiting=item.waiting)
+        if item.removed:
+            line += str(WHY_REMOVED)
         lines.append(line)
     return "\n".join(map(str, lines))
 

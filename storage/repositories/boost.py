@@ -98,6 +98,22 @@ async def partners_of(session: AsyncSession, citizen_id: int) -> list[LinkedPart
     return [LinkedPartner(pid, name, role) for pid, name, role in rows.all()]
 
 
+async def boost_partners_among(
+    session: AsyncSession, partner_ids: Sequence[int]
+) -> list[LinkedPartner]:
+    """The Boost partners among these partner ids (a citizen removed them, so no link is left
+    to find them by: their events on the record still name them), by id."""
+    if not partner_ids:
+        return []
+    rows = await session.execute(
+        select(Partner.id, Partner.name, BoostPartner.role)
+        .join(BoostPartner, BoostPartner.partner_id == Partner.id)
+        .where(Partner.id.in_(partner_ids))
+        .order_by(Partner.id)
+    )
+    return [LinkedPartner(pid, name, role) for pid, name, role in rows.all()]
+
+
 async def reporting_sources(session: AsyncSession, citizen_id: int) -> list[tuple[str, str]]:
     """(source, kind) of every event on the citizen's record, each pair once."""
     rows = await session.execute(

@@ -395,6 +395,12 @@ async def test_a_citizen_removes_a_landlord_and_cancels_an_unused_invitation(
     async with service.db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(ScoreAccess)) == 1
 
+    # /why still explains what the removed landlord reported: it still counts.
+    await gil.send("/why")
+    why = await gil.expect("What Boost added")
+    assert "reported by Gone Lettings: 4 on-time payments" in why.text
+    assert "(you removed them: they report no more, what they reported still counts)" in why.text
+
     # Logged in the access log /share shows (and not offered as a partner to block).
     await gil.send("/share")
     shown = await gil.expect(
