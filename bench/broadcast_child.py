@@ -102,6 +102,8 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
         await dispatcher.run(stop)
         await watcher
     finally:
+        if budget is not None:
+            await budget.close()
         await db.close()
     span = sender.stamps[-1] - sender.stamps[0] if len(sender.stamps) > 1 else 0.0
     slowest = sender.slowest_window()
