@@ -24,8 +24,9 @@ one from before it starts until a second after Telegram answered it:
 - Instances' clocks must agree to within `CLOCK_ALLOWANCE_SECONDS` (NTP keeps a LAN to a few
   milliseconds); each release carries that much more.
 
-On SQLite the rows work the same way with one instance, which is all SQLite supports. The cost
-is a round trip per R sends, and the outbox's hold once per seat: 29.3 of 30 a second.
+On SQLite the rows work the same way with one instance, which is all SQLite supports. The cost,
+per seat and second: the message's round trip, the outbox's hold, the clock allowance and a
+lease; measured 28.7-28.9 of 30 a second, one instance or two (docs/scale.md).
 
 Telegram's other limit, about a message a second in one chat, is `pacing.ChatLimits`
 (aiolimiter, in the process): `BudgetRateLimiter` paces replies with it and waits out a 429's
