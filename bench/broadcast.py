@@ -1,7 +1,7 @@
 """Broadcast delivery against the Bot API stand-in running in its own process.
 
     python -m bench.broadcast [--only ceiling,telegram,crash] [--recipients 100000]
-                              [--database-url postgresql+asyncpg://...]
+                              [--database-url postgresql+asyncpg://...] [--instances 2]
 
 Three figures (issue #6), each with the load average, since the machine may be shared:
 
@@ -9,7 +9,9 @@ Three figures (issue #6), each with the load average, since the machine may be s
    (`python -m standin --rate 1000 --per-chat-rate 1`), BRITIZEN_SEND_RATE 1000. Target: at
    least 900 msg/s sustained, dispatcher RSS under 300 MB.
 2. telegram: 3,000 people, the stand-in enforcing Telegram's 30/s, BRITIZEN_SEND_RATE 30.
-   Target: achieved rate at least 95% of the send rate, zero 429s.
+   Target: achieved rate at least 95% of the send rate, zero 429s. With `--instances 2`
+   (PostgreSQL), two dispatchers share the queue and the bot's send seats: the same target for
+   the two together.
 3. crash: 20,000 people at 1,000/s, kill -9 at 50%, restart. Target: zero duplicates, nobody
    lost beyond the rows marked uncertain, counted from the stand-in's per-chat log.
 
@@ -190,16 +192,32 @@ def ceiling(server_url: str | None, recipients: int) -> bool:
     return ok
 
 
-def telegram(server_url: str | None, recipients: int = 3_000) -> bool:
+def telegram(server_url: str | None, recipients: int = 3_000, instances: int = 1) -> bool:
+    """With `instances` > 1, that many dispatchers share the queue and the bot's send seats
+    (notifications/send_budget.py), as scaled-out instances would: one rate for them all."""
     rate = 30
     with database(server_url, "telegram") as url, standin(rate) as server:
         seed(url, recipients)
-        result = finished(engine(url, server.port, rate))
+        engines = [engine(url, server.port, rate) for _ in range(instances)]
+        results = [finished(process) for process in engines]
         served = stats(server.port)
+    result = results[0]
+    if instances > 1:
+        sent = sum(r["sent"] for r in results)
+        first = min(r["first_send"] for r in results if r["first_send"] is not None)
+        last = max(r["last_send"] for r in results if r["last_send"] is not None)
+        result = dict(
+            result,
+            sent=sent,
+            send_span_seconds=round(last - first, 2),
+            rate=round((sent - 1) / (last - first), 2) if last > first else 0.0,
+        )
     share = result["rate"] / rate
     ok = share >= 0.95 and served["rejected_429"] == 0 and result["sent"] == recipients
+    split = " + ".join(f"{r['sent']:,}" for r in results)
     print(
-        f"  2. Telegram class: {result['sent']:,} of {recipients:,} sent in "
+        f"  2. Telegram class{f', {instances} instances ({split})' if instances > 1 else ''}: "
+        f"{result['sent']:,} of {recipients:,} sent in "
         f"{result['send_span_seconds']} s = {result['rate']:.2f} msg/s, {share:.1%} of "
         f"BRITIZEN_SEND_RATE {rate} (stand-in enforcing {rate}/s); 429s answered "
         f"{served['rejected_429']}; send round trip median {result['round_trip_ms_median']} ms, "
@@ -277,19 +295,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
     parser.add_argument("--recipients", type=int, default=100_000, help="for the ceiling run")
     parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="dispatchers sharing the telegram run's queue and send rate (2+: PostgreSQL)",
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SCENARIOS}")
     backend = "PostgreSQL" if args.database_url else "SQLite"
+    if args.instances > 1 and not args.database_url:
+        parser.error("--instances 2 or more is scale-out: give a PostgreSQL --database-url")
     print(f"Broadcast delivery, stand-in in its own process, {backend}:", flush=True)
     results = []
     for name in chosen:
         if name == "ceiling":
             results.append(ceiling(args.database_url, args.recipients))
         elif name == "telegram":
-            results.append(telegram(args.database_url))
+            results.append(telegram(args.database_url, instances=args.instances))
         else:
             results.append(crash(args.database_url))
         sys.stdout.flush()

@@ -102,6 +102,8 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
         await dispatcher.run(stop)
         await watcher
     finally:
+        if budget is not None:
+            await budget.close()
         await db.close()
     span = sender.stamps[-1] - sender.stamps[0] if len(sender.stamps) > 1 else 0.0
     slowest = sender.slowest_window()
@@ -111,6 +113,9 @@ async def main(url: str, base_url: str, token: str, send_rate: float) -> dict[st
         "sent": dispatcher.sent,
         "seconds": round(time.monotonic() - started, 2),
         "send_span_seconds": round(span, 2),
+        # Monotonic stamps (system-wide on Linux): two instances' runs can be put together.
+        "first_send": sender.stamps[0] if sender.stamps else None,
+        "last_send": sender.stamps[-1] if sender.stamps else None,
         "rate": round((dispatcher.sent - 1) / span, 1) if span > 0 else 0.0,
         "slowest_5s_rate": round(slowest, 1) if slowest is not None else None,
         "answered_429": dispatcher.answered_429,

@@ -198,6 +198,10 @@ class BritizenService:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        try:
+            await self.send_budget.close()  # seats it holds go back to the other instances
+        except Exception:
+            logger.exception("handing back the send seats failed; they free themselves")
         await self.db.close()
         logger.info("Britizen stopped cleanly")
 

@@ -38,7 +38,7 @@ from notifications.outbox import (
 from notifications.pacing import (
     ChatLimits,
     RollingWindow,
-    SendSlot,
+    Slot,
     _Pacer,
     retry_after_seconds,
 )
@@ -112,11 +112,11 @@ class Dispatcher:
         # Behind a RollingWindow the pacer may catch up a whole window after a stall (a busy
         # CPU): the window, not the spacing, is what keeps every rolling second to the rate.
         self._pacer = _Pacer(send_rate, catch_up=RollingWindow.CATCH_UP_SECONDS)
-        # The bot's shared budget (replies first, every instance); None: the pacer alone.
+        # The bot's shared seats (no rolling second over the rate from every instance together,
+        # replies first: notifications.send_budget); None: this process's own window
+        # (pacing.RollingWindow), counted as Telegram counts too.
         self._budget = budget
-        # No rolling second over the rate, counted as Telegram counts (pacing.RollingWindow);
-        # shared with this instance's replies when they share the budget.
-        self._window = budget.window if budget is not None else RollingWindow(send_rate)
+        self._window = RollingWindow(send_rate)
         # Paid broadcasts don't count against the free limit; they have their own pace.
         self.paid_send_rate = paid_send_rate
         self._paid_pacer = _Pacer(paid_send_rate, catch_up=RollingWindow.CATCH_UP_SECONDS)
@@ -284,21 +284,21 @@ class Dispatcher:
                 continue
             if row.paid:
                 await self._paid_pacer.wait(self._paused_until)
+                slot: Slot = await self._paid_window.acquire()
             else:
                 await self._pacer.wait(self._paused_until)
                 if self._budget is not None:
-                    await self._budget.take(reply=False)
+                    slot = await self._budget.acquire(reply=False)
+                else:
+                    slot = await self._window.acquire()
             if self._paused_until > time.monotonic():
+                slot.unused()
                 self._ready.appendleft(row)  # a 429 arrived while we waited for the slot
                 continue
             if not await self._chats.take_if_quiet(row.chat_id):
                 # A reply to this chat went out while we waited for the slot: after it.
+                slot.unused()
                 self._defer_busy_chat(row)
-                continue
-            slot = await (self._paid_window if row.paid else self._window).acquire()
-            if self._paused_until > time.monotonic():
-                slot.answered()  # never sent
-                self._ready.appendleft(row)
                 continue
             self._last_to_chat[row.chat_id] = time.monotonic()  # this chat's second is taken
             task = asyncio.create_task(self._send(row, slot))
@@ -560,7 +560,7 @@ class Dispatcher:
     def _later(self, seconds: float) -> datetime:
         return self._clock() + timedelta(seconds=seconds)
 
-    async def _send(self, row: _Row, slot: SendSlot) -> _Outcome:
+    async def _send(self, row: _Row, slot: Slot) -> _Outcome:
         try:
             if row.paid:
                 await self._sender.send_message(

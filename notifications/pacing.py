@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
@@ -83,6 +84,19 @@ class SendSlot:
         if self.answered_at is None:
             self.answered_at = self._window.clock()
             self._window.wake()
+
+    def unused(self) -> None:
+        """Nothing was sent after all: the window counts it anyway (it is the next one's)."""
+        self.answered()
+
+
+class Slot(Protocol):
+    """Room for one message to Telegram: a RollingWindow's or a shared seat
+    (send_budget.Seat). `answered()` once the answer is in, `unused()` if never sent."""
+
+    def answered(self) -> None: ...
+
+    def unused(self) -> None: ...
 
 
 Monotonic = Callable[[], float]

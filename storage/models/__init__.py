@@ -40,6 +40,7 @@ from storage.models.growth import (
 from storage.models.messaging import (
     OutboxMessage,
     SendBudgetRow,
+    SendSeatRow,
 )
 from storage.models.money import (
     Instalment,
@@ -128,6 +129,7 @@ __all__ = [
     "ScoreHistory",
     "ScoringRun",
     "SendBudgetRow",
+    "SendSeatRow",
     "ShareCode",
     "Sponsor",
     "Voucher",

@@ -104,11 +104,10 @@ def pending_defaults(now: object) -> dict[str, object]:
 
 
 class SendBudgetRow(Base):
-    """The bot's shared send budget (notifications.send_budget): a token bucket per bot.
+    """The bot's shared token bucket before send_seats replaced it (migration 0028).
 
-    Every instance leases tokens from this row before sending, so BRITIZEN_SEND_RATE holds
-    for the bot as a whole however many instances reply and broadcast. Times are seconds since
-    the epoch: the bucket only ever subtracts two of them.
+    Unused since then; kept one release so instances of the previous version still running
+    during a rolling deploy can pace themselves. A later migration drops it.
     """
 
     __tablename__ = "send_budgets"
@@ -116,3 +115,18 @@ class SendBudgetRow(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class SendSeatRow(Base):
+    """One of the bot's seats in its rolling second (notifications.send_budget): a bot sending
+    at R a second has R seats, and every message Telegram is sent holds one.
+
+    `released_at` is when the seat is free again, in seconds since the epoch: a second after
+    Telegram answered the message sent on it, or far ahead while an instance holds it.
+    """
+
+    __tablename__ = "send_seats"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seat: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    released_at: Mapped[float] = mapped_column(Float)

@@ -85,6 +85,8 @@ async def test_erase_and_rejoin_restores_the_adverse_record_and_only_that(
         for table in Base.metadata.sorted_tables:
             if table.name in {"erasures", "retained_records", "partners", "alembic_version"}:
                 continue
+            if table.name == "send_seats":
+                continue  # the bot's send seats, numbered 0 to the rate: seat 940 isn't Ben
             rows = (await session.execute(select(table))).all()
             about_ben = [
                 row

@@ -21,8 +21,9 @@ class RecordingBudget:
         self.chats = ChatLimits()
         self.window = RollingWindow(1000)
 
-    async def take(self, *, reply: bool) -> None:
+    async def acquire(self, *, reply: bool) -> pacing.SendSlot:
         self.taken += 1
+        return await self.window.acquire()
 
 
 class Sleeps(list[float]):
