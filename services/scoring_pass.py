@@ -182,7 +182,11 @@ class ScoringPass:
             )
         )[:, 0]
         index = IdIndex(ids)
+        # Row positions as int32 (4 bytes a friendship end) and the packed read dropped at once:
+        # at 100M friendships each int64 copy of the list is 800 MB held through the graph step.
         src, dst = index.pairs(packed >> 32, packed & 0xFFFFFFFF)
+        read_friendships = len(packed)
+        del packed
         # The betweenness searches need only the friendships: they run on a worker thread
         # (numpy releases the GIL in their gathers) while the other reads wait on the database
         # and the graph step runs (at 1M on PostgreSQL the nightly pass went 31.8 s -> 26 s).
@@ -209,13 +213,14 @@ class ScoringPass:
         # Finishing registration is identity verification (NI number checked, age confirmed).
         inputs.verified[:] = True
         self._add_payments(inputs, index, as_of_day, events)
+        del events
         known, positions = index.positions(referrals[:, 0])
         inputs.verified_referrals[positions] = referrals[known, 1]
         known, positions = index.positions(vouchers[:, 0])
         inputs.vouchers_redeemed[positions] = vouchers[known, 1]
         await self._add_commitments(inputs, index, as_of)
         lap("read")
-        say(f"scoring pass: read {n:,} citizens and {len(packed):,} friendships")
+        say(f"scoring pass: read {n:,} citizens and {read_friendships:,} friendships")
 
         previous_scores = np.full(n, np.nan)
         known, positions = index.positions(stored[0])
@@ -525,6 +530,7 @@ class IdIndex:
         size = int(ids.max()) + 1 if len(ids) else 0
         self._lookup = np.full(size, -1, dtype=np.int64)
         self._lookup[ids] = np.arange(len(ids), dtype=np.int64)
+        self._count = len(ids)
 
     def positions(
         self, wanted: npt.NDArray[np.int64]
@@ -539,11 +545,16 @@ class IdIndex:
 
     def pairs(
         self, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        """Positions of both ends of each pair whose ends are both current citizens, as int32
+        (positions are below the citizen count, which is below 2**31)."""
+        assert self._count < 2**31, "row positions must fit in int32"
         known_a, _ = self.positions(a)
         known_b, _ = self.positions(b)
         both = known_a & known_b
-        return self.positions(a[both])[1], self.positions(b[both])[1]
+        del known_a, known_b
+        first = self.positions(a[both])[1].astype(np.int32)
+        return first, self.positions(b[both])[1].astype(np.int32)
 
 
 def _score_rows(
