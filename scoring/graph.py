@@ -387,7 +387,12 @@ def _triangles(
     counts = np.zeros(n, dtype=np.int64)
     if m == 0:
         return counts
-    later = indptr[row + 1] - 1 - np.arange(m, dtype=np.int64)  # candidates each edge starts
+    if m >= 2**31:
+        raise ValueError("too many friendships for int32 edge positions")
+    # Candidates each edge starts, and edge positions below, in int32: 4 bytes an edge each.
+    later = indptr.astype(np.int32)[row + 1]
+    later -= 1
+    later -= np.arange(m, dtype=np.int32)
     bits = max(1, n.bit_length())
     x_bits = 63 - 2 * bits
     if x_bits < 1:
@@ -409,9 +414,9 @@ def _triangles(
 
     # One stable radix sort groups the wedge-starting edges by chunk and, within a chunk, by
     # how many candidates they start (descending), so candidate offset j touches a prefix.
-    starts = np.flatnonzero(later > 0)
+    starts = np.flatnonzero(later > 0).astype(np.int32)
     n_chunks = bounds.size - 1
-    chunk_of_x = np.repeat(np.arange(n_chunks, dtype=np.int64), np.diff(bounds))
+    chunk_of_x = np.repeat(np.arange(n_chunks, dtype=np.int32), np.diff(bounds))
     chunk_of = np.take(chunk_of_x, np.take(col, starts))
     del chunk_of_x
     max_later = int(later.max())
@@ -420,7 +425,7 @@ def _triangles(
             chunk_of * (max_later + 1) + (max_later - later[starts])
         ).astype(np.int16)
     else:
-        sort_key = chunk_of * (max_later + 1) + (max_later - later[starts])
+        sort_key = chunk_of.astype(np.int64) * (max_later + 1) + (max_later - later[starts])
     order = np.take(starts, np.argsort(sort_key, kind="stable"))
     chunk_ptr = np.zeros(n_chunks + 1, dtype=np.int64)
     np.cumsum(np.bincount(chunk_of, minlength=n_chunks), out=chunk_ptr[1:])
@@ -445,11 +450,11 @@ def _triangle_chunk(
     x0: int,
     edge_lo: int,
     edge_hi: int,
-    entries: IntArray,
+    entries: Int32Array,
     row: Int32Array,
     col: Int32Array,
     col32: Int32Array,
-    later: IntArray,
+    later: Int32Array,
     bits: int,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The triangles (x, y, z) whose middle node x lies in the chunk's range (see _triangles)."""
