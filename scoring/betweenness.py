@@ -92,6 +92,9 @@ class BetweennessEstimate:
 
 Int32Array = npt.NDArray[np.int32]
 
+EXPAND_EDGES = 16_000_000
+"""A breadth-first level is expanded in slices of about this many edges (bounded temporaries)."""
+
 
 def _csr(n: int, src: npt.ArrayLike, dst: npt.ArrayLike) -> tuple[IntArray, Int32Array]:
     """Symmetric adjacency in CSR form, int32 neighbour ids (half the memory traffic of int64)."""
@@ -136,20 +139,37 @@ def _dependencies(n: int, indptr: IntArray, indices: Int32Array, source: int) ->
     levels: list[tuple[Int32Array, Int32Array, Int32Array]] = []
     depth = 0
     while frontier.size:
-        v, w = _expand(indptr, indices, frontier)
-        dw = dist[w]
-        fresh = dw < 0
-        found = w[fresh]
-        dist[found] = depth + 1
-        # DAG edges lead to the next level: nodes found just now, or found earlier at this
-        # same depth (one gather of dist, not two).
-        down = fresh | (dw == depth + 1)
-        v, w = v[down], w[down]
-        sigma += np.bincount(w, weights=sigma[v], minlength=n)
-        # Deduplicate through a mask: np.unique's hashing measured three times slower.
-        seen[found] = True
+        # A wide level is expanded a slice of the frontier at a time (about EXPAND_EDGES edges
+        # each) so its temporaries stay bounded: at 100M friendships one level's edge list and
+        # its gathers are several GB. Same result: a node found in an earlier slice has
+        # dist = depth + 1 and still counts as a DAG child, and the per-node sigma sums are
+        # added in the same edge order.
+        ends = np.cumsum(indptr[frontier + 1] - indptr[frontier])
+        cuts = np.searchsorted(ends, np.arange(EXPAND_EDGES, int(ends[-1]), EXPAND_EDGES))
+        dag_v: list[Int32Array] = []
+        dag_w: list[Int32Array] = []
+        for part in np.split(frontier, cuts):
+            v, w = _expand(indptr, indices, part)
+            dw = dist[w]
+            fresh = dw < 0
+            found = w[fresh]
+            dist[found] = depth + 1
+            # DAG edges lead to the next level: nodes found just now, or found earlier at this
+            # same depth (one gather of dist, not two).
+            down = fresh | (dw == depth + 1)
+            del dw, fresh
+            v, w = v[down], w[down]
+            del down
+            sigma += np.bincount(w, weights=sigma[v], minlength=n)
+            # Deduplicate through a mask: np.unique's hashing measured three times slower.
+            seen[found] = True
+            dag_v.append(v)
+            dag_w.append(w)
         nxt = np.flatnonzero(seen).astype(np.int32)
         seen[nxt] = False
+        v = dag_v[0] if len(dag_v) == 1 else np.concatenate(dag_v)
+        w = dag_w[0] if len(dag_w) == 1 else np.concatenate(dag_w)
+        del dag_v, dag_w
         levels.append((v, w, nxt))
         frontier = nxt
         depth += 1

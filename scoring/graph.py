@@ -58,6 +58,7 @@ Errors in the normalised (mean 1.0) PageRank come out at a few times this: 6.5e-
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+Int32Array = npt.NDArray[np.int32]
 
 # Candidate wedges sorted per triangle-counting chunk. Bounds peak memory at about
 # 40 bytes per candidate per worker (~330 MB each) whatever the population size.
@@ -118,13 +119,18 @@ def features_networkx(
 # Edge handling
 
 
-def _as_index_array(name: str, a: npt.ArrayLike, n_nodes: int) -> IntArray:
+Index = npt.NDArray[np.int32] | npt.NDArray[np.int64]
+
+
+def _as_index_array(name: str, a: npt.ArrayLike, n_nodes: int) -> Index:
+    """Node indices as given when they are int32 (4 bytes a friendship end: at 100M friendships
+    an int64 copy of both ends is 1.6 GB), else as int64."""
     arr = np.asarray(a)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must hold integers, not {arr.dtype}")
-    out = arr.astype(np.int64, copy=False)
+    out: Index = arr if arr.dtype == np.int32 else arr.astype(np.int64, copy=False)
     if out.size and (int(out.min()) < 0 or int(out.max()) >= n_nodes):
         raise ValueError(f"{name} holds a node index outside 0..{n_nodes - 1}")
     return out
@@ -157,10 +163,17 @@ def canonical_edges(
         raise ValueError("src and dst must have the same length")
     lo = np.minimum(a, b)
     hi = np.maximum(a, b)
+    del a, b
     keep = lo != hi
-    keys = _sorted_unique(lo[keep] * n_nodes + hi[keep])
-    u = keys // max(n_nodes, 1)
-    return u.astype(np.int32), (keys - u * n_nodes).astype(np.int32)
+    keys = lo[keep].astype(np.int64)
+    del lo
+    keys *= n_nodes
+    keys += hi[keep]
+    del hi, keep
+    keys = _sorted_unique(keys)
+    u = (keys // max(n_nodes, 1)).astype(np.int32)
+    keys -= u.astype(np.int64) * n_nodes
+    return u, keys.astype(np.int32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,18 +233,21 @@ def compute_graph_features(
         b = b[keep]
     rough_degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     order = np.argsort(rough_degree, kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64)
+    # Ranks, rows and columns are int32 (n < 2**31): only the sort keys need 64 bits.
+    rank = np.empty(n, dtype=np.int32)
+    rank[order] = np.arange(n, dtype=np.int32)
     ra = np.take(rank, a)
     rb = np.take(rank, b)
     del a, b, keep, rough_degree
-    keys = np.minimum(ra, rb)
+    keys = np.minimum(ra, rb).astype(np.int64)
     keys *= n
-    keys += np.maximum(ra, rb)
+    np.maximum(ra, rb, out=ra)
+    keys += ra
     del ra, rb
     keys = _sorted_unique(keys)
-    row = keys // max(n, 1)
-    col = keys - row * n
+    row = (keys // max(n, 1)).astype(np.int32)
+    keys -= row.astype(np.int64) * n
+    col = keys.astype(np.int32)
     del keys
     out_degree = np.bincount(row, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -354,7 +370,9 @@ def _pagerank(
     return np.asarray(x0 * (n / float(np.add.reduce(x0))), dtype=np.float64)
 
 
-def _triangles(n: int, indptr: IntArray, row: IntArray, col: IntArray, pool: Executor) -> IntArray:
+def _triangles(
+    n: int, indptr: IntArray, row: Int32Array, col: Int32Array, pool: Executor
+) -> IntArray:
     """Triangles through each node of the oriented graph given as CSR (``row``, ``col``, edges
     from lower to higher rank, rows sorted and columns sorted within each row).
 
@@ -369,7 +387,12 @@ def _triangles(n: int, indptr: IntArray, row: IntArray, col: IntArray, pool: Exe
     counts = np.zeros(n, dtype=np.int64)
     if m == 0:
         return counts
-    later = indptr[row + 1] - 1 - np.arange(m, dtype=np.int64)  # candidates each edge starts
+    if m >= 2**31:
+        raise ValueError("too many friendships for int32 edge positions")
+    # Candidates each edge starts, and edge positions below, in int32: 4 bytes an edge each.
+    later = indptr.astype(np.int32)[row + 1]
+    later -= 1
+    later -= np.arange(m, dtype=np.int32)
     bits = max(1, n.bit_length())
     x_bits = 63 - 2 * bits
     if x_bits < 1:
@@ -391,9 +414,9 @@ def _triangles(n: int, indptr: IntArray, row: IntArray, col: IntArray, pool: Exe
 
     # One stable radix sort groups the wedge-starting edges by chunk and, within a chunk, by
     # how many candidates they start (descending), so candidate offset j touches a prefix.
-    starts = np.flatnonzero(later > 0)
+    starts = np.flatnonzero(later > 0).astype(np.int32)
     n_chunks = bounds.size - 1
-    chunk_of_x = np.repeat(np.arange(n_chunks, dtype=np.int64), np.diff(bounds))
+    chunk_of_x = np.repeat(np.arange(n_chunks, dtype=np.int32), np.diff(bounds))
     chunk_of = np.take(chunk_of_x, np.take(col, starts))
     del chunk_of_x
     max_later = int(later.max())
@@ -402,13 +425,13 @@ def _triangles(n: int, indptr: IntArray, row: IntArray, col: IntArray, pool: Exe
             chunk_of * (max_later + 1) + (max_later - later[starts])
         ).astype(np.int16)
     else:
-        sort_key = chunk_of * (max_later + 1) + (max_later - later[starts])
+        sort_key = chunk_of.astype(np.int64) * (max_later + 1) + (max_later - later[starts])
     order = np.take(starts, np.argsort(sort_key, kind="stable"))
     chunk_ptr = np.zeros(n_chunks + 1, dtype=np.int64)
     np.cumsum(np.bincount(chunk_of, minlength=n_chunks), out=chunk_ptr[1:])
     del sort_key, starts, chunk_of
-    # Gathering from an int32 copy halves the cache footprint of the hottest loop.
-    col32 = col.astype(np.int32)
+    # Gathering from int32 columns halves the cache footprint of the hottest loop.
+    col32 = col
 
     def run(c: int) -> tuple[IntArray, IntArray, IntArray]:
         x0, x1 = int(bounds[c]), int(bounds[c + 1])
@@ -427,11 +450,11 @@ def _triangle_chunk(
     x0: int,
     edge_lo: int,
     edge_hi: int,
-    entries: IntArray,
-    row: IntArray,
-    col: IntArray,
-    col32: npt.NDArray[np.int32],
-    later: IntArray,
+    entries: Int32Array,
+    row: Int32Array,
+    col: Int32Array,
+    col32: Int32Array,
+    later: Int32Array,
     bits: int,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The triangles (x, y, z) whose middle node x lies in the chunk's range (see _triangles)."""
@@ -442,15 +465,15 @@ def _triangle_chunk(
     s_x = 2 * bits
     z_mask = (1 << bits) - 1
     n_cand = later[entries]  # descending
-    x_of = np.take(col, entries)
-    packed = ((x_of - x0) << s_x) | (np.take(row, entries) + 1)
+    x_of = np.take(col, entries).astype(np.int64)
+    packed = ((x_of - x0) << s_x) | (np.take(row, entries).astype(np.int64) + 1)
     n_edges = int(edge_hi - edge_lo)
     total = int(n_cand.sum())
     keys = np.empty(n_edges + total, dtype=np.int64)
     # Edge keys (x, y, 0): x is the row of the oriented edge, y its column.
-    np.subtract(row[edge_lo:edge_hi], x0, out=keys[:n_edges])
+    np.subtract(row[edge_lo:edge_hi], x0, out=keys[:n_edges], dtype=np.int64)
     keys[:n_edges] <<= s_x
-    keys[:n_edges] |= col[edge_lo:edge_hi] << s_y
+    keys[:n_edges] |= col[edge_lo:edge_hi].astype(np.int64) << s_y
     # How many entries start at least j candidates, for j = 1..max.
     max_j = int(n_cand[0])
     reach = np.searchsorted(-n_cand, -np.arange(1, max_j + 1), side="right")
