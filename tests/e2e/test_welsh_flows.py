@@ -29,6 +29,7 @@ from tests.api.rights_helpers import event
 from tests.api.test_sponsor_api import call
 from tests.e2e.conftest import START, ServiceFactory, register
 from tests.e2e.test_boost import LINK, report, sign_up
+from tests.e2e.test_growth_outreach import set_network
 from tests.e2e.test_offers import add_promotion
 from tests.e2e.test_reminders import london
 from tests.e2e.test_welsh import ENGLISH, _texts, register_in_welsh
@@ -291,9 +292,18 @@ async def test_contest_settings_mydata_and_dispute_in_welsh(
     ]
     assert len(grow_on) == 1, gwen.buttons(settings)
     await gwen.press(grow_on[0], message=settings)
-    await gwen.expect("Helpu i dyfu")
+    await gwen.expect("Helpu Britizen i dyfu")
     await gwen.press(cy(growth_outreach.CONTEST_BUTTON))
     await gwen.expect("Gaeaf")
+    # Opted in, she is asked (in Welsh, with a Welsh Stop button) and stops the asks.
+    await set_network(service, 3301, 0.5, "broker")
+    username = service.application.bot.username
+    run = await service.services.growth.invite_ambassadors(top=1, bot_username=username)
+    assert run.queued == 1
+    invitation = await gwen.expect("https://t.me/")
+    assert gwen.buttons(invitation) == [cy(growth_outreach.STOP_BUTTON)]
+    await gwen.press(cy(growth_outreach.STOP_BUTTON), message=invitation)
+    await gwen.expect()
 
     # /mydata: the export's caption; /dispute through to the reviewer's answer.
     await gwen.send("/mydata")
