@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from bot.service import BritizenService
 from services.clock import ManualClock
+from services.events import IncomingEvent
 from standin import BotApiStandIn
 from storage.models import Citizen as CitizenRow
 from storage.models import OutboxMessage
@@ -309,8 +310,6 @@ async def test_contest_settings_mydata_and_dispute_in_welsh(
     await gwen.send("/mydata")
     await gwen.expect_document()
     partner, _key = await service.services.partners.create("Dŵr Cymru")
-    from services.events import IncomingEvent
-
     await service.services.events.report(
         partner.id, [IncomingEvent("bill-9", "AB330101A", "bill", "missed", date(2026, 11, 1))]
     )
@@ -318,6 +317,8 @@ async def test_contest_settings_mydata_and_dispute_in_welsh(
     await gwen.expect()
     await gwen.press(cy(disputes_ui.EVENT_BUTTON))
     await gwen.expect()
+    [label] = gwen.buttons()
+    assert label == "01 Tach 2026 · Dŵr Cymru · heb ei dalu", label  # date and outcome Welsh
     await tap(gwen, 0)
     await gwen.expect("Dŵr Cymru")
     await gwen.send("byr")
