@@ -34,7 +34,7 @@ from storage.repositories import event_batches, outbox
 from storage.repositories import review_queues as queues
 from storage.statuses import BatchStatus, DisputeKind, DisputeStatus
 from texts import disputes as texts
-from texts.i18n import worded_in
+from texts.i18n import use_language, worded_in
 
 MIN_STATEMENT = 10
 MAX_STATEMENT = 500
@@ -361,15 +361,18 @@ class DisputeService:
                     decided=row.id,
                 )
             if citizen.unreachable_at is None:
+                language = await citizen_language(session, citizen)
+                with use_language(language):  # what was contested, in the citizen's words
+                    their_label = await self._label(session, citizen, row.kind, row.subject)
                 _queue(
                     session,
                     citizen.chat_id,
                     citizen.id,
                     worded_in(
-                        await citizen_language(session, citizen),
+                        language,
                         texts.outcome_text,
                         row.id,
-                        label,
+                        their_label,
                         upheld,
                         note,
                         about_a_record=row.kind == DisputeKind.EVENT,

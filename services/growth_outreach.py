@@ -22,7 +22,7 @@ lock so two runs at once can't both send.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -33,6 +33,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from services.callbacks import GROWTH
 from services.clock import Clock
 from services.invites import InviteService, invite_url
+from services.languages import citizens_languages
 from services.quiet_hours import first_moment_to_send
 from services.sponsor_text import PlainText
 from storage.db import Database
@@ -40,6 +41,7 @@ from storage.locks import job_lock
 from storage.models import GrowthCampaign
 from storage.repositories import growth_outreach as repo
 from texts import growth_outreach as words
+from texts.i18n import ENGLISH, worded_in
 
 AMBASSADOR_KIND = "ambassador"
 CAMPAIGN_KIND = "campaign"
@@ -177,13 +179,12 @@ class GrowthOutreach:
                 )
             to_ask = [c for c in chosen if c.citizen_id not in recent]
             codes = await self._invites.codes_for_many([c.citizen_id for c in to_ask])
-            texts = {
-                c.citizen_id: words.ambassador_invitation(
-                    invite_url(bot_username, codes[c.citizen_id])
-                )
-                for c in to_ask
-            }
-            queued = await self._queue(AMBASSADOR_KIND, to_ask, texts, now)
+            queued = await self._queue(
+                AMBASSADOR_KIND,
+                to_ask,
+                lambda c: words.ambassador_invitation(invite_url(bot_username, codes[c])),
+                now,
+            )
         return AmbassadorRun(len(chosen), queued, len(recent))
 
     # Campaigns ------------------------------------------------------------------------------
@@ -211,14 +212,12 @@ class GrowthOutreach:
                 )
             to_ask = [c for c in audience if c.citizen_id not in recent]
             codes = await self._invites.codes_for_many([c.citizen_id for c in to_ask])
-            messages = {
-                c.citizen_id: words.campaign_message(
-                    checked, invite_url(bot_username, codes[c.citizen_id])
-                )
-                for c in to_ask
-            }
             queued = await self._queue(
-                CAMPAIGN_KIND, to_ask, messages, now, campaign_id=campaign_id
+                CAMPAIGN_KIND,
+                to_ask,
+                lambda c: words.campaign_message(checked, invite_url(bot_username, codes[c])),
+                now,
+                campaign_id=campaign_id,
             )
         return CampaignRun(campaign_id, tuple(areas), queued, len(recent), already)
 
@@ -228,21 +227,32 @@ class GrowthOutreach:
         self,
         kind: str,
         recipients: Sequence[repo.Recipient],
-        texts: dict[int, str],
+        text_for: Callable[[int], str],
         now: datetime,
         *,
         campaign_id: int | None = None,
     ) -> int:
-        """The record and the outbox row together, or neither; due after quiet hours."""
+        """The record and the outbox row together, or neither; due after quiet hours. Each
+        message (`text_for(citizen id)`) and its Stop button in the recipient's language."""
         due = first_moment_to_send(now, self._tz)
         markup = stop_markup()
         async with self._db.transaction() as session:
             # Someone who pressed Stop since the audience was read is left out here.
             still = await repo.still_willing(session, [p.citizen_id for p in recipients])
             recipients = [p for p in recipients if p.citizen_id in still]
+            languages = await citizens_languages(session, [p.citizen_id for p in recipients])
+            markups = {lang: worded_in(lang, stop_markup) for lang in set(languages.values())}
             await repo.queue(
                 session,
-                [repo.Queued(p.citizen_id, p.chat_id, texts[p.citizen_id]) for p in recipients],
+                [
+                    repo.Queued(
+                        p.citizen_id,
+                        p.chat_id,
+                        worded_in(languages.get(p.citizen_id), text_for, p.citizen_id),
+                        markups.get(languages.get(p.citizen_id, ENGLISH)),
+                    )
+                    for p in recipients
+                ],
                 kind=kind,
                 priority=GROWTH_PRIORITY,
                 markup=markup,

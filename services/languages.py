@@ -61,11 +61,18 @@ class LanguageService:
     async def remember(self, telegram_id: int, language: str) -> None:
         """Registration: keep the language they joined in, unless they already chose one."""
         async with self._db.transaction() as session:
-            row = await session.get(LanguageChoice, telegram_id)
-            if row is None:
-                session.add(LanguageChoice(telegram_id=telegram_id, language=normalise(language)))
-            elif not row.chosen:
-                row.language = normalise(language)
+            await remember_language(session, telegram_id, language)
+
+
+async def remember_language(session: AsyncSession, telegram_id: int, language: str) -> None:
+    """Keep the language `telegram_id` reads now (unless they chose one), for what the bot
+    tells them later without an update of theirs to go by (registration; an NI-number report
+    whose outcome reaches someone not registered yet)."""
+    row = await session.get(LanguageChoice, telegram_id)
+    if row is None:
+        session.add(LanguageChoice(telegram_id=telegram_id, language=normalise(language)))
+    elif not row.chosen:
+        row.language = normalise(language)
 
 
 async def languages_of(session: AsyncSession, telegram_ids: Iterable[int]) -> dict[int, str]:

@@ -53,7 +53,7 @@ from services.callbacks import NI_CLAIM
 from services.clock import Clock, as_aware_utc
 from services.dialogs import Dialog, DialogService
 from services.errors import NotAllowed, ServiceError
-from services.languages import citizen_language, language_of
+from services.languages import citizen_language, language_of, remember_language
 from services.secrets import keyed_hash
 from storage.db import Database
 from storage.models import Citizen, NiClaim
@@ -61,7 +61,7 @@ from storage.repositories import ni_claims as repo
 from storage.repositories.outbox import enqueue, enqueue_to_citizen
 from storage.statuses import NiClaimStatus
 from texts import ni_claims as texts
-from texts.i18n import ENGLISH, worded_in
+from texts.i18n import ENGLISH, current, worded_in
 
 FLOW = "ni_claim"
 STEP_CONTACT = "contact"
@@ -287,6 +287,9 @@ class NiClaimService:
                 )
                 session.add(claim)
                 await session.flush()  # a second open claim on this number fails here
+                # The outcome reaches the claimant later, maybe before they register: in the
+                # language they reported in.
+                await remember_language(session, telegram_id, current())
                 repo.log(session, claim.id, telegram_id, CLAIMANT, "claim_started", now)
                 if document is not None:
                     repo.log(session, claim.id, telegram_id, CLAIMANT, "document_received", now)
@@ -310,7 +313,11 @@ class NiClaimService:
                         citizen_id=None,
                         kind="ni_claim_admin",
                         priority=CLAIM_PRIORITY,
-                        text=texts.new_claim_for_reviewers(claim.id),
+                        text=worded_in(
+                            await language_of(session, admin),
+                            texts.new_claim_for_reviewers,
+                            claim.id,
+                        ),
                         now=now,
                     )
                 opened = ClaimOpened(claim.id, claim.contact_kind or "email")

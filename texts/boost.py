@@ -23,6 +23,20 @@ KIND_NAMES = {
 }
 OUTCOME_NAMES = {"on_time": "paid on time", "late": "paid late", "missed": "missed"}
 
+
+def _named(names: dict[str, str], key: str, default: str | None = None) -> str:
+    """A name from one of the maps above in the reader's language (one-word names, which the
+    catalog takes only when marked, are marked in `_one_word_names`)."""
+    if key not in names:
+        return key if default is None else default
+    return _(str.__str__(names[key]))
+
+
+def _one_word_names() -> tuple[str, ...]:
+    """The names of one lowercase word, marked for the catalog (see `_named`)."""
+    return (_("landlord"), _("council"), _("rent"), _("missed"))
+
+
 # -- /boost -----------------------------------------------------------------------------------
 
 TITLE = "Boost: add rent and council tax to your score"
@@ -97,7 +111,7 @@ def boost_text(screen: BoostScreen, confirm_days: int) -> str:
     if screen.reporting:
         lines.append(ALREADY_REPORTING)
         lines += [
-            REPORTING_LINE.format(name=name, kind=KIND_NAMES.get(kind, kind))
+            REPORTING_LINE.format(name=name, kind=_named(KIND_NAMES, kind, kind))
             for name, kind in screen.reporting
         ]
     else:
@@ -105,7 +119,7 @@ def boost_text(screen: BoostScreen, confirm_days: int) -> str:
     if screen.partners:
         lines += ["", YOUR_BOOST_PARTNERS]
         lines += [
-            BOOST_PARTNER_LINE.format(name=p.name, role=ROLE_NAMES.get(p.role, p.role))
+            BOOST_PARTNER_LINE.format(name=p.name, role=_named(ROLE_NAMES, p.role, p.role))
             for p in screen.partners
         ]
     if screen.open_invites:
@@ -118,11 +132,13 @@ def remove_button(name: str) -> str:
 
 
 def cancel_invite_button(role: str, expires: date) -> str:
-    return CANCEL_INVITE_BUTTON.format(role=ROLE_NAMES.get(role, role), expires=day(expires))
+    return CANCEL_INVITE_BUTTON.format(role=_named(ROLE_NAMES, role, role), expires=day(expires))
 
 
 def confirm_remove(name: str, role: str) -> str:
-    return CONFIRM_REMOVE.format(name=name, role=ROLE_NAMES.get(role, role), kind=role_kind(role))
+    return CONFIRM_REMOVE.format(
+        name=name, role=_named(ROLE_NAMES, role, role), kind=role_kind(role)
+    )
 
 
 def removed(name: str, role: str) -> str:
@@ -134,22 +150,22 @@ def kept(name: str, role: str) -> str:
 
 
 def invite_cancelled(role: str) -> str:
-    return INVITE_CANCELLED.format(role=ROLE_NAMES.get(role, role))
+    return INVITE_CANCELLED.format(role=_named(ROLE_NAMES, role, role))
 
 
 def ended_by_britizen(name: str, role: str) -> str:
     return ENDED_BY_BRITIZEN.format(
-        name=name, role=ROLE_NAMES.get(role, role), kind=role_kind(role)
+        name=name, role=_named(ROLE_NAMES, role, role), kind=role_kind(role)
     )
 
 
 def role_kind(role: str) -> str:
-    return KIND_NAMES["council_tax"] if role == "council" else KIND_NAMES["rent"]
+    return _named(KIND_NAMES, "council_tax") if role == "council" else _named(KIND_NAMES, "rent")
 
 
 def invite_text(role: str, url: str, expires: date) -> str:
     return INVITE_LINK.format(
-        role=ROLE_NAMES.get(role, role), url=url, expires=day(expires), kind=role_kind(role)
+        role=_named(ROLE_NAMES, role, role), url=url, expires=day(expires), kind=role_kind(role)
     )
 
 
@@ -186,28 +202,34 @@ ALREADY_ANSWERED = "You've already answered this one."
 
 
 def signed_up(name: str, role: str) -> str:
-    return SIGNED_UP.format(name=name, role=ROLE_NAMES.get(role, role), kind=role_kind(role))
+    return SIGNED_UP.format(name=name, role=_named(ROLE_NAMES, role, role), kind=role_kind(role))
 
 
 def adverse_reported(name: str, kind: str, due: date, outcome: str, counts_from: date) -> str:
     return ADVERSE_REPORTED.format(
         name=name,
-        kind=KIND_NAMES.get(kind, kind),
+        kind=_named(KIND_NAMES, kind, kind),
         due=day(due),
-        outcome=OUTCOME_NAMES.get(outcome, outcome),
+        outcome=_named(OUTCOME_NAMES, outcome, outcome),
         counts_from=day(counts_from),
     )
 
 
 def confirmed(name: str, kind: str, due: date, outcome: str) -> str:
     return CONFIRMED.format(
-        name=name, kind=KIND_NAMES.get(kind, kind), due=day(due), outcome=OUTCOME_NAMES[outcome]
+        name=name,
+        kind=_named(KIND_NAMES, kind, kind),
+        due=day(due),
+        outcome=_named(OUTCOME_NAMES, outcome),
     )
 
 
 def disputed(name: str, kind: str, due: date, outcome: str) -> str:
     return DISPUTED.format(
-        name=name, kind=KIND_NAMES.get(kind, kind), due=day(due), outcome=OUTCOME_NAMES[outcome]
+        name=name,
+        kind=_named(KIND_NAMES, kind, kind),
+        due=day(due),
+        outcome=_named(OUTCOME_NAMES, outcome),
     )
 
 
@@ -239,10 +261,10 @@ def why_boost_lines(added: Sequence[BoostAdded]) -> str:
     lines = [WHY_HEADING]
     for item in added:
         if item.on_time + item.adverse == 0:
-            line = WHY_NOTHING_YET.format(name=item.partner, role=ROLE_NAMES.get(item.role, ""))
+            line = WHY_NOTHING_YET.format(name=item.partner, role=_named(ROLE_NAMES, item.role, ""))
         else:
             line = WHY_LINE.format(
-                kind=KIND_NAMES.get(item.kind, item.kind).capitalize(),
+                kind=_named(KIND_NAMES, item.kind, item.kind).capitalize(),
                 name=item.partner,
                 counted=_counted(item.on_time, item.adverse),
                 points=signed(item.points),

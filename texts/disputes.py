@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from texts.format import Dated
 from texts.i18n import _
 
 if TYPE_CHECKING:
@@ -62,9 +63,27 @@ UNNAMED_PARTNER = "a partner"
 OWN_LOAN = "your Britizen loan"
 
 
+OUTCOME_WORDS = {"on_time": "on time", "late": "late", "missed": "missed"}
+"""A stored outcome as the words for it ('the missed bill')."""
+KIND_WORDS = {
+    "bill": "bill",
+    "loan_instalment": "loan instalment",
+    "rent": "rent",
+    "council_tax": "council tax",
+}
+"""A stored payment kind as the words for it."""
+
+
 def words(value: str) -> str:
-    """A stored kind or outcome as words: 'loan_instalment' -> 'loan instalment'."""
-    return value.replace("_", " ")
+    """A stored kind or outcome as words in the reader's language: 'loan_instalment' ->
+    'loan instalment' (an unknown one as it is stored, underscores spaced)."""
+    known = OUTCOME_WORDS.get(value) or KIND_WORDS.get(value)
+    return _(str.__str__(known)) if known is not None else value.replace("_", " ")
+
+
+def _one_word_names() -> tuple[str, ...]:
+    """The words above of one lowercase word, which the catalog takes only marked by hand."""
+    return (_("late"), _("missed"), _("bill"), _("rent"))
 
 
 def dimension_label(dimension_name: str) -> str:
@@ -78,15 +97,15 @@ def decision_label(decision: str) -> str:
 
 def event_label(outcome: str, kind: str, occurred_on: date, source: str) -> str:
     return _("the {words} {words2} of {occurred_on:%d %b %Y} reported by {source}").format(
-        words=words(outcome), words2=words(kind), occurred_on=occurred_on, source=source
+        words=words(outcome), words2=words(kind), occurred_on=Dated(occurred_on), source=source
     )
 
 
 def batch_label(events: int, received_on: date, source: str) -> str:
-    records = "record" if events == 1 else "records"
+    records = _("record") if events == 1 else _("records")
     return _(
         "the batch of {events} payment {records} {source} sent on {received_on:%d %b %Y}"
-    ).format(events=events, records=records, source=source, received_on=received_on)
+    ).format(events=events, records=records, source=source, received_on=Dated(received_on))
 
 
 # -- notices through the outbox ---------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from texts.format import plural_s
+from texts.disputes import words
+from texts.format import Dated, plural_s
 from texts.i18n import _
 
 # /dispute: what can be contested
@@ -41,7 +42,7 @@ LAST_ONE = "That was the last one: no disputes are waiting."
 def event_button(occurred_on: date, source: str, outcome: str, *, disputed: bool) -> str:
     """'05 Mar 2026 · OpenBank · paid late (contested)': a payment record to pick."""
     # Zero-padded day, unlike texts.format.day: the labels line up in a column of buttons.
-    return f"{occurred_on:%d %b %Y} · {source} · {outcome.replace('_', ' ')}" + (
+    return f"{Dated(occurred_on):%d %b %Y} · {source} · {words(outcome)}" + (
         _(" (contested)") if disputed else ""
     )
 
@@ -50,11 +51,11 @@ def batch_button(
     received_on: date, source: str, events: int, adverse: int, *, held: bool, disputed: bool
 ) -> str:
     """'05 Mar 2026 · OpenBank · 300 records, 300 late or missed (held)': a batch to pick."""
-    notes = [note for note, on in ((_("held for review"), held), ("contested", disputed)) if on]
+    notes = [note for note, on in ((_("held for review"), held), (_("contested"), disputed)) if on]
     return _(
         "{received_on:%d %b %Y} · {source} · {events} record{value}, {adverse} late or missed"
     ).format(
-        received_on=received_on,
+        received_on=Dated(received_on),
         source=source,
         events=events,
         value=plural_s(events),

@@ -5,6 +5,7 @@ through Babel ('21 Tach 2026', '£1,234.50')."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -98,3 +99,58 @@ def month_in_language(english_name: str) -> str:
         return english_name
     names = get_month_names("wide", locale=CLDR_LOCALE[language])
     return str(names[_ENGLISH_MONTHS.index(english_name) + 1])
+
+
+# strftime directives -> CLDR pattern fields, for `Dated` in a language other than English.
+_CLDR_FIELDS = {
+    "%d": "dd",
+    "%b": "MMM",
+    "%B": "MMMM",
+    "%a": "EEE",
+    "%A": "EEEE",
+    "%Y": "y",
+    "%H": "HH",
+    "%M": "mm",
+}
+
+
+def _cldr_pattern(spec: str) -> str:
+    """'%d %b %Y, %H:%M' -> "dd MMM y',' HH:mm" (literal text quoted)."""
+    out: list[str] = []
+    for piece in re.split(r"(%[a-zA-Z])", spec):
+        if piece in _CLDR_FIELDS:
+            out.append(_CLDR_FIELDS[piece])
+        elif piece:
+            out.append("'" + piece.replace("'", "''") + "'")
+    return "".join(map(str, out))
+
+
+class Dated:
+    """A date or datetime that formats its strftime spec ('{when:%d %b %Y}') in the reader's
+    language: English as strftime always has, Welsh through CLDR ('05 Tach 2026'). Wording
+    with a date in its msgid keeps the msgid; only the value handed to .format changes."""
+
+    __slots__ = ("moment",)
+
+    def __init__(self, moment: date) -> None:
+        self.moment = moment
+
+    def __format__(self, spec: str) -> str:
+        language = current()
+        if language == ENGLISH or not spec:
+            return format(self.moment, spec)
+        pattern = _cldr_pattern(spec)
+        if isinstance(self.moment, datetime):
+            return format_datetime(self.moment, pattern, locale=CLDR_LOCALE[language])
+        return format_date(self.moment, pattern, locale=CLDR_LOCALE[language])
+
+    def __str__(self) -> str:
+        return str(self.moment)
+
+
+def long_day(moment: date) -> str:
+    """'Monday 21 December' ('Dydd Llun 21 Rhagfyr')."""
+    language = current()
+    if language != ENGLISH:
+        return format_date(moment, "EEEE d MMMM", locale=CLDR_LOCALE[language])
+    return f"{moment:%A} {moment.day} {moment:%B}"

@@ -105,7 +105,7 @@ def comparison_caption(c: Comparison) -> str:
     ]
     lines += [
         _("{name}: {mine} vs {theirs}").format(
-            name=d.name, mine=signed(d.mine), theirs=signed(d.theirs)
+            name=_(d.name), mine=signed(d.mine), theirs=signed(d.theirs)
         )
         for d in c.dimensions
     ]

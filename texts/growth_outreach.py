@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from texts.format import Dated
+
 STOP_BUTTON = "Stop these messages"
 SETTINGS_BUTTON = "⚙️ Settings"
 WHY_YOU_GET_THIS = (
@@ -110,7 +112,7 @@ CONTEST_RESULT = (
 def when(moment: datetime, tz: ZoneInfo) -> str:
     """'5 Dec 2026, 18:00'."""
     local = moment.astimezone(tz)
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return f"{local.day} {Dated(local):%b %Y, %H:%M}"
 
 
 def board(lines: list[tuple[int, str, int]]) -> str:

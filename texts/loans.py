@@ -25,7 +25,7 @@ from services.loans import (
 from services.settlement import settle_after
 from texts.common import CONFIRM_MINUTES
 from texts.credit import locked_refusal, under_18_refusal
-from texts.format import day, money
+from texts.format import Dated, day, money
 from texts.i18n import _
 from texts.payment_plans import loan_line as plan_line
 from texts.payments import credit_line, refund_line
@@ -40,7 +40,7 @@ def _percent(fraction: Decimal) -> str:
 
 def _day(moment: date) -> str:
     """'Mon 21 Dec 2026': a schedule reads more easily with the weekday."""
-    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+    return f"{Dated(moment):%a} {moment.day} {Dated(moment):%b %Y}"
 
 
 def _months(term: int) -> str:

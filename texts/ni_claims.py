@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from texts.format import Dated
+
 # --- the claimant -----------------------------------------------------------------------------
 
 NI_TAKEN = (
@@ -182,7 +184,7 @@ def too_many_claims(limit: int, days: int) -> str:
 
 
 def cooling_down(until: datetime) -> str:
-    return COOLING_DOWN.format(day=until.strftime("%d %b %Y"))
+    return COOLING_DOWN.format(day=f"{Dated(until):%d %b %Y}")
 
 
 NOTE_LINE = "\n\nFrom our team: {note}"
@@ -242,14 +244,14 @@ def queue_text(
     text = QUEUE_TEXT.format(
         claim_id=claim_id,
         waiting=waiting,
-        made=made,
+        made=Dated(made),
         claimant=claimant,
         contact_kind=CONTACT_KINDS.get(contact_kind, contact_kind),
         contact=contact,
         document=DOCUMENT_ATTACHED if has_document else NO_DOCUMENT,
         masked=masked or "?",
         holder=holder or HOLDER_GONE,
-        since=since or made,
+        since=Dated(since or made),
         statement=statement or NO_STATEMENT,
     )
     return text

@@ -7,14 +7,14 @@ from datetime import date
 from services.loan_terms import LATE_FEE_PENCE
 from services.reminder_rules import ReminderKind
 from texts.debt_help import reminder_section
-from texts.format import money, plural_s
+from texts.format import long_day, money, plural_s
 from texts.i18n import _
 
 
 def reminder_text(
     kind: ReminderKind, due_on: date, today: date, amount_pence: int, fee_pence: int
 ) -> str:
-    when = f"{due_on:%A} {due_on.day} {due_on:%B}"
+    when = long_day(due_on)
     total = money(amount_pence + fee_pence)
     if kind is ReminderKind.BEFORE_3_DAYS:
         days = (due_on - today).days

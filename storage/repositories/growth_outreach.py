@@ -100,6 +100,7 @@ class Queued:
     citizen_id: int
     chat_id: int
     text: str
+    markup: dict[str, Any] | None = None  # its own keyboard (worded for it), else the shared one
 
 
 async def queue(
@@ -141,7 +142,7 @@ async def queue(
                     "kind": kind,
                     "priority": priority,
                     "text": m.text,
-                    "reply_markup": markup,
+                    "reply_markup": markup if m.markup is None else m.markup,
                     **pending_defaults(now),
                     "next_attempt_at": due,
                 }
