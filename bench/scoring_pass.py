@@ -176,9 +176,11 @@ def _load() -> str:
 
 def _child(url: str, days_ahead: int) -> dict[str, Any]:
     command = ["-m", "bench.scoring_pass", "--child", url, "--days-ahead", str(days_ahead)]
-    child = subprocess.run(
-        [sys.executable, *command], cwd=ROOT, capture_output=True, text=True, check=True
-    )
+    child = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True)
+    if child.returncode != 0:
+        # The child's own error (a pass already running, a database refusing) is the news.
+        last = child.stderr.strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
+        raise SystemExit(f"the pass at {days_ahead} days ahead failed: {last[0]}")
     return dict(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
