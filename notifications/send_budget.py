@@ -367,6 +367,10 @@ class SendBudget:
         self._waiting = {True: 0, False: 0}
         self._releases: list[tuple[int, float]] = []
         self._reporting: asyncio.Task[None] | None = None
+        # A write is never cancelled half-way: a connection cancelled while it goes back to
+        # the pool is left for the garbage collector, which can't close it without the loop.
+        self._writing = False
+        self._closing = False
         # Per-chat limits, in this process: replies and the outbox sender both get this budget,
         # so the outbox sees which chats this instance's replies are busy with.
         self.chats = ChatLimits()
@@ -425,15 +429,18 @@ class SendBudget:
         return releases
 
     def _schedule_report(self) -> None:
+        if self._closing:
+            return  # close() writes what is left itself
         if self._reporting is None or self._reporting.done():
             self._reporting = asyncio.create_task(self._report_soon())
 
     async def _report_soon(self) -> None:
-        while self._releases or any(self._pools.values()):
+        while not self._closing and (self._releases or any(self._pools.values())):
             await asyncio.sleep(REPORT_DELAY_SECONDS)
             releases = self._due_releases(self.clock())
             if not releases:
                 continue
+            self._writing = True
             try:
                 await self.store.report(releases)
             except asyncio.CancelledError:
@@ -442,15 +449,20 @@ class SendBudget:
             except Exception:
                 self._releases[:0] = releases
                 logger.exception("writing %d send seats failed; trying again", len(releases))
+                self._writing = False
                 await asyncio.sleep(POLL_SECONDS)
+            finally:
+                self._writing = False
 
     async def close(self) -> None:
         """Write every release and hand back every leased seat (a clean stop)."""
-        if self._reporting is not None:
-            self._reporting.cancel()
+        self._closing = True
+        task, self._reporting = self._reporting, None
+        if task is not None:
+            if not self._writing:
+                task.cancel()  # asleep between writes: safe to stop there
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reporting
-            self._reporting = None
+                await task  # a write under way finishes, then the loop ends
         releases = self._due_releases(self.clock(), everything=True)
         if releases:
             await self.store.report(releases)

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from scoring.model import DIMENSIONS, MODEL_VERSION
 
 if TYPE_CHECKING:
-    from services.scoring_pass import IdIndex
+    from services.id_index import IdIndex
 
 ROLE_CODES = {None: 0, "connector": 1, "broker": 2}
 DIMENSION_COUNT = len(DIMENSIONS)
