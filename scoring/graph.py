@@ -6,7 +6,7 @@ Two implementations of one definition:
 * :func:`features_networkx` is the model of record: ``nx.pagerank`` (alpha 0.85) and
   ``nx.effective_size`` on a simple undirected graph. It is slow (the design notes measured
   288 s for effective size of 1,000 nodes at 100k users) and is used as the oracle in tests.
-* :func:`compute_graph_features` is the population pass: numpy and scipy.sparse, about 4 s for
+* :func:`compute_graph_features` is the population pass: numpy, about 4 s for
   1,000,000 people and 10,000,000 friendships on two cores (7 s on one), peak RSS about 1 GB;
   ``bench/bench_graph.py`` measures it.
 
@@ -25,6 +25,7 @@ Conventions shared by both (and relied on by :mod:`scoring.model`):
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Hashable
@@ -254,20 +255,15 @@ def compute_graph_features(
     np.cumsum(out_degree, out=indptr[1:])
     degree_r = out_degree + np.bincount(col, minlength=n)
 
-    # Upper-triangular adjacency in rank space; A @ x = U @ x + U.T @ x without building A.
-    upper = sp.csr_matrix(
-        (np.ones(col.size, dtype=np.float64), col, indptr), shape=(n, n), copy=False
-    )
-    upper_t = upper.T
-
-    def adjacency_matvec(x: FloatArray) -> FloatArray:
-        return np.asarray(upper @ x + upper_t @ x, dtype=np.float64)
+    # Upper-triangular adjacency in rank space; A @ x = U @ x + U.T @ x without building A,
+    # and without a value per friendship (see _UpperMatvec).
+    adjacency_matvec = _UpperMatvec(n, indptr, out_degree, col)
 
     start_r = None if start_arr is None else start_arr[order]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        # PageRank runs beside triangle counting: scipy's sparse products hold the GIL while
-        # numpy's sorts and gathers in the triangle chunks release it, so on two cores the two
-        # largely overlap. Results are identical whatever the scheduling.
+        # PageRank runs beside triangle counting: numpy's sorts and gathers release the GIL,
+        # so on two cores the two largely overlap. Results are identical whatever the
+        # scheduling.
         pr_future = (
             pool.submit(_pagerank, n, degree_r, adjacency_matvec, alpha, tol, start_r)
             if workers > 1
@@ -300,6 +296,54 @@ def compute_graph_features(
         effective_size=eff_r[rank],
         friends_mean_score=mean_r[rank],
     )
+
+
+MATVEC_EDGES = 8_000_000
+"""Friendships per slice of the adjacency product (_UpperMatvec): its temporaries are about
+24 bytes a friendship of one slice (64 MB gathered values, 64 MB repeated ones), whatever the
+population's size."""
+
+
+class _UpperMatvec:
+    """``x -> A @ x`` for the symmetric 0/1 adjacency A given by its upper triangle U in CSR form
+    (``indptr``, ``col``): ``A @ x = U @ x + U.T @ x``.
+
+    scipy's sparse product needs a float64 value for every stored friendship, all ones: 8 bytes
+    a friendship, 800 MB at 100M friendships, as much as both int32 index arrays together. Here
+    the product runs over slices of about MATVEC_EDGES friendships (rows whole): a gather and a
+    segmented sum (np.add.reduceat) for U @ x, a weighted bincount for U.T @ x. It measured
+    about 1.5 times scipy's time per product (0.95 s against 0.63 s at 40M friendships); the
+    PageRank solve runs beside triangle counting, which takes longer."""
+
+    def __init__(self, n: int, indptr: IntArray, out_degree: IntArray, col: Int32Array) -> None:
+        self._n = n
+        self._col = col
+        self._out_degree = out_degree
+        m = int(indptr[-1])
+        cuts = np.searchsorted(indptr, np.arange(MATVEC_EDGES, m, MATVEC_EDGES), side="left")
+        bounds = np.unique(np.concatenate(([0], cuts, [n]))).tolist()
+        # Per slice: its rows r0..r1, its friendships e0..e1, and where each row with friends
+        # starts within the slice (np.add.reduceat sums from each start to the next).
+        self._slices: list[tuple[int, int, int, int, npt.NDArray[np.intp], IntArray]] = []
+        for r0, r1 in itertools.pairwise(bounds):
+            e0, e1 = int(indptr[r0]), int(indptr[r1])
+            if e1 == e0:
+                continue
+            rows = np.flatnonzero(out_degree[r0:r1] > 0)
+            self._slices.append((r0, r1, e0, e1, rows, indptr[r0:r1][rows] - e0))
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.zeros(self._n, dtype=np.float64)
+        for r0, r1, e0, e1, rows, starts in self._slices:
+            cols = self._col[e0:e1]
+            # U @ x: each row's friends' values, summed.
+            y[r0 + rows] += np.add.reduceat(np.take(x, cols), starts)
+            # U.T @ x: each row's value, added to every friend in it.
+            y += np.bincount(
+                cols, weights=np.repeat(x[r0:r1], self._out_degree[r0:r1]), minlength=self._n
+            )
+        return y
 
 
 def _dot(x: FloatArray, y: FloatArray) -> float:
@@ -390,9 +434,12 @@ def _triangles(
     if m >= 2**31:
         raise ValueError("too many friendships for int32 edge positions")
     # Candidates each edge starts, and edge positions below, in int32: 4 bytes an edge each.
-    later = indptr.astype(np.int32)[row + 1]
+    # later[e] = indptr[row + 1] - 1 - e, built without a second array of m positions.
+    later = np.repeat(indptr[1:].astype(np.int32), np.diff(indptr))
     later -= 1
-    later -= np.arange(m, dtype=np.int32)
+    for lo in range(0, m, _CHUNK_CANDIDATES):
+        hi = min(m, lo + _CHUNK_CANDIDATES)
+        later[lo:hi] -= np.arange(lo, hi, dtype=np.int32)
     bits = max(1, n.bit_length())
     x_bits = 63 - 2 * bits
     if x_bits < 1:
@@ -400,7 +447,10 @@ def _triangles(
 
     # Chunk boundaries over x so each chunk holds about _CHUNK_CANDIDATES candidates and its
     # x-offsets fit the key.
-    per_x = np.bincount(col, weights=later.astype(np.float64), minlength=n)
+    per_x = np.zeros(n, dtype=np.float64)
+    for lo in range(0, m, _CHUNK_CANDIDATES):
+        span = slice(lo, lo + _CHUNK_CANDIDATES)
+        per_x += np.bincount(col[span], weights=later[span].astype(np.float64), minlength=n)
     cum = np.cumsum(per_x)
     total = float(cum[-1])
     if total == 0:
@@ -412,24 +462,47 @@ def _triangles(
     if bounds.size > np.iinfo(np.int16).max:
         raise ValueError("too many triangle-counting chunks")
 
-    # One stable radix sort groups the wedge-starting edges by chunk and, within a chunk, by
-    # how many candidates they start (descending), so candidate offset j touches a prefix.
-    starts = np.flatnonzero(later > 0).astype(np.int32)
+    # The wedge-starting edges grouped by chunk and, within a chunk, by how many candidates
+    # they start (descending), so candidate offset j touches a prefix. Built a slice at a
+    # time: whole-array temporaries here were the graph step's peak (about 22 bytes a
+    # friendship for the positions, the keys and an int64 argsort).
     n_chunks = bounds.size - 1
     chunk_of_x = np.repeat(np.arange(n_chunks, dtype=np.int32), np.diff(bounds))
-    chunk_of = np.take(chunk_of_x, np.take(col, starts))
-    del chunk_of_x
     max_later = int(later.max())
-    if bounds.size * (max_later + 1) < np.iinfo(np.int16).max:
-        sort_key: npt.NDArray[np.integer[Any]] = (
-            chunk_of * (max_later + 1) + (max_later - later[starts])
-        ).astype(np.int16)
+    n_keys = n_chunks * (max_later + 1)
+    key_type = np.int32 if n_keys < np.iinfo(np.int32).max else np.int64
+    starts = np.empty(int(np.count_nonzero(later)), dtype=np.int32)
+    sort_key = np.empty(starts.size, dtype=key_type)
+    filled = 0
+    for lo in range(0, m, _CHUNK_CANDIDATES):
+        part = later[lo : lo + _CHUNK_CANDIDATES]
+        here = np.flatnonzero(part > 0)
+        span = slice(filled, filled + here.size)
+        starts[span] = here + lo
+        key = np.take(chunk_of_x, np.take(col, starts[span])).astype(np.int64)
+        key *= max_later + 1
+        key += max_later - part[here]
+        sort_key[span] = key
+        filled += here.size
+    del chunk_of_x, here, key, part
+    if _use_counting_sort(n_keys, m):
+        # A stable counting sort in C (scipy's COO -> CSR): int32 positions out, no int64
+        # permutation. Positions come in ascending order, so within a key they stay so.
+        grouped = sp.coo_matrix(
+            (np.ones(starts.size, dtype=bool), (sort_key, starts)), shape=(n_keys, m)
+        ).tocsr()
+        del sort_key, starts
+        order = grouped.indices.astype(np.int32, copy=False)
+        chunk_ptr = grouped.indptr[:: max_later + 1].astype(np.int64)
+        del grouped
     else:
-        sort_key = chunk_of.astype(np.int64) * (max_later + 1) + (max_later - later[starts])
-    order = np.take(starts, np.argsort(sort_key, kind="stable"))
-    chunk_ptr = np.zeros(n_chunks + 1, dtype=np.int64)
-    np.cumsum(np.bincount(chunk_of, minlength=n_chunks), out=chunk_ptr[1:])
-    del sort_key, starts, chunk_of
+        # Too many distinct keys for a counting sort's table: one stable radix sort.
+        order = np.take(starts, np.argsort(sort_key, kind="stable"))
+        del sort_key, starts
+        chunk_ptr = np.zeros(n_chunks + 1, dtype=np.int64)
+        chunk_of = np.searchsorted(bounds, np.take(col, order), side="right") - 1
+        np.cumsum(np.bincount(chunk_of, minlength=n_chunks), out=chunk_ptr[1:])
+        del chunk_of
     # Gathering from int32 columns halves the cache footprint of the hottest loop.
     col32 = col
 
@@ -444,6 +517,12 @@ def _triangles(
         for nodes in found:
             counts += np.bincount(nodes, minlength=n)
     return counts
+
+
+def _use_counting_sort(n_keys: int, m: int) -> bool:
+    """A counting sort's table (one int32 per key) is worth it while it is no bigger than the
+    positions it sorts, or small in any case."""
+    return n_keys <= max(m, 1 << 20)
 
 
 def _triangle_chunk(

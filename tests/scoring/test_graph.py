@@ -133,6 +133,36 @@ def test_chunked_triangle_counting_agrees(monkeypatch: pytest.MonkeyPatch) -> No
     assert f.triangles.tolist() == [tri[i] for i in range(300)]
 
 
+@pytest.mark.parametrize("counting_sort", [True, False])
+def test_wedge_grouping_by_counting_sort_or_radix_sort_agrees(
+    monkeypatch: pytest.MonkeyPatch, counting_sort: bool
+) -> None:
+    # Few candidates a chunk and both ways of grouping the wedge-starting edges by chunk.
+    monkeypatch.setattr(graph_module, "_CHUNK_CANDIDATES", 40)
+    monkeypatch.setattr(graph_module, "_use_counting_sort", lambda keys, m: counting_sort)
+    G = with_isolated(nx.powerlaw_cluster_graph(250, 6, 0.6, seed=8), 7)
+    src, dst = messy_edges(G, np.random.default_rng(8))
+    f = compute_graph_features(G.number_of_nodes(), src, dst)
+    tri = nx.triangles(G)
+    assert f.triangles.tolist() == [tri[i] for i in range(G.number_of_nodes())]
+
+
+def test_sliced_adjacency_product_matches_networkx(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Slices of a few friendships cut between rows, past rows without friends and isolated
+    # people: PageRank and friends' mean score still match the model of record.
+    monkeypatch.setattr(graph_module, "MATVEC_EDGES", 3)
+    G = with_isolated(nx.powerlaw_cluster_graph(120, 3, 0.4, seed=9), 5)
+    n = G.number_of_nodes()
+    src, dst = messy_edges(G, np.random.default_rng(9))
+    scores = np.where(np.arange(n) % 4 == 0, np.nan, 400.0 + np.arange(n))
+    f = compute_graph_features(n, src, dst, scores)
+    assert_matches_networkx(G, f)
+    for v in range(n):
+        known = [scores[w] for w in G[v] if not np.isnan(scores[w])]
+        expected = float(np.mean(known)) if known else math.nan
+        assert f.friends_mean_score[v] == pytest.approx(expected, nan_ok=True)
+
+
 def test_large_node_ids_use_narrow_key_chunks() -> None:
     # 2**22 nodes leave 17 bits of x-offset per key: the x-range is split into 32 chunks.
     n = 1 << 22

@@ -176,3 +176,42 @@ async def test_each_night_blends_fresh_pivots_into_the_stored_estimate(db: Datab
         clock.advance(days=1)
     assert blended_rows > 0
     assert errors[-1] < errors[0]  # the blend beats one night's 16 pivots
+
+
+async def test_on_a_large_network_the_searches_finish_before_the_graph_step(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ROLE_OVERLAP_UP_TO friendships the betweenness searches and the graph step do not
+    hold their working memory at the same time: the graph step starts once the searches are
+    done. What is stored is the same as when they overlap."""
+    import services.scoring_pass as scoring_pass
+
+    await populate(db)
+    await ScoringPass(db, ManualClock(START), LONDON).run(progress=lambda _: None)
+    before = await stored(db)
+    overlapped = {c: (s.score, s.betweenness, s.network_role) for c, s in before.items()}
+    await forget_scores(db)
+
+    steps: list[str] = []
+    real_search, real_graph = scoring_pass.estimate_betweenness, scoring_pass.compute_graph_features
+
+    def search(*args: object, **kwargs: object) -> object:
+        steps.append("searches start")
+        found = real_search(*args, **kwargs)  # type: ignore[arg-type]
+        steps.append("searches done")
+        return found
+
+    def graph(*args: object, **kwargs: object) -> object:
+        steps.append("graph start")
+        return real_graph(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring_pass, "estimate_betweenness", search)
+    monkeypatch.setattr(scoring_pass, "compute_graph_features", graph)
+    monkeypatch.setattr(scoring_pass, "ROLE_OVERLAP_UP_TO", len(GRAPH.edges()) - 1)
+    lines: list[str] = []
+    await ScoringPass(db, ManualClock(START), LONDON).run(progress=lines.append)
+
+    assert steps == ["searches start", "searches done", "graph start"]
+    assert any("searches done before the graph step" in line for line in lines)
+    again = {c: (s.score, s.betweenness, s.network_role) for c, s in (await stored(db)).items()}
+    assert again == overlapped
