@@ -45,9 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
-from scoring.graph import canonical_edges
+from scoring.graph import upper_adjacency
 
 __all__ = [
     "BROKER_PERCENTILE",
@@ -97,15 +96,30 @@ EXPAND_EDGES = 16_000_000
 
 
 def _csr(n: int, src: npt.ArrayLike, dst: npt.ArrayLike) -> tuple[IntArray, Int32Array]:
-    """Symmetric adjacency in CSR form, int32 neighbour ids (half the memory traffic of int64)."""
-    u, v = canonical_edges(n, src, dst)
-    # scipy's COO -> CSR conversion is a counting sort in C: O(m), against 5.8 s for the
-    # argsort of 20M int64 keys it replaces at 1M users.
-    ones = np.ones(2 * u.size, dtype=np.int8)
-    a = sp.coo_matrix(
-        (ones, (np.concatenate((u, v)), np.concatenate((v, u)))), shape=(n, n)
-    ).tocsr()
-    return a.indptr.astype(np.int64, copy=False), a.indices.astype(np.int32, copy=False)
+    """Symmetric adjacency in CSR form, int32 neighbour ids (half the memory traffic of int64).
+
+    Each row is its lower-triangle entries (the transpose of the upper triangle, by scipy's
+    counting sort in C) followed by its upper-triangle entries, copied into place a slice at a
+    time: about 18 bytes a friendship at the peak, 8 kept (two int32 ids). Building it from
+    both directions' lists at once measured 37 bytes a friendship at the peak."""
+    upper = upper_adjacency(n, src, dst)
+    lower = upper.T.tocsr()
+    up_ptr, up_cols = upper.indptr, upper.indices
+    low_ptr = lower.indptr.astype(np.int64, copy=False)
+    low_cols = lower.indices.astype(np.int32, copy=False)
+    del upper, lower
+    indptr = up_ptr + low_ptr
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    # Row r's lower entries go to indptr[r] onwards, its upper ones after them.
+    for ptr, cols, before in ((low_ptr, low_cols, up_ptr[:-1]), (up_ptr, up_cols, low_ptr[1:])):
+        bounds = np.searchsorted(ptr, np.arange(0, int(ptr[-1]), EXPAND_EDGES), side="right") - 1
+        for r0, r1 in itertools.pairwise([*bounds.tolist(), n]):
+            j0, j1 = int(ptr[r0]), int(ptr[r1])
+            if j1 > j0:
+                dest = np.repeat(before[r0:r1], np.diff(ptr[r0 : r1 + 1]))
+                dest += np.arange(j0, j1, dtype=np.int64)
+                indices[dest] = cols[j0:j1]
+    return indptr, indices
 
 
 def _expand(

@@ -163,7 +163,8 @@ class ScoringPass:
         def lap(name: str) -> None:
             nonlocal mark
             now = time.perf_counter()
-            timings[name] = round(now - mark, 3)
+            # A step may be timed in two parts (the searches awaited before the graph step).
+            timings[name] = round(timings.get(name, 0.0) + now - mark, 3)
             mark = now
 
         computed_at = self._clock().astimezone(UTC)
@@ -238,6 +239,7 @@ class ScoringPass:
         estimate: BetweennessEstimate | None = None
         if searches is not None and read_friendships > ROLE_OVERLAP_UP_TO:
             estimate = await searches
+            lap("roles")
             say("scoring pass: betweenness searches done before the graph step (memory)")
         graph = compute_graph_features(n, src, dst, previous_scores)
         del src, dst  # 8 bytes a friendship, not needed past the graph step (the searches

@@ -131,3 +131,23 @@ def test_threads_do_not_change_the_estimate() -> None:
     np.testing.assert_allclose(two.estimate, one.estimate, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(two.bound, one.bound, rtol=1e-9)
     assert np.array_equal(two.estimate, again.estimate)
+
+
+@pytest.mark.parametrize("slice_edges", [3, 1_000_000])
+def test_adjacency_lists_every_friend_once_in_order(
+    monkeypatch: pytest.MonkeyPatch, slice_edges: int
+) -> None:
+    # Repeats, both directions, self-loops and people without friends; copied into place a few
+    # entries at a time or all at once, each row is the person's friends, ascending, once.
+    import scoring.betweenness as betweenness
+
+    monkeypatch.setattr(betweenness, "EXPAND_EDGES", slice_edges)
+    G = nx.powerlaw_cluster_graph(80, 3, 0.5, seed=4)
+    G.add_nodes_from(range(80, 86))
+    src, dst = edges(G)
+    src = np.concatenate((src, dst[:9], [5, 85]))
+    dst = np.concatenate((dst, src[:9], [5, 85]))
+    indptr, indices = _csr(86, src, dst)
+    assert indptr.dtype == np.int64 and indices.dtype == np.int32
+    rows = [indices[indptr[v] : indptr[v + 1]].tolist() for v in range(86)]
+    assert rows == [sorted(G[v]) for v in range(86)]

@@ -209,9 +209,10 @@ async def test_on_a_large_network_the_searches_finish_before_the_graph_step(
     monkeypatch.setattr(scoring_pass, "compute_graph_features", graph)
     monkeypatch.setattr(scoring_pass, "ROLE_OVERLAP_UP_TO", len(GRAPH.edges()) - 1)
     lines: list[str] = []
-    await ScoringPass(db, ManualClock(START), LONDON).run(progress=lines.append)
+    summary = await ScoringPass(db, ManualClock(START), LONDON).run(progress=lines.append)
 
     assert steps == ["searches start", "searches done", "graph start"]
+    assert {"read", "roles", "graph", "score", "write"} <= set(summary.timings)
     assert any("searches done before the graph step" in line for line in lines)
     again = {c: (s.score, s.betweenness, s.network_role) for c, s in (await stored(db)).items()}
     assert again == overlapped
