@@ -49,8 +49,9 @@ typecheck: $(STAMP)
 i18n: $(STAMP)
 	$(BIN)/python -m texts.catalog update
 
+# Every benchmark; one of them with BENCH="scoring-pg --users 10000000" (see bench/__main__.py).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
