@@ -15,6 +15,7 @@ python -m bench growth [--users 1000000] [--backends sqlite,postgresql] [--runs 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from bench import boost, broadcast, fanout, growth, open_data, roles, scoring_pass, webhook_latency
 
@@ -27,7 +28,7 @@ def scoring_postgresql(args: list[str]) -> int:
     return scoring_pass.main(["--backend", "postgresql", *sizes, *args])
 
 
-BENCHMARKS = {
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "scoring": scoring_pass.main,
     "scoring-pg": scoring_postgresql,
     "fanout": fanout.main,

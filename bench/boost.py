@@ -80,7 +80,7 @@ async def _run(url: str, citizens: int, events: int, reviews: int) -> None:
         print(f"  built in {time.perf_counter() - started:.1f} s")
         scoring = ScoringPass(db, system_clock, ZoneInfo("Europe/London"), roles=False)
 
-        async def without() -> list[np.ndarray]:  # type: ignore[type-arg]
+        async def without() -> list[np.ndarray]:
             return await fetch_columns(
                 db,
                 f"SELECT e.citizen_id, e.occurred_on, 0 FROM {COUNTED_EVENTS_SQL}",
