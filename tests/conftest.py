@@ -83,7 +83,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite+aiosqlite:///{tmp_path / 'britizen.db'}"
         upgrade(url)
         return url
-    url: str = request.getfixturevalue("postgres_database")
+    url = request.getfixturevalue("postgres_database")
     asyncio.run(_truncate_all(url))
     return url
 

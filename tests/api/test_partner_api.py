@@ -33,6 +33,7 @@ from storage.models import (
 from tests.api.rights_helpers import batch, event, new_partner, ni, register_directly
 from tests.api.test_sponsor_api import Reply, call
 from tests.e2e.conftest import TEST_SECRET
+from tests.support.narrowing import present
 
 EVENTS = f"{API_PREFIX}/events"
 REQUESTS = f"{API_PREFIX}/access-requests"
@@ -286,7 +287,7 @@ async def test_a_share_code_works_once_for_10_minutes_and_every_read_is_logged(
     assert [(a.citizen_id, a.partner_id, a.via) for a in accesses] == [
         (citizen_id, partner_id, "code")
     ] * 2
-    assert len(told) == 2 and all("Lend Well" in t for t in told)
+    assert len(told) == 2 and all("Lend Well" in present(t) for t in told)
     log = await service.services.sharing.access_log(108)
     assert [(e.partner, e.via) for e in log] == [("Lend Well", "code")] * 2
 
@@ -305,7 +306,7 @@ async def test_a_partner_asks_and_the_citizen_allows_once(
         message = await session.scalar(
             select(OutboxMessage).where(OutboxMessage.kind == "access_request")
         )
-    assert message is not None and "Lend Well" in message.text
+    assert message is not None and "Lend Well" in present(message.text)
     assert message.reply_markup is not None
     buttons = [b["text"] for b in message.reply_markup["inline_keyboard"][0]]
     assert buttons == ["Allow", "Deny"]

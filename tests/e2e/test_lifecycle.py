@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from notifications.promotions import FanoutSummary
 from tests.e2e.conftest import ServiceFactory
 
 
@@ -16,11 +17,12 @@ async def test_stop_lets_a_running_job_finish_before_closing_the_database(
     finished: list[bool] = []
     fan_out = service.promotions.run_once
 
-    async def slow_fan_out() -> None:
+    async def slow_fan_out() -> FanoutSummary:
         started.set()
         await asyncio.sleep(0.2)  # stop() arrives while the job is mid-way
-        await fan_out()  # touches the database: it must still be open
+        summary = await fan_out()  # touches the database: it must still be open
         finished.append(True)
+        return summary
 
     service.promotions.run_once = slow_fan_out  # type: ignore[method-assign]
     service.scheduler.modify_job("promotions", next_run_time=datetime.now(service.settings.tz))

@@ -15,7 +15,7 @@ from api.openapi import API_PREFIX
 from bot.service import BritizenService
 from services.clock import ManualClock
 from tests.api.rights_helpers import ni
-from tests.api.test_sponsor_api import call
+from tests.api.test_sponsor_api import Reply, call
 from tests.e2e.conftest import register
 from tests.standin.driver import Citizen
 from texts import api as api_texts
@@ -31,7 +31,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def ask(
     http: aiohttp.ClientSession, service: BritizenService, key: str, ni_number: str
-) -> object:
+) -> Reply:
     data = json.dumps({"ni_number": ni_number}).encode()
     return await call(http, service, REQUESTS, method="POST", key=key, data=data)
 
@@ -46,22 +46,22 @@ async def test_after_a_deny_the_partner_waits_30_days(
     await register(dee, "AB 95 10 01 A")
     _partner, key = await service.services.partners.create("Nosy Lender")
     first = await ask(http, service, key, "AB951001A")
-    assert first.status == 202  # type: ignore[attr-defined]
+    assert first.status == 202
     await dee.expect("Nosy Lender asks to see your Britizen score")
     assert dee.buttons() == ["Allow", "Deny", "🚫 Deny and never ask again"]
     await dee.press("Deny")
     await dee.expect("Denied")
     for _ in range(3):  # asking again and again: refused, and Dee hears nothing
         again = await ask(http, service, key, "AB951001A")
-        assert again.status == 409  # type: ignore[attr-defined]
-        assert again.json["error"] == "conflict"  # type: ignore[attr-defined]
-        assert again.json["detail"].startswith("ni_number: this person declined")  # type: ignore[attr-defined]
-        assert "2026-12-21T12:00:00Z" in again.json["detail"]  # type: ignore[attr-defined]
+        assert again.status == 409
+        assert again.json["error"] == "conflict"
+        assert again.json["detail"].startswith("ni_number: this person declined")
+        assert "2026-12-21T12:00:00Z" in again.json["detail"]
     await dee.expect_nothing()
     # Strangers are never refused this way: nothing tells a partner who is registered.
-    assert (await ask(http, service, key, ni(424242))).status == 202  # type: ignore[attr-defined]
+    assert (await ask(http, service, key, ni(424242))).status == 202
     clock.advance(days=30, seconds=1)
-    assert (await ask(http, service, key, "AB951001A")).status == 202  # type: ignore[attr-defined]
+    assert (await ask(http, service, key, "AB951001A")).status == 202
     await dee.expect("Nosy Lender asks to see")
 
 
@@ -80,7 +80,7 @@ async def test_a_block_from_the_request_holds_until_undone_in_share(
     await eli.expect("Pushy Bank can't ask you again")
     clock.advance(days=400)
     blocked = await ask(http, service, key, "AB952002B")
-    assert (blocked.status, blocked.json["detail"]) == (  # type: ignore[attr-defined]
+    assert (blocked.status, blocked.json["detail"]) == (
         409,
         api_texts.PARTNER_BLOCKED,
     )
@@ -90,7 +90,7 @@ async def test_a_block_from_the_request_holds_until_undone_in_share(
     await eli.press("Unblock Pushy Bank")
     unblocked = await eli.expect("Nobody is blocked.", "one-time code is unchanged")
     assert "Blocked from asking" not in unblocked.text
-    assert (await ask(http, service, key, "AB952002B")).status == 202  # type: ignore[attr-defined]
+    assert (await ask(http, service, key, "AB952002B")).status == 202
 
 
 async def test_a_partner_can_be_blocked_from_share_and_its_open_request_is_denied(
@@ -107,21 +107,16 @@ async def test_a_partner_can_be_blocked_from_share_and_its_open_request_is_denie
     assert code is not None
     await fay.press("🚫 Block Data Broker")
     await fay.expect("Blocked from asking: Data Broker.", "one-time code is unchanged")
-    status = await call(
-        http,
-        service,
-        f"{REQUESTS}/{made.json['id']}",
-        key=key,  # type: ignore[attr-defined]
-    )
+    status = await call(http, service, f"{REQUESTS}/{made.json['id']}", key=key)
     assert status.json["status"] == "denied"
-    assert (await ask(http, service, key, "AB953003C")).status == 409  # type: ignore[attr-defined]
+    assert (await ask(http, service, key, "AB953003C")).status == 409
     # Blocking didn't retire the code Fay may have handed to someone else.
     _other, reader = await service.services.partners.create("Letting Agent")
     check = json.dumps({"code": code.group(0), "check": {"name": "verified_identity"}})
     shared = await call(
         http, service, f"{API_PREFIX}/checks", method="POST", key=reader, data=check
     )
-    assert shared.status == 200 and shared.json["result"] is True  # type: ignore[attr-defined]
+    assert shared.status == 200 and shared.json["result"] is True
 
 
 async def test_a_partner_has_a_daily_cap_on_open_requests(
@@ -133,12 +128,12 @@ async def test_a_partner_has_a_daily_cap_on_open_requests(
     monkeypatch.setattr(services.sharing, "OPEN_REQUESTS_PER_DAY", 3)
     _partner, key = await service.services.partners.create("Flood Co")
     for n in range(3):
-        assert (await ask(http, service, key, ni(700 + n))).status == 202  # type: ignore[attr-defined]
+        assert (await ask(http, service, key, ni(700 + n))).status == 202
     capped = await ask(http, service, key, ni(710))
-    assert capped.status == 429  # type: ignore[attr-defined]
-    assert capped.headers["Retry-After"] == "3600"  # type: ignore[attr-defined]
-    assert capped.json["detail"] == api_texts.too_many_open_requests(3)  # type: ignore[attr-defined]
+    assert capped.status == 429
+    assert capped.headers["Retry-After"] == "3600"
+    assert capped.json["detail"] == api_texts.too_many_open_requests(3)
     _other, other_key = await service.services.partners.create("Polite Co")
-    assert (await ask(http, service, other_key, ni(710))).status == 202  # type: ignore[attr-defined]
+    assert (await ask(http, service, other_key, ni(710))).status == 202
     clock.advance(days=1, seconds=1)
-    assert (await ask(http, service, key, ni(710))).status == 202  # type: ignore[attr-defined]
+    assert (await ask(http, service, key, ni(710))).status == 202

@@ -26,6 +26,7 @@ from services.promotion_messages import (
 from services.promotions import PromotionDraft, PromotionService
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Promotion
+from tests.support.narrowing import present
 from tests.support.promotion_data import Person, add_people, add_sponsor, draft_body
 
 LONDON = ZoneInfo("Europe/London")
@@ -316,7 +317,7 @@ async def test_a_welsh_reader_gets_britizens_frame_in_welsh_and_the_sponsors_wor
     rows = await outbox_rows(db, pid)
     assert all(row.text is None for row in rows)
     renderer = PromotionRenderer(db, ZoneInfo("Europe/London"))
-    await renderer.prepare([(row.citizen_id, row.promotion_id) for row in rows])
+    await renderer.prepare([(present(row.citizen_id), row.promotion_id) for row in rows])
 
     def rendered(person: int) -> tuple[str, dict[str, Any]]:
         text, markup, _paid = renderer.message(ids[person], pid, None, None)

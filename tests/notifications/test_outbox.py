@@ -57,7 +57,7 @@ def message(
     return OutgoingMessage(chat_id, text, kind="test", priority=priority, citizen_id=citizen_id)
 
 
-async def statuses(db: Database) -> dict[str, str]:
+async def statuses(db: Database) -> dict[str | None, str]:
     async with db.transaction() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
         return {row.text: row.status for row in rows}

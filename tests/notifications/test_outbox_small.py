@@ -56,7 +56,7 @@ def draft(**fields: Any) -> PromotionDraft:
     return PromotionDraft.model_validate(draft_body(TOMORROW, **fields))
 
 
-async def queued_citizens(db: Database, promotion_id: int) -> list[int]:
+async def queued_citizens(db: Database, promotion_id: int) -> list[int | None]:
     async with db.transaction() as session:
         return list(
             (

@@ -13,6 +13,7 @@ from services.scores import ScoreService
 from services.scoring_pass import ScoringPass
 from storage.db import Database
 from storage.models import BoostReview, Citizen, PaymentEvent, Score
+from tests.support.narrowing import present
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -69,7 +70,7 @@ async def populate(db: Database) -> list[int]:
 async def payment_points(db: Database) -> dict[int, int]:
     async with db.transaction() as session:
         rows = await session.execute(select(Score.citizen_id, Score.payment_history))
-        return {int(citizen_id): int(points) for citizen_id, points in rows.all()}
+        return {int(citizen_id): int(present(points)) for citizen_id, points in rows.all()}
 
 
 async def test_the_pass_and_why_agree_on_which_boost_payments_count(db: Database) -> None:

@@ -36,6 +36,7 @@ from storage.models import (
 )
 from storage.statuses import PaymentPlanStatus
 from tests.notifications.test_reminders import LONDON, london
+from tests.support.narrowing import present
 
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FIRST_DUE = date(2026, 12, 21)
@@ -75,15 +76,12 @@ async def outbox_by_chat(db: Database) -> Counter[tuple[int, str]]:
 
 async def outbox_texts(db: Database, chat_id: int, kind: str) -> list[str]:
     async with db.transaction() as session:
-        return list(
-            (
-                await session.scalars(
-                    select(OutboxMessage.text).where(
-                        OutboxMessage.chat_id == chat_id, OutboxMessage.kind == kind
-                    )
-                )
-            ).all()
+        texts = await session.scalars(
+            select(OutboxMessage.text).where(
+                OutboxMessage.chat_id == chat_id, OutboxMessage.kind == kind
+            )
         )
+        return [present(text) for text in texts.all()]
 
 
 async def late_fee(db: Database, instalment_id: int) -> int:

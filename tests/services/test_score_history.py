@@ -30,7 +30,7 @@ def band_of(score: int) -> str:
     return band_for(score).name
 
 
-async def _counts(db: Database) -> tuple[int, int, dict[int, int]]:
+async def _counts(db: Database) -> tuple[int, int, dict[int, int | None]]:
     async with db.transaction() as session:
         history = await session.scalar(select(func.count()).select_from(ScoreHistory))
         alerts = await session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.locks import job_lock
 from storage.models import Citizen, Friendship, OutboxMessage, Score, ScoreHistory
 from storage.models import PaymentEvent as PaymentRow
+from tests.support.narrowing import present
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -282,4 +283,4 @@ async def test_a_band_change_queues_exactly_one_message(db: Database) -> None:
     assert len(messages) == 1
     assert messages[0].citizen_id == ids[1]
     assert messages[0].kind == "score_alert"
-    assert "→" in messages[0].text and "/why" in messages[0].text
+    assert "→" in present(messages[0].text) and "/why" in present(messages[0].text)

@@ -12,15 +12,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import ProcessedUpdate
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+# A declarative model's __table__ is its Table (SQLAlchemy types it as the wider FromClause).
+PROCESSED_UPDATES = cast(Table, ProcessedUpdate.__table__)
 
 
 @pytest.fixture
@@ -97,16 +100,14 @@ async def test_autocommit_statements_stand_alone_and_transactions_still_roll_bac
     # In autocommit a write is kept even though the block then fails...
     with pytest.raises(RuntimeError):
         async with db.autocommit() as session:
-            await session.execute(
-                ProcessedUpdate.__table__.insert().values(update_id=1, processed_at=NOW)
-            )
+            await session.execute(PROCESSED_UPDATES.insert().values(update_id=1, processed_at=NOW))
             raise RuntimeError("after the write")
     # ...and the pooled connection it used goes back transactional: this write is undone.
     for _ in range(3):  # more checkouts than the pool could hand out without reuse
         with pytest.raises(RuntimeError):
             async with db.transaction() as session:
                 await session.execute(
-                    ProcessedUpdate.__table__.insert().values(update_id=2, processed_at=NOW)
+                    PROCESSED_UPDATES.insert().values(update_id=2, processed_at=NOW)
                 )
                 raise RuntimeError("after the write")
     async with db.transaction() as session:

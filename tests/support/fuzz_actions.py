@@ -214,7 +214,7 @@ def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     return text
 
 
-odd_chars = st.sampled_from(ODD) | st.characters(exclude_categories=("Cs",))
+odd_chars = st.sampled_from(ODD) | st.characters(exclude_categories=["Cs"])
 
 
 def odd(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:

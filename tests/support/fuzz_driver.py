@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bot.service import BritizenService
@@ -76,11 +77,11 @@ class FuzzDriver:
     # -----------------------------------------------------------------------------------------
 
     async def run(self, action: fa.Action) -> None:
-        user = getattr(action, "user", None)
-        if isinstance(user, int) and user in self._blocked and not isinstance(action, fa.Block):
+        sender = getattr(action, "user", None)
+        if isinstance(sender, int) and sender in self._blocked and not isinstance(action, fa.Block):
             # Writing to a bot you blocked unblocks it (Telegram says so with my_chat_member).
-            self._blocked.discard(user)
-            await self._push(action, lambda: self._unblock(user), "unblock")
+            self._blocked.discard(sender)
+            await self._push(action, lambda: self._unblock(sender), "unblock")
         match action:
             case fa.Say(user, where, text):
                 await self._say(action, user, where, text)
@@ -190,9 +191,7 @@ class FuzzDriver:
                     if data and any(label in str(button.get("text")) for label in labels):
                         await self._push(
                             action,
-                            lambda m=message, d=data: self.standin.callback_query(
-                                user, m, d, strict=False
-                            ),
+                            partial(self.standin.callback_query, user, message, data, strict=False),
                             "callback",
                         )
                         return True
@@ -228,7 +227,7 @@ class FuzzDriver:
             chosen, data = own[pick % len(own)]
             await self._push(
                 action,
-                lambda m=chosen, d=data: self.standin.callback_query(user, m, d, strict=False),
+                partial(self.standin.callback_query, user, chosen, data, strict=False),
                 "callback",
             )
         if await self.press_labelled(action, user, "Confirm"):
@@ -303,7 +302,7 @@ class FuzzDriver:
         pushed = range(before, self.standin._next_update_id)
         if self.standin.dropped_updates != dropped:
             return
-        body = next((v for k, v in update.items() if k != "update_id"), {})
+        body: JSON = next((v for k, v in update.items() if k != "update_id"), {})
         message = update.get("message")
         if isinstance(message, dict) and kind == "message":
             self._last_user_message[(message["from"]["id"], message["chat"]["id"])] = update

@@ -37,8 +37,10 @@ def test_a_new_texts_module_is_picked_up_and_reported_untranslated(
     """What another feature's new module (texts/growth.py...) gets without doing anything."""
     module = types.ModuleType("texts.zz_new_feature")
     module.__file__ = catalog.TEXTS_DIR.joinpath("zz_new_feature.py").as_posix()
-    module.GREETING = "Hello from a brand new feature, {name}!"
-    module.KEY = "growth:open"  # not wording
+    module.__dict__.update(
+        GREETING="Hello from a brand new feature, {name}!",
+        KEY="growth:open",  # not wording
+    )
     import texts
 
     texts.make_lazy(module)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import cast
 
 from texts.i18n import is_wording
 
@@ -47,7 +48,10 @@ def test_no_unmarked_wording_inside_texts_functions() -> None:
                         continue
                     if isinstance(node, ast.JoinedStr):
                         literal = "".join(
-                            v.value for v in node.values if isinstance(v, ast.Constant)
+                            # An f-string's literal parts are str constants.
+                            cast(str, v.value)
+                            for v in node.values
+                            if isinstance(v, ast.Constant)
                         )
                         if is_wording(literal.strip()) and " " in literal.strip():
                             found.append(f"{path.name}:{node.lineno} f-string {literal!r}")
