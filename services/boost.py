@@ -34,7 +34,7 @@ from services.api_clients import API_KEY_PURPOSE, MAX_NAME_LENGTH
 from services.callbacks import BOOST
 from services.clock import Clock, as_aware_utc
 from services.errors import ServiceError, StaleAction
-from services.languages import citizen_language
+from services.languages import citizen_language, tell_citizen
 from services.partners import (
     PARTNER_KEY_PREFIX,
     partner_id_of_source,
@@ -486,19 +486,11 @@ class BoostService:
                 await repo.add_link(session, partner.id, invite.citizen_id, now)
                 citizen = await session.get(Citizen, invite.citizen_id)
                 if citizen is not None:
-                    enqueue_to_citizen(
-                        session,
-                        citizen,
-                        worded_in(
-                            await citizen_language(session, citizen),
-                            texts.signed_up,
-                            partner.name,
-                            invite.role,
-                        ),
-                        "boost_signed_up",
-                        now,
+                    await tell_citizen(
+                        session, citizen, "boost_signed_up", now,
+                        texts.signed_up, partner.name, invite.role,
                         priority=NOTICE_PRIORITY,
-                    )
+                    )  # fmt: skip
                 return SignedUp(name=partner.name, api_key=api_key)
         except IntegrityError:
             # The unique name decides (two sign-ups racing with one name can't both win);

@@ -14,13 +14,11 @@ from zoneinfo import ZoneInfo
 
 from services.boost import ENDED_VIA, NOTICE_PRIORITY, WaitingInvite, log_removal, waiting_invites
 from services.clock import Clock
-from services.languages import citizen_language
+from services.languages import tell_citizen
 from storage.db import Database
 from storage.models import BoostPartner, Citizen, Partner
 from storage.repositories import boost as repo
-from storage.repositories.outbox import enqueue_to_citizen
 from texts import boost as texts
-from texts.i18n import worded_in
 
 
 @dataclass(frozen=True)
@@ -74,17 +72,9 @@ class BoostOperators:
                 log_removal(session, cid, partner_id, ENDED_VIA, now)
                 citizen = await session.get(Citizen, cid)
                 if citizen is not None:
-                    enqueue_to_citizen(
-                        session,
-                        citizen,
-                        worded_in(
-                            await citizen_language(session, citizen),
-                            texts.ended_by_britizen,
-                            partner.name,
-                            boost.role,
-                        ),
-                        "boost_ended",
-                        now,
+                    await tell_citizen(
+                        session, citizen, "boost_ended", now,
+                        texts.ended_by_britizen, partner.name, boost.role,
                         priority=NOTICE_PRIORITY,
-                    )
+                    )  # fmt: skip
             return ended

@@ -7,14 +7,17 @@ update to go by: they use the stored language, written when the person registers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import Citizen, LanguageChoice
-from texts.i18n import ENGLISH, LANGUAGES, normalise
+from storage.repositories.outbox import enqueue_to_citizen
+from texts.i18n import ENGLISH, LANGUAGES, normalise, worded_in
 
 
 class LanguageService:
@@ -97,6 +100,22 @@ async def language_of(session: AsyncSession, telegram_id: int) -> str:
 async def citizen_language(session: AsyncSession, citizen: Citizen) -> str:
     """The language to word a message the bot starts for `citizen` in."""
     return await language_of(session, citizen.telegram_id)
+
+
+async def tell_citizen(
+    session: AsyncSession,
+    citizen: Citizen,
+    kind: str,
+    now: datetime,
+    wording: Callable[..., str],
+    *args: Any,
+    priority: int,
+    **kwargs: Any,
+) -> bool:
+    """Queue a message the bot starts for `citizen`, `wording(*args, **kwargs)` in their
+    language (storage.repositories.outbox.enqueue_to_citizen: False if they blocked the bot)."""
+    text = worded_in(await citizen_language(session, citizen), wording, *args, **kwargs)
+    return enqueue_to_citizen(session, citizen, text, kind, now, priority=priority)
 
 
 async def citizens_languages(session: AsyncSession, citizen_ids: Iterable[int]) -> dict[int, str]:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.clock import Clock, as_aware_utc
 from services.errors import NotAllowed, ServiceError
-from services.languages import citizen_language, language_of
+from services.languages import language_of, tell_citizen
 from storage.db import Database
 from storage.models import Citizen, Instalment, Loan, PaymentPlanRequest
 from storage.repositories import citizens, outbox
@@ -225,19 +225,9 @@ class PaymentPlanService:
             row.decided_at = now
             row.reviewer_telegram_id = reviewer_id
             row.reviewer_note = note or None
-            outbox.enqueue_to_citizen(
-                session,
-                citizen,
-                worded_in(
-                    await citizen_language(session, citizen),
-                    texts.outcome_text,
-                    row.id,
-                    loan.principal_pence,
-                    agreed,
-                    note,
-                ),
-                "payment_plan_outcome",
-                now,
+            await tell_citizen(
+                session, citizen, "payment_plan_outcome", now,
+                texts.outcome_text, row.id, loan.principal_pence, agreed, note,
                 priority=PLAN_PRIORITY,
-            )
+            )  # fmt: skip
             return PlanDecision(row.id, agreed)
