@@ -28,8 +28,8 @@ from storage.models import BoostLink, ContestEntry, DialogState, NiClaim
 from tests.e2e.conftest import ServiceFactory, register
 from tests.e2e.test_boost import invite, sign_up
 from tests.e2e.test_ni_claims import MASKED, NI, told_in_use
-from tests.e2e.test_welsh import ENGLISH, _texts
 from tests.standin.driver import Citizen, SentMessage, callback_data
+from tests.support.welsh_scan import assert_no_english
 from texts import boost as boost_texts
 from texts import growth_outreach as growth_texts
 from texts import ni_claims as claim_texts
@@ -73,22 +73,6 @@ class Reader:
         self.standin.callback_query(self.person.user_id, message, data, strict=False)
         answer = await self.standin.wait_for("answerCallbackQuery", since=since)
         return str(answer.params.get("text"))
-
-
-def assert_no_english(standin: BotApiStandIn, since: int, chat_id: int) -> int:
-    """tests/e2e/test_welsh.py's check, on what was sent to this one chat (and every button
-    answer): others in the test read English."""
-    checked = 0
-    for call in standin.calls[since:]:
-        if call.method not in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
-            continue
-        if call.method != "answerCallbackQuery" and str(call.params.get("chat_id")) != str(chat_id):
-            continue
-        for text in _texts(call):
-            leaked = [run for run in ENGLISH if run in text]
-            assert not leaked, f"English in a Welsh reply ({call.method}): {leaked[:3]}\n{text}"
-            checked += 1
-    return checked
 
 
 async def dialog_of(service: BritizenService, telegram_id: int) -> tuple[str, str] | None:

@@ -6,8 +6,7 @@ sticks. Every text the bot sent while the person reads Welsh is checked for Engl
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,51 +15,9 @@ from bot.service import BritizenService
 from standin import BotApiStandIn
 from tests.e2e.conftest import register
 from tests.standin.driver import Citizen
-from texts import catalog
+from tests.support.welsh_scan import ENGLISH, assert_no_english
 
 NI = "AB123456C"
-
-
-def _english_fragments() -> list[str]:
-    """Long-enough literal runs of each English message that its Welsh doesn't also contain
-    (names, numbers and the like are in placeholders, so not in the runs)."""
-    welsh = catalog.read("cy")
-    runs: set[str] = set()
-    for message in welsh:
-        if not message.id or not message.string or message.string == message.id:
-            continue
-        for literal, *_ in string.Formatter().parse(str(message.id)):
-            for part in re.split(r"\n+", literal):
-                part = part.strip(" .,:;—•()")
-                if len(part) >= 14 and part not in str(message.string):
-                    runs.add(part)
-    return sorted(runs, key=len, reverse=True)
-
-
-ENGLISH = _english_fragments()
-
-
-def _texts(call: Any) -> Iterator[str]:
-    for key in ("text", "caption"):
-        if isinstance(call.params.get(key), str):
-            yield call.params[key]
-    markup = call.params.get("reply_markup") or {}
-    for row in markup.get("inline_keyboard", []) + markup.get("keyboard", []):
-        for button in row:
-            yield button["text"] if isinstance(button, dict) else str(button)
-
-
-def assert_no_english(standin: BotApiStandIn, since: int, until: int | None = None) -> int:
-    calls = standin.calls[since:until]
-    checked = 0
-    for call in calls:
-        if call.method not in {"sendMessage", "editMessageText", "answerCallbackQuery"}:
-            continue
-        for text in _texts(call):
-            leaked = [run for run in ENGLISH if run in text]
-            assert not leaked, f"English in a Welsh reply ({call.method}): {leaked[:3]}\n{text}"
-            checked += 1
-    return checked
 
 
 @pytest.fixture

@@ -33,8 +33,9 @@ from tests.e2e.test_boost import LINK, report, sign_up
 from tests.e2e.test_growth_outreach import set_network
 from tests.e2e.test_offers import add_promotion
 from tests.e2e.test_reminders import london
-from tests.e2e.test_welsh import ENGLISH, _texts, register_in_welsh
+from tests.e2e.test_welsh import register_in_welsh
 from tests.standin.driver import Citizen, SentMessage, callback_data
+from tests.support.welsh_scan import assert_no_english
 from texts import boost as boost_texts
 from texts import common, disputes_ui, growth_outreach
 from texts import friends as friend_texts
@@ -42,14 +43,6 @@ from texts import ni_claims as claim_texts
 from texts.i18n import use_language
 
 ADMIN = 990
-# English dates and one-word outcomes, too short for the catalog runs ("rent" is also Welsh:
-# "ychwanegwch rent", the soft mutation of "rhent").
-ENGLISH_WORDS = re.compile(
-    r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
-    r"April|June|July|August|September|October|November|December|missed|late|on time)\b"
-    r"|\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b"
-)
-CHECKED = {"sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto", "sendDocument"}
 
 
 def cy(text: str, **values: Any) -> str:
@@ -60,21 +53,8 @@ def cy(text: str, **values: Any) -> str:
 
 def assert_welsh(standin: BotApiStandIn, since: int, *chats: int) -> int:
     """Every text the bot sent these chats since `since` (captions and callback answers too)
-    has no English run from the catalog; how many texts were checked."""
-    checked = 0
-    for call_ in standin.calls[since:]:
-        if call_.method not in CHECKED:
-            continue
-        if call_.method != "answerCallbackQuery":
-            chat = call_.params.get("chat_id")
-            if chats and chat is not None and int(chat) not in chats:
-                continue
-        for text in _texts(call_):
-            leaked = [run for run in ENGLISH if run in text]
-            leaked += [m.group(0) for m in ENGLISH_WORDS.finditer(text)]
-            assert not leaked, f"English in a Welsh reply ({call_.method}): {leaked[:3]}\n{text}"
-            checked += 1
-    return checked
+    has no English run from the catalog, date or outcome word; how many texts were checked."""
+    return assert_no_english(standin, since, *chats, words=True)
 
 
 def welsh(
