@@ -15,13 +15,7 @@ import pytest
 from bot.cli import main
 from standin import BotApiStandIn
 from tests.e2e.conftest import TEST_SECRET, TEST_TOKEN
-
-
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("BRITIZEN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)  # no .env here, and data/ lands in the temporary folder
+from tests.support.cli_env import clean_cli_env
 
 
 def test_run_in_production_without_a_token_explains_how_to_get_one(
@@ -29,7 +23,7 @@ def test_run_in_production_without_a_token_explains_how_to_get_one(
 ) -> None:
     # Elsewhere a missing token means sandbox mode (tests/bot/test_sandbox.py); in production
     # it is a deployment mistake and must stop the service.
-    _clean_env(monkeypatch, tmp_path)
+    clean_cli_env(monkeypatch, tmp_path)
     monkeypatch.setenv("BRITIZEN_ENVIRONMENT", "production")
     monkeypatch.setenv("BRITIZEN_SECRET_KEY", TEST_SECRET)
     assert main(["run"]) == 2
@@ -61,7 +55,7 @@ def test_a_malformed_setting_is_named_in_one_line(
     variable: str,
     value: str,
 ) -> None:
-    _clean_env(monkeypatch, tmp_path)
+    clean_cli_env(monkeypatch, tmp_path)
     monkeypatch.setenv(variable, value)
     assert main(["db", "upgrade"]) == 2
     err = capsys.readouterr().err.strip()
@@ -72,7 +66,7 @@ def test_a_malformed_setting_is_named_in_one_line(
 def test_production_requires_a_secret_key(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _clean_env(monkeypatch, tmp_path)
+    clean_cli_env(monkeypatch, tmp_path)
     monkeypatch.setenv("BRITIZEN_ENVIRONMENT", "production")
     assert main(["db", "upgrade"]) == 2
     assert "BRITIZEN_SECRET_KEY is required in production" in capsys.readouterr().err
@@ -83,7 +77,7 @@ def test_more_concurrent_updates_than_pooled_connections_is_refused(
 ) -> None:
     # Each update being worked on holds a connection: more of them than the pool would make
     # every burst open (and close) connections, the stall the limit exists to prevent.
-    _clean_env(monkeypatch, tmp_path)
+    clean_cli_env(monkeypatch, tmp_path)
     monkeypatch.setenv("BRITIZEN_DATABASE_URL", "postgresql+asyncpg://britizen@db/britizen")
     monkeypatch.setenv("BRITIZEN_DATABASE_POOL_SIZE", "8")
     monkeypatch.setenv("BRITIZEN_CONCURRENT_UPDATES", "12")
@@ -96,7 +90,7 @@ def test_more_concurrent_updates_than_pooled_connections_is_refused(
 def test_db_upgrade_creates_the_default_sqlite_database(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _clean_env(monkeypatch, tmp_path)
+    clean_cli_env(monkeypatch, tmp_path)
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "data" / "britizen.db").exists()
     assert main(["db", "upgrade"]) == 0  # idempotent

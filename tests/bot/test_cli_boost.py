@@ -6,7 +6,6 @@ with one-line refusals for a partner or citizen that isn't there."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -20,9 +19,9 @@ from services.boost_operators import BoostOperators
 from services.container import Services
 from services.secrets import ni_number_hash
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.models import OutboxMessage, ScoreAccess
 from tests.e2e.conftest import TEST_SECRET
+from tests.support.cli_env import cli_database
 
 KEY = TEST_SECRET.encode()
 UK_TIME = ZoneInfo("Europe/London")
@@ -30,15 +29,7 @@ UK_TIME = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def db_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    for name in list(os.environ):
-        if name.startswith("BRITIZEN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'boost.db'}"
-    monkeypatch.setenv("BRITIZEN_DATABASE_URL", url)
-    monkeypatch.setenv("BRITIZEN_SECRET_KEY", TEST_SECRET)
-    upgrade(url)
-    return url
+    return cli_database(monkeypatch, tmp_path, "boost.db")
 
 
 async def _register(services: Services, telegram_id: int, ni_number: str) -> int:

@@ -6,7 +6,6 @@ when --bot-username is not given."""
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,15 +17,13 @@ from standin import BotApiStandIn
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage, Score
 from tests.e2e.conftest import TEST_SECRET, TEST_TOKEN
+from tests.support.cli_env import clean_cli_env
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> None:
-    for name in list(os.environ):
-        if name.startswith("BRITIZEN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    clean_cli_env(monkeypatch, tmp_path)
     monkeypatch.setenv("BRITIZEN_DATABASE_URL", db_url)
     monkeypatch.setenv("BRITIZEN_SECRET_KEY", TEST_SECRET)
 

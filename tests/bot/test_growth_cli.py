@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,24 +15,16 @@ from api.schemas import GrowthReport
 from bot.cli import main
 from services.operators import OperatorService
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.models import Citizen
 from tests.e2e.conftest import TEST_SECRET
+from tests.support.cli_env import cli_database
 
 DEMO_FILE = Path(__file__).parents[2] / "data" / "population_demo.csv"
 
 
 @pytest.fixture
 def db_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    for name in list(os.environ):
-        if name.startswith("BRITIZEN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'growth.db'}"
-    monkeypatch.setenv("BRITIZEN_DATABASE_URL", url)
-    monkeypatch.setenv("BRITIZEN_SECRET_KEY", TEST_SECRET)
-    upgrade(url)
-    return url
+    return cli_database(monkeypatch, tmp_path, "growth.db")
 
 
 def _seed(url: str, people: int) -> None:
