@@ -138,18 +138,6 @@ def _as_index_array(name: str, a: npt.ArrayLike, n_nodes: int) -> Index:
     return out
 
 
-def _sorted_unique(keys: IntArray) -> IntArray:
-    """Sort in place and drop repeats. np.unique is avoided on purpose: in numpy 2.x it took
-    12 s for 10M int64 keys here against 0.2 s for np.sort plus a mask."""
-    keys.sort()
-    if keys.size < 2:
-        return keys
-    keep = np.empty(keys.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
-    return keys[keep]
-
-
 def upper_adjacency(n_nodes: int, src: npt.ArrayLike, dst: npt.ArrayLike) -> sp.csr_matrix:
     """Distinct undirected friendships as the upper triangle of the adjacency (each friendship
     once, row < column), in CSR form with sorted int32 columns and boolean values.
